@@ -1,0 +1,3 @@
+"""Prometheus: portfolio-state embeddings, similar-state search and maps."""
+
+__version__ = "0.1.0"

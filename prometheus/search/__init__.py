@@ -1,0 +1,1 @@
+"""Similar-state search: the state index, exact ranking and explanations."""

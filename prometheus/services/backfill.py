@@ -1,0 +1,185 @@
+"""Backfills: risk reports -> numeric embeddings -> joint embeddings.
+
+Dates are processed in chunks, each chunk one transaction, so a killed run
+keeps whole chunks and a rerun completes the rest; identical states are
+left untouched, so reruns write nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from prometheus.encoders.joint import JointEmbeddingService, joint_model
+from prometheus.encoders.numeric import Refusal, numeric_encoder
+from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio
+from prometheus.services.dates import DateSelection, describe_nearest
+from prometheus.store.embeddings import EmbeddingRecord
+from prometheus.store.stores import Stores
+from prometheus.store.vector import Vector
+
+ProgressCallback = Callable[[int, int], None]
+DATES_PER_CHUNK = 20
+
+
+@dataclass
+class BackfillSummary:
+    model_id: str
+    dates: int = 0
+    written: int = 0
+    skipped: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+    left_out: dict[date, list[str]] = field(default_factory=dict)
+    unknown_keys: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        return (
+            f"{self.model_id}: {self.dates} date(s), {self.written} state(s) written, "
+            f"{self.skipped} skipped (unchanged), {len(self.refused)} refused, {self.seconds:.2f} s"
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "model_id": self.model_id,
+            "dates": self.dates,
+            "written": self.written,
+            "skipped": self.skipped,
+            "refused": [f"{r.portfolio_id} {r.as_of_date}: {r.reason}" for r in self.refused],
+            "left_out": sum(len(v) for v in self.left_out.values()),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class BackfillRequest:
+    dates: DateSelection
+    portfolio_ids: tuple[str, ...] = ()
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 1:
+            raise InvalidInput(f"--limit must be at least 1, got {self.limit}")
+        if self.dates.is_empty:
+            raise InvalidInput("give --as-of DATE or --start DATE --end DATE")
+
+
+def _check_portfolios(requested: Sequence[str], known: Sequence[str], what: str) -> None:
+    known_set = set(known)
+    missing = [pid for pid in requested if pid not in known_set]
+    if missing:
+        raise UnknownPortfolio(
+            f"unknown portfolio {', '.join(repr(p) for p in missing)}: no {what} exist for it"
+        )
+
+
+def _resolve_dates(available: list[date], selection: DateSelection, what: str) -> list[date]:
+    if selection.as_of is not None:
+        if selection.as_of not in set(available):
+            raise NoStateOnDate(
+                f"no {what} on {selection.as_of.isoformat()} ({describe_nearest(available, selection.as_of)})"
+            )
+        return [selection.as_of]
+    start, end = selection.bounds()
+    chosen = [d for d in available if (start is None or d >= start) and (end is None or d <= end)]
+    if not chosen:
+        raise NoStateOnDate(f"no {what} {selection.describe()}")
+    return chosen
+
+
+def _apply_limit(ids_by_date: dict[date, list[str]], limit: int | None,
+                 summary: BackfillSummary) -> dict[date, set[str]]:
+    kept: dict[date, set[str]] = {}
+    for day, ids in ids_by_date.items():
+        ordered = sorted(ids)
+        if limit is not None and len(ordered) > limit:
+            summary.left_out[day] = ordered[limit:]
+            ordered = ordered[:limit]
+        kept[day] = set(ordered)
+    return kept
+
+
+def _chunks(days: list[date], size: int = DATES_PER_CHUNK) -> list[list[date]]:
+    return [days[i : i + size] for i in range(0, len(days), size)]
+
+
+def backfill_numeric(
+    stores: Stores, model_id: str, request: BackfillRequest, progress: ProgressCallback | None = None
+) -> BackfillSummary:
+    encoder = numeric_encoder(model_id)
+    began = time.perf_counter()
+    summary = BackfillSummary(model_id=model_id)
+    if request.portfolio_ids:
+        _check_portfolios(request.portfolio_ids, stores.reports.portfolio_ids(), "risk reports")
+    portfolio_filter = list(request.portfolio_ids) or None
+    days = _resolve_dates(stores.reports.dates(portfolio_ids=portfolio_filter), request.dates, "risk reports")
+    summary.dates = len(days)
+    done = 0
+    for chunk in _chunks(days):
+        reports = stores.reports.load(dates=chunk, portfolio_ids=portfolio_filter)
+        by_date: dict[date, list[str]] = {}
+        for report in reports:
+            by_date.setdefault(report.as_of_date, []).append(report.portfolio_id)
+        kept = _apply_limit(by_date, request.limit, summary)
+        reports = [r for r in reports if r.portfolio_id in kept[r.as_of_date]]
+        batch = encoder.encode_batch(reports)
+        summary.refused.extend(batch.refused)
+        records = []
+        for row, report in enumerate(batch.reports):
+            summary.unknown_keys.update(batch.unknown[row])
+            records.append(
+                EmbeddingRecord(report.portfolio_id, report.as_of_date, model_id,
+                                Vector(batch.matrix[row]), batch.window_spec(row, encoder.schema))
+            )
+        counts = stores.numeric.upsert(records)
+        summary.written += counts.written
+        summary.skipped += counts.unchanged
+        done += len(chunk)
+        if progress:
+            progress(done, len(days))
+    summary.seconds = time.perf_counter() - began
+    return summary
+
+
+def backfill_joint(
+    stores: Stores,
+    numeric_model_id: str,
+    joint_model_id: str,
+    request: BackfillRequest,
+    progress: ProgressCallback | None = None,
+) -> BackfillSummary:
+    model = joint_model(joint_model_id)
+    numeric_encoder(numeric_model_id)  # an unknown numeric model is an error, not an empty run
+    if model.numeric_model_id != numeric_model_id:
+        raise InvalidInput(
+            f"joint model '{joint_model_id}' reads '{model.numeric_model_id}', not '{numeric_model_id}'"
+        )
+    began = time.perf_counter()
+    summary = BackfillSummary(model_id=joint_model_id)
+    numeric = stores.numeric
+    if request.portfolio_ids:
+        _check_portfolios(request.portfolio_ids, numeric.portfolio_ids(numeric_model_id),
+                          f"{numeric_model_id} embeddings")
+    portfolio_filter = list(request.portfolio_ids) or None
+    days = _resolve_dates(numeric.dates(numeric_model_id, portfolio_ids=portfolio_filter), request.dates,
+                          f"{numeric_model_id} embeddings")
+    summary.dates = len(days)
+    service = JointEmbeddingService(numeric, model)
+    done = 0
+    for chunk in _chunks(days):
+        examples = service.examples(chunk, portfolio_filter)
+        by_date: dict[date, list[str]] = {}
+        for example in examples:
+            by_date.setdefault(example.as_of_date, []).append(example.portfolio_id)
+        kept = _apply_limit(by_date, request.limit, summary)
+        result = service.embed_and_store([e for e in examples if e.portfolio_id in kept[e.as_of_date]])
+        summary.written += result.written
+        summary.skipped += result.unchanged
+        done += len(chunk)
+        if progress:
+            progress(done, len(days))
+    summary.seconds = time.perf_counter() - began
+    return summary

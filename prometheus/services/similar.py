@@ -1,0 +1,110 @@
+"""Historical analogues: the states most like one portfolio's state on a date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from prometheus.encoders.joint import joint_model
+from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio
+from prometheus.search.exact import top_k_exact
+from prometheus.search.index import StateIndex
+from prometheus.services.dates import describe_nearest
+from prometheus.store.embeddings import JointEmbeddingStore
+from prometheus.store.stores import Stores
+
+
+@dataclass(frozen=True)
+class SimilarQuery:
+    model_id: str
+    portfolio_id: str
+    as_of: date
+    top_k: int = 20
+    same_date: bool = False
+    start: date | None = None
+    end: date | None = None
+    include_self: bool = False
+
+    def __post_init__(self) -> None:
+        if self.top_k < 1:
+            raise InvalidInput(f"--top-k must be at least 1, got {self.top_k}")
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise InvalidInput(f"--start {self.start.isoformat()} is after --end {self.end.isoformat()}: swap them")
+        if self.same_date and (self.start is not None or self.end is not None):
+            raise InvalidInput("--same-date cannot be combined with --start/--end")
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    rank: int
+    cosine: float
+    euclidean: float
+    portfolio_id: str
+    source: str
+    as_of_date: date
+
+
+@dataclass(frozen=True)
+class SimilarResult:
+    query: SimilarQuery
+    candidates: int
+    neighbours: list[Neighbour]
+
+
+def load_index(stores: Stores, model_id: str) -> StateIndex:
+    model = joint_model(model_id)
+    store = JointEmbeddingStore(stores.historical, model.joint_type)
+    version = store.data_version(model_id)
+    return StateIndex.from_matrix(model_id, version, store.load(model_id, dim=model.dim))
+
+
+def query_row(index: StateIndex, portfolio_id: str, as_of: date) -> int:
+    """The query state's row, or the error that tells the user what exists."""
+    if not index.has_portfolio(portfolio_id):
+        raise UnknownPortfolio(
+            f"unknown portfolio '{portfolio_id}': no {index.model_id} states exist for it "
+            "(list portfolios with show_joint_portfolios)"
+        )
+    row = index.row_of(portfolio_id, as_of)
+    if row is None:
+        raise NoStateOnDate(
+            f"portfolio '{portfolio_id}' has no {index.model_id} state on {as_of.isoformat()} "
+            f"({describe_nearest(index.dates_of(portfolio_id), as_of)})"
+        )
+    return row
+
+
+def search_index(index: StateIndex, query: SimilarQuery) -> SimilarResult:
+    row = query_row(index, query.portfolio_id, query.as_of)
+    if query.same_date:
+        mask = index.mask(start=query.as_of, end=query.as_of)
+    else:
+        mask = index.mask(start=query.start, end=query.end)
+    if not query.include_self:
+        mask &= index.portfolio_ids != query.portfolio_id
+    mask[row] = False  # the query state itself is never its own analogue
+    candidates = np.flatnonzero(mask)
+    ranked = top_k_exact(
+        index.matrix[candidates],
+        index.matrix[row],
+        query.top_k,
+        tie_keys=(index.portfolio_ids[candidates].astype(str), index.dates[candidates]),
+    )
+    neighbours = [
+        Neighbour(
+            rank=i + 1,
+            cosine=float(ranked.cosine[i]),
+            euclidean=float(ranked.euclidean[i]),
+            portfolio_id=str(index.portfolio_ids[candidates[r]]),
+            source=str(index.sources[candidates[r]]),
+            as_of_date=index.dates[candidates[r]].astype(object),
+        )
+        for i, r in enumerate(ranked.rows)
+    ]
+    return SimilarResult(query=query, candidates=int(candidates.size), neighbours=neighbours)
+
+
+def find_similar(stores: Stores, query: SimilarQuery) -> SimilarResult:
+    return search_index(load_index(stores, query.model_id), query)

@@ -1,0 +1,238 @@
+"""Numeric and joint embedding tables: upserts that skip unchanged rows, matrix loads."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from prometheus.store.database import Database
+from prometheus.store.schema import joint_embeddings, numeric_window_embeddings, utc_now
+from prometheus.store.upsert import bump_data_version, upsert_rows
+from prometheus.store.vector import EMBEDDING_DIM, Vector, decode_matrix
+
+
+@dataclass(frozen=True)
+class EmbeddingRecord:
+    """One stored state: a portfolio on a date under a model."""
+
+    portfolio_id: str
+    as_of_date: date
+    model_id: str
+    vector: Vector
+    spec: dict[str, Any] = field(default_factory=dict)  # window_spec or entity_scope
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    written: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class EmbeddingMatrix:
+    """Many states at once: parallel lists and one (n, dim) float32 matrix."""
+
+    portfolio_ids: list[str]
+    dates: list[date]
+    specs: list[dict[str, Any]]
+    matrix: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.portfolio_ids)
+
+
+class _EmbeddingStore:
+    table: sa.Table
+    id_column: str
+    kind_column: str
+    spec_column: str
+    version_prefix: str
+
+    def __init__(self, db: Database, kind: str) -> None:
+        self.db = db
+        self.kind = kind  # entity_type for numeric, joint_type for joint
+
+    def version_name(self, model_id: str) -> str:
+        return f"{self.version_prefix}:{model_id}"
+
+    def data_version(self, model_id: str) -> int:
+        return self.db.data_version(self.version_name(model_id))
+
+    def _key_columns(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def _base_filter(self, model_id: str) -> list[sa.ColumnElement[bool]]:
+        c = self.table.c
+        return [c[self.kind_column] == self.kind, c.model_id == model_id]
+
+    def upsert(self, records: Iterable[EmbeddingRecord]) -> UpsertCounts:
+        """Write new or changed states in one transaction; identical ones are left alone."""
+        by_model: dict[str, list[EmbeddingRecord]] = defaultdict(list)
+        for record in records:
+            by_model[record.model_id].append(record)
+        written = unchanged = 0
+        created_at = utc_now()
+        c = self.table.c
+        with self.db.write() as conn:
+            for model_id, group in by_model.items():
+                dates = sorted({r.as_of_date for r in group})
+                existing: dict[tuple[str, date], tuple[bytes, Any]] = {}
+                for i in range(0, len(dates), 500):
+                    query = sa.select(c[self.id_column], c.as_of_date, c.vector, c[self.spec_column]).where(
+                        *self._base_filter(model_id), c.as_of_date.in_(dates[i : i + 500])
+                    )
+                    for row in conn.execute(query):
+                        existing[(row[0], row[1])] = (bytes(row[2]), row[3])
+                rows = []
+                for record in group:
+                    blob = record.vector.to_db()
+                    if existing.get((record.portfolio_id, record.as_of_date)) == (blob, record.spec):
+                        unchanged += 1
+                        continue
+                    rows.append(self._row(record, blob, created_at))
+                if rows:
+                    upsert_rows(conn, self.table, rows, self._key_columns(),
+                                ("vector", "dim", self.spec_column))
+                    bump_data_version(conn, self.version_name(model_id))
+                    written += len(rows)
+        return UpsertCounts(written=written, unchanged=unchanged)
+
+    def _row(self, record: EmbeddingRecord, blob: bytes, created_at: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _select(
+        self,
+        columns: Sequence[Any],
+        model_id: str,
+        *,
+        dates: Sequence[date] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        portfolio_ids: Sequence[str] | None = None,
+    ) -> sa.Select[Any]:
+        c = self.table.c
+        query = sa.select(*columns).where(*self._base_filter(model_id))
+        if dates is not None:
+            query = query.where(c.as_of_date.in_(list(dates)))
+        if start is not None:
+            query = query.where(c.as_of_date >= start)
+        if end is not None:
+            query = query.where(c.as_of_date <= end)
+        if portfolio_ids:
+            query = query.where(c[self.id_column].in_(list(portfolio_ids)))
+        return query
+
+    def load(
+        self,
+        model_id: str,
+        *,
+        dates: Sequence[date] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        portfolio_ids: Sequence[str] | None = None,
+        dim: int = EMBEDDING_DIM,
+    ) -> EmbeddingMatrix:
+        """States ordered by date then portfolio, every vector checked against ``dim``."""
+        c = self.table.c
+        query = self._select(
+            [c[self.id_column], c.as_of_date, c[self.spec_column], c.vector, c.dim],
+            model_id, dates=dates, start=start, end=end, portfolio_ids=portfolio_ids,
+        ).order_by(c.as_of_date, c[self.id_column])
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        ids = [r[0] for r in rows]
+        days = [r[1] for r in rows]
+        labels = [f"{model_id} {pid} {day.isoformat()}" for pid, day in zip(ids, days, strict=True)]
+        matrix = decode_matrix([bytes(r[3]) for r in rows], [r[4] for r in rows], dim, labels)
+        return EmbeddingMatrix(ids, days, [dict(r[2] or {}) for r in rows], matrix)
+
+    def dates(
+        self, model_id: str, *, start: date | None = None, end: date | None = None,
+        portfolio_ids: Sequence[str] | None = None,
+    ) -> list[date]:
+        c = self.table.c
+        query = self._select([c.as_of_date], model_id, start=start, end=end, portfolio_ids=portfolio_ids)
+        with self.db.read() as conn:
+            return list(conn.execute(query.distinct().order_by(c.as_of_date)).scalars())
+
+    def portfolio_ids(self, model_id: str) -> list[str]:
+        c = self.table.c
+        query = self._select([c[self.id_column]], model_id).distinct().order_by(c[self.id_column])
+        with self.db.read() as conn:
+            return list(conn.execute(query).scalars())
+
+    def count(self, model_id: str) -> int:
+        query = self._select([sa.func.count()], model_id)
+        with self.db.read() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def model_counts(self) -> dict[str, int]:
+        c = self.table.c
+        query = (
+            sa.select(c.model_id, sa.func.count())
+            .where(c[self.kind_column] == self.kind)
+            .group_by(c.model_id)
+            .order_by(c.model_id)
+        )
+        with self.db.read() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(query)}
+
+
+class NumericEmbeddingStore(_EmbeddingStore):
+    table = numeric_window_embeddings
+    id_column = "entity_id"
+    kind_column = "entity_type"
+    spec_column = "window_spec"
+    version_prefix = "numeric"
+
+    def __init__(self, db: Database, entity_type: str = "PORTFOLIO") -> None:
+        super().__init__(db, entity_type)
+
+    def _key_columns(self) -> tuple[str, ...]:
+        return ("entity_type", "entity_id", "as_of_date", "model_id")
+
+    def _row(self, record: EmbeddingRecord, blob: bytes, created_at: Any) -> dict[str, Any]:
+        return {
+            "entity_type": self.kind,
+            "entity_id": record.portfolio_id,
+            "window_spec": record.spec,
+            "as_of_date": record.as_of_date,
+            "model_id": record.model_id,
+            "vector": blob,
+            "dim": record.vector.dim,
+            "created_at": created_at,
+        }
+
+
+class JointEmbeddingStore(_EmbeddingStore):
+    """Joint embeddings of one joint type (a joint model writes exactly one type)."""
+
+    table = joint_embeddings
+    id_column = "portfolio_id"
+    kind_column = "joint_type"
+    spec_column = "entity_scope"
+    version_prefix = "joint"
+
+    def __init__(self, db: Database, joint_type: str) -> None:
+        super().__init__(db, joint_type)
+
+    def _key_columns(self) -> tuple[str, ...]:
+        return ("joint_type", "model_id", "portfolio_id", "as_of_date")
+
+    def _row(self, record: EmbeddingRecord, blob: bytes, created_at: Any) -> dict[str, Any]:
+        return {
+            "joint_type": self.kind,
+            "as_of_date": record.as_of_date,
+            "entity_scope": record.spec,
+            "portfolio_id": record.portfolio_id,
+            "model_id": record.model_id,
+            "vector": blob,
+            "dim": record.vector.dim,
+            "created_at": created_at,
+        }

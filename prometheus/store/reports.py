@@ -1,0 +1,152 @@
+"""Risk reports in the runtime database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from prometheus.errors import InvalidReport
+from prometheus.reports import RiskReport
+from prometheus.store.database import Database
+from prometheus.store.schema import portfolio_risk_reports as reports_table
+from prometheus.store.schema import utc_now
+from prometheus.store.upsert import bump_data_version, upsert_rows
+
+REPORTS_VERSION = "reports"
+_UPDATE_COLUMNS = (
+    "report_id",
+    "portfolio_value",
+    "cash",
+    "net_exposure",
+    "gross_exposure",
+    "leverage",
+    "risk_metrics",
+    "scenario_pnl",
+    "exposures_by_sector",
+    "exposures_by_factor",
+    "metadata",
+)
+
+
+def _row(report: RiskReport, created_at: Any) -> dict[str, Any]:
+    return {
+        "report_id": report.report_id,
+        "portfolio_id": report.portfolio_id,
+        "as_of_date": report.as_of_date,
+        "portfolio_value": report.portfolio_value,
+        "cash": report.cash,
+        "net_exposure": report.net_exposure,
+        "gross_exposure": report.gross_exposure,
+        "leverage": report.leverage,
+        "risk_metrics": report.risk_metrics,
+        "scenario_pnl": report.scenario_pnl,
+        "exposures_by_sector": report.exposures_by_sector,
+        "exposures_by_factor": report.exposures_by_factor,
+        "metadata": report.metadata,
+        "created_at": created_at,
+    }
+
+
+def _report(row: sa.Row[Any]) -> RiskReport:
+    # Read back as stored: the encoder re-checks values and names any bad key.
+    return RiskReport(
+        report_id=row.report_id,
+        portfolio_id=row.portfolio_id,
+        as_of_date=row.as_of_date,
+        portfolio_value=row.portfolio_value,
+        cash=row.cash,
+        net_exposure=row.net_exposure,
+        gross_exposure=row.gross_exposure,
+        leverage=row.leverage,
+        risk_metrics=dict(row.risk_metrics or {}),
+        scenario_pnl=dict(row.scenario_pnl or {}),
+        exposures_by_sector=dict(row.exposures_by_sector or {}),
+        exposures_by_factor=dict(row.exposures_by_factor or {}),
+        metadata=dict(row.metadata or {}),
+    )
+
+
+class ReportStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def upsert(self, reports: Iterable[RiskReport]) -> int:
+        """Write all reports in one transaction; a report's key is (portfolio, date)."""
+        created_at = utc_now()
+        rows = [_row(r, created_at) for r in reports]
+        if not rows:
+            return 0
+        try:
+            with self.db.write() as conn:
+                written = upsert_rows(conn, reports_table, rows, ("portfolio_id", "as_of_date"), _UPDATE_COLUMNS)
+                bump_data_version(conn, REPORTS_VERSION)
+        except sa.exc.IntegrityError:
+            raise InvalidReport(
+                "a report_id in this batch already belongs to another portfolio or date; "
+                "leave report_id empty to have one generated"
+            ) from None
+        return written
+
+    def _filtered(
+        self,
+        query: sa.Select[Any],
+        *,
+        dates: Sequence[date] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        portfolio_ids: Sequence[str] | None = None,
+    ) -> sa.Select[Any]:
+        c = reports_table.c
+        if dates is not None:
+            query = query.where(c.as_of_date.in_(list(dates)))
+        if start is not None:
+            query = query.where(c.as_of_date >= start)
+        if end is not None:
+            query = query.where(c.as_of_date <= end)
+        if portfolio_ids:
+            query = query.where(c.portfolio_id.in_(list(portfolio_ids)))
+        return query
+
+    def load(
+        self,
+        *,
+        dates: Sequence[date] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        portfolio_ids: Sequence[str] | None = None,
+    ) -> list[RiskReport]:
+        c = reports_table.c
+        query = self._filtered(
+            sa.select(reports_table), dates=dates, start=start, end=end, portfolio_ids=portfolio_ids
+        ).order_by(c.as_of_date, c.portfolio_id)
+        with self.db.read() as conn:
+            return [_report(row) for row in conn.execute(query)]
+
+    def get(self, portfolio_id: str, as_of_date: date) -> RiskReport | None:
+        found = self.load(dates=[as_of_date], portfolio_ids=[portfolio_id])
+        return found[0] if found else None
+
+    def dates(
+        self, *, start: date | None = None, end: date | None = None, portfolio_ids: Sequence[str] | None = None
+    ) -> list[date]:
+        c = reports_table.c
+        query = self._filtered(
+            sa.select(c.as_of_date).distinct(), start=start, end=end, portfolio_ids=portfolio_ids
+        ).order_by(c.as_of_date)
+        with self.db.read() as conn:
+            return list(conn.execute(query).scalars())
+
+    def portfolio_ids(self) -> list[str]:
+        c = reports_table.c
+        with self.db.read() as conn:
+            return list(conn.execute(sa.select(c.portfolio_id).distinct().order_by(c.portfolio_id)).scalars())
+
+    def count(self) -> int:
+        with self.db.read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(reports_table)).scalar() or 0)
+
+    def metric_history(self, portfolio_id: str) -> list[RiskReport]:
+        return self.load(portfolio_ids=[portfolio_id])

@@ -1,0 +1,131 @@
+"""Tables, unique keys and versioned schema migrations.
+
+One schema for SQLite and PostgreSQL. Migrations are numbered functions
+applied in order inside a transaction and recorded in ``schema_migrations``;
+opening a store on an empty database applies them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+
+JsonType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+schema_migrations = sa.Table(
+    "schema_migrations",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# A counter per data set, bumped in the same transaction as every write to it,
+# so caches (search index, projections) can tell whether they are stale.
+data_versions = sa.Table(
+    "data_versions",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+portfolio_risk_reports = sa.Table(
+    "portfolio_risk_reports",
+    metadata,
+    sa.Column("report_id", sa.String(64), primary_key=True),
+    sa.Column("portfolio_id", sa.String(200), nullable=False),
+    sa.Column("as_of_date", sa.Date, nullable=False),
+    sa.Column("portfolio_value", sa.Float),
+    sa.Column("cash", sa.Float),
+    sa.Column("net_exposure", sa.Float),
+    sa.Column("gross_exposure", sa.Float),
+    sa.Column("leverage", sa.Float),
+    sa.Column("risk_metrics", JsonType, nullable=False),
+    sa.Column("scenario_pnl", JsonType, nullable=False),
+    sa.Column("exposures_by_sector", JsonType, nullable=False),
+    sa.Column("exposures_by_factor", JsonType, nullable=False),
+    sa.Column("metadata", JsonType, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("portfolio_id", "as_of_date", name="uq_reports_portfolio_date"),
+    sa.Index("ix_reports_date", "as_of_date"),
+)
+
+numeric_window_embeddings = sa.Table(
+    "numeric_window_embeddings",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("entity_type", sa.String(40), nullable=False),
+    sa.Column("entity_id", sa.String(200), nullable=False),
+    sa.Column("window_spec", JsonType, nullable=False),
+    sa.Column("as_of_date", sa.Date, nullable=False),
+    sa.Column("model_id", sa.String(100), nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sa.Column("dim", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("entity_type", "entity_id", "as_of_date", "model_id", name="uq_numeric_entity_date_model"),
+    sa.Index("ix_numeric_model_date", "model_id", "as_of_date"),
+)
+
+joint_embeddings = sa.Table(
+    "joint_embeddings",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("joint_type", sa.String(60), nullable=False),
+    sa.Column("as_of_date", sa.Date, nullable=False),
+    sa.Column("entity_scope", JsonType, nullable=False),
+    sa.Column("portfolio_id", sa.String(200), nullable=False, index=True),
+    sa.Column("model_id", sa.String(100), nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sa.Column("dim", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("joint_type", "model_id", "portfolio_id", "as_of_date", name="uq_joint_type_model_portfolio_date"),
+    sa.Index("ix_joint_model_date", "model_id", "as_of_date"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("job_id", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(60), nullable=False),
+    sa.Column("params", JsonType, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # queued, running, succeeded, failed, cancelled
+    sa.Column("progress", sa.Integer, nullable=False, default=0),
+    sa.Column("total", sa.Integer, nullable=False, default=0),
+    sa.Column("message", sa.Text, nullable=False, default=""),
+    sa.Column("error", sa.Text),
+    sa.Column("result", JsonType),
+    sa.Column("pid", sa.Integer),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_jobs_created", "created_at"),
+)
+
+
+def _create(*tables: sa.Table) -> Callable[[sa.Connection], None]:
+    def apply(conn: sa.Connection) -> None:
+        for table in tables:
+            table.create(conn, checkfirst=True)
+
+    return apply
+
+
+# Append only: never edit a migration that has shipped.
+MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
+    (1, "reports, numeric and joint embeddings, data versions",
+     _create(data_versions, portfolio_risk_reports, numeric_window_embeddings, joint_embeddings)),
+    (2, "background jobs", _create(jobs)),
+)
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,60 @@
+"""Batched upserts, one statement shape per dialect."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+BATCH_ROWS = 2000
+
+
+def _chunks(rows: Iterable[Mapping[str, Any]], size: int) -> Iterable[list[Mapping[str, Any]]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def upsert_rows(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Iterable[Mapping[str, Any]],
+    conflict_columns: Sequence[str],
+    update_columns: Sequence[str],
+) -> int:
+    """Insert rows, replacing ``update_columns`` where the unique key already exists.
+
+    Runs inside the caller's transaction, as executemany in batches.
+    """
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        base: Any = sqlite.insert(table)
+    elif dialect == "postgresql":
+        base = postgresql.insert(table)
+    else:  # pragma: no cover - only the two supported stores reach here
+        raise NotImplementedError(f"upsert is not implemented for {dialect}")
+    statement = base.on_conflict_do_update(
+        index_elements=list(conflict_columns),
+        set_={name: base.excluded[name] for name in update_columns},
+    )
+    written = 0
+    for chunk in _chunks(rows, BATCH_ROWS):
+        conn.execute(statement, chunk)
+        written += len(chunk)
+    return written
+
+
+def bump_data_version(conn: sa.Connection, name: str) -> None:
+    """Mark a data set changed, inside the writer's transaction (race-free on both dialects)."""
+    from prometheus.store.schema import data_versions
+
+    dialect = conn.dialect.name
+    insert: Any = sqlite.insert(data_versions) if dialect == "sqlite" else postgresql.insert(data_versions)
+    conn.execute(
+        insert.values(name=name, version=1).on_conflict_do_update(
+            index_elements=["name"], set_={"version": data_versions.c.version + 1}
+        )
+    )
