@@ -1,0 +1,107 @@
+"""Shared fixtures: real SQLite files and a real throwaway PostgreSQL server."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import pg_server  # noqa: E402
+
+from prometheus.config import Settings  # noqa: E402
+from prometheus.store.stores import Stores, open_stores  # noqa: E402
+
+PROJECT = Path(__file__).resolve().parent.parent
+SAMPLE_JSONL = PROJECT / "prometheus" / "samples" / "risk_reports.jsonl"
+ENV_TEST_PG_URL = "PROMETHEUS_TEST_PG_URL"
+_database_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    """A server for the whole session: an external one if given, else a throwaway cluster."""
+    if os.environ.get(ENV_TEST_PG_URL):
+        yield os.environ[ENV_TEST_PG_URL]
+        return
+    try:
+        server = pg_server.start_server()
+    except pg_server.PostgresUnavailable as exc:
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    try:
+        yield server.url()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh, empty database on the test server."""
+    name = f"prometheus_t{os.getpid()}_{next(_database_counter)}"
+    admin = sa.create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store' / 'prometheus.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """The same test against SQLite and against PostgreSQL."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def stores(db_url: str) -> Iterator[Stores]:
+    opened = open_stores(Settings(db_url=db_url))
+    yield opened
+    opened.dispose()
+
+
+def cli_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
+    env["PYTHONPATH"] = str(PROJECT)
+    env["HOME"] = env.get("HOME", "/tmp")
+    return env
+
+
+def run_cli(name: str, *args: str, db_url: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m prometheus.scripts.NAME`` as a real subprocess."""
+    command = [sys.executable, "-m", f"prometheus.scripts.{name}", *args]
+    if db_url is not None:
+        command += ["--db-url", db_url]
+    return subprocess.run(command, capture_output=True, text=True, env=cli_env(), timeout=timeout, cwd=PROJECT)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons: Counter[str] = Counter()
+    for report in skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    terminalreporter.section("tests NOT run on this machine")
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"{count} test(s) skipped: {reason}")
