@@ -1,10 +1,15 @@
-"""num-portfolio-core-v1: risk report -> fixed-position 384-dim vector."""
+"""num-portfolio-core-v1: risk report -> fixed-position 384-dim vector.
+
+Reading values out of the reports' JSON blocks is per report (dict lookups);
+the transforms run column-wise over the whole batch in numpy.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 
@@ -14,6 +19,7 @@ from prometheus.reports import NUMERIC_COLUMNS, RiskReport
 
 NUMERIC_PORTFOLIO_MODEL_ID = "num-portfolio-core-v1"
 _ENCODED_SOURCES = ("risk_metrics", "exposures_by_sector", "exposures_by_factor")
+_PLAIN_TYPES = frozenset({float, int, type(None)})
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,25 @@ class EncodedBatch:
         return spec
 
 
+def _where(report: RiskReport) -> str:
+    return f"{report.portfolio_id} {report.as_of_date.isoformat()}"
+
+
+def _number(report: RiskReport, source: str, key: str, value: object) -> float:
+    """The value as a finite float, or InvalidReport naming portfolio, date and key."""
+    if type(value) is float or type(value) is int:
+        number = float(value)
+    elif isinstance(value, Real) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        raise InvalidReport(f"{_where(report)}: {source}.{key} is {type(value).__name__}, not a number")
+    if not math.isfinite(number):
+        raise InvalidReport(
+            f"{_where(report)}: {source}.{key} is {value!r}; fix the report (NaN and infinity cannot be encoded)"
+        )
+    return number
+
+
 class NumericPortfolioEncoder:
     """Deterministic encoder (scikit-learn style: parameters only, no fitted state)."""
 
@@ -57,72 +82,120 @@ class NumericPortfolioEncoder:
         """Nothing is learned from data; present for the scikit-learn contract."""
         return self
 
-    def _raw_value(self, report: RiskReport, source: str, key: str) -> object:
-        if source == "risk_metrics":
-            value = report.risk_metrics.get(key)
-            if value is None and key in NUMERIC_COLUMNS:
-                value = getattr(report, key)
-            return value
-        block = getattr(report, source)
-        return block.get(key)
+    def _lookups(self) -> tuple[list[tuple[int, int, str, bool]], list[frozenset[str]]]:
+        """Per batch: where each feature reads from, and each block's known keys."""
+        reads = [
+            (position, _ENCODED_SOURCES.index(f.source), f.key,
+             f.source == "risk_metrics" and f.key in NUMERIC_COLUMNS)
+            for position, f in enumerate(self.schema.features)
+            if f.transform != "constant"
+        ]
+        return reads, [self.schema.known_keys(source) for source in _ENCODED_SOURCES]
 
-    def _row(self, report: RiskReport, weights: np.ndarray) -> tuple[np.ndarray, list[str], list[str]]:
-        row = np.zeros(self.schema.dim, dtype=np.float64)
-        missing: list[str] = []
-        for position, feature in enumerate(self.schema.features):
-            if feature.transform == "constant":
-                row[position] = weights[position]
-                continue
-            value = self._raw_value(report, feature.source, feature.key)
+    def _read_row(self, report: RiskReport, values: list[float],
+                  reads: list[tuple[int, int, str, bool]], known: list[frozenset[str]]) -> list[str]:
+        """Fill one row of raw values (NaN stays where a value is missing); return the unknown keys.
+
+        Raises InvalidReport. Real NaNs are refused here, so NaN later means "missing".
+        """
+        blocks = (report.risk_metrics, report.exposures_by_sector, report.exposures_by_factor)
+        for position, block_index, key, has_column in reads:
+            value = blocks[block_index].get(key)
+            if value is None and has_column:
+                value = getattr(report, key)
             if value is None:
-                missing.append(feature.name)
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise InvalidReport(
-                    f"{report.portfolio_id} {report.as_of_date.isoformat()}: "
-                    f"{feature.source}.{feature.key} is {type(value).__name__}, not a number"
-                )
-            number = float(value)
-            if not math.isfinite(number):
-                raise InvalidReport(
-                    f"{report.portfolio_id} {report.as_of_date.isoformat()}: {feature.source}.{feature.key} "
-                    f"is {value!r}; fix the report (NaN and infinity cannot be encoded)"
-                )
-            row[position] = SOFT_CLIP * math.tanh(feature.z(number) / SOFT_CLIP) * weights[position]
-        unknown = sorted(
-            f"{source}.{key}"
-            for source in _ENCODED_SOURCES
-            for key in getattr(report, source)
-            if key not in self.schema.known_keys(source)
-        )
-        for source in _ENCODED_SOURCES:
-            for key, value in getattr(report, source).items():
-                if isinstance(value, float) and not math.isfinite(value):
-                    raise InvalidReport(
-                        f"{report.portfolio_id} {report.as_of_date.isoformat()}: {source}.{key} is {value!r}; "
-                        "fix the report (NaN and infinity cannot be encoded)"
-                    )
-        return row, missing, unknown
+            if type(value) is not float or not math.isfinite(value):
+                value = _number(report, _ENCODED_SOURCES[block_index], key, value)
+            values[position] = value
+        unknown = []
+        for block_index, block in enumerate(blocks):
+            if block.keys() <= known[block_index]:
+                continue
+            source = _ENCODED_SOURCES[block_index]
+            for key in block.keys() - known[block_index]:
+                value = block[key]
+                if value is not None:
+                    _number(report, source, key, value)  # NaN is refused even under an unknown key
+                unknown.append(f"{source}.{key}")
+        return sorted(unknown)
+
+    def _transform(self, values: np.ndarray, present: np.ndarray) -> np.ndarray:
+        features = self.schema.features
+        center = np.array([f.center for f in features])
+        scale = np.array([f.scale for f in features])
+        floor = np.array([f.floor for f in features])
+        is_log = np.array([f.transform == "log" for f in features])
+        is_constant = np.array([f.transform == "constant" for f in features])
+        weight = np.array([self.schema.feature_weight(f) for f in features])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(is_log, np.log(np.maximum(values, floor) / center) / scale, (values - center) / scale)
+        coordinates = SOFT_CLIP * np.tanh(z / SOFT_CLIP) * weight
+        coordinates = np.where(present, coordinates, 0.0)
+        coordinates[:, is_constant] = weight[is_constant]
+        out = np.zeros((values.shape[0], self.schema.dim), dtype=np.float32)
+        out[:, : len(features)] = coordinates
+        return out
 
     def encode_batch(self, reports: Sequence[RiskReport]) -> EncodedBatch:
-        weights = np.array([self.schema.feature_weight(f) for f in self.schema.features])
-        rows: list[np.ndarray] = []
+        """Encode many reports; a report that cannot be encoded is refused, the rest go on."""
+        features = self.schema.features
+        reads, known = self._lookups()
+        ordered = sorted(reads, key=lambda read: read[1])  # raw columns go block by block
+        positions = [position for position, _, _, _ in ordered]
+        keys_by_block = [[key for _, b, key, _ in ordered if b == block] for block in range(3)]
+        column_fallbacks = [(i, key) for i, (_, _, key, has_column) in enumerate(ordered) if has_column]
+        # Fast path: pull raw values with C-level list comprehensions; anything unusual
+        # (a non-number, a non-finite value, an unknown key) goes through _read_row for its message.
+        raw_rows: list[list[object]] = []
+        plain_rows: list[bool] = []
+        for report in reports:
+            rm, sec, fac = report.risk_metrics, report.exposures_by_sector, report.exposures_by_factor
+            row = [rm.get(k) for k in keys_by_block[0]]
+            row += [sec.get(k) for k in keys_by_block[1]]
+            row += [fac.get(k) for k in keys_by_block[2]]
+            for i, key in column_fallbacks:
+                if row[i] is None:
+                    row[i] = getattr(report, key)
+            plain = {type(v) for v in row} <= _PLAIN_TYPES
+            raw_rows.append(row if plain else [None] * len(row))
+            plain_rows.append(plain)
+        raw = np.array(raw_rows, dtype=object).reshape(len(reports), len(reads))
+        absent_raw = np.equal(raw, None)
+        values_raw = np.where(absent_raw, 0.0, raw).astype(np.float64)
+        suspicious = ~np.array(plain_rows, dtype=bool) | (~np.isfinite(values_raw)).any(axis=1)
+        for block_index, block_name in enumerate(_ENCODED_SOURCES):
+            known_keys = known[block_index]
+            for i, report in enumerate(reports):
+                if not suspicious[i] and not getattr(report, block_name).keys() <= known_keys:
+                    suspicious[i] = True
+
+        kept_rows: list[int] = []
         kept: list[RiskReport] = []
-        missing: list[list[str]] = []
         unknown: list[list[str]] = []
         refused: list[Refusal] = []
-        for report in reports:
-            try:
-                row, row_missing, row_unknown = self._row(report, weights)
-            except InvalidReport as exc:
-                refused.append(Refusal(report.portfolio_id, report.as_of_date.isoformat(), str(exc)))
-                continue
-            rows.append(row)
+        for i, report in enumerate(reports):
+            row_unknown: list[str] = []
+            if suspicious[i]:
+                try:
+                    row_unknown = self._read_row(report, [math.nan] * len(features), reads, known)
+                except InvalidReport as exc:
+                    refused.append(Refusal(report.portfolio_id, report.as_of_date.isoformat(), str(exc)))
+                    continue
+            kept_rows.append(i)
             kept.append(report)
-            missing.append(row_missing)
             unknown.append(row_unknown)
-        matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, self.dim), np.float32)
-        return EncodedBatch(kept, matrix, missing, unknown, refused)
+
+        values = np.zeros((len(kept_rows), len(features)))
+        values[:, positions] = values_raw[kept_rows]
+        absent = np.zeros((len(kept_rows), len(features)), dtype=bool)
+        absent[:, positions] = absent_raw[kept_rows]
+        names = np.array([f.name for f in features], dtype=object)
+        # Reports from one source tend to miss the same keys: name each pattern once.
+        patterns, inverse = np.unique(np.packbits(absent, axis=1), axis=0, return_inverse=True)
+        pattern_names = [list(names[np.unpackbits(p, count=len(features)).astype(bool)]) for p in patterns]
+        missing = [pattern_names[k] for k in inverse.reshape(-1)]
+        return EncodedBatch(kept, self._transform(values, ~absent), missing, unknown, refused)
 
     def transform(self, reports: Sequence[RiskReport]) -> np.ndarray:
         """Vectors for all reports; raises InvalidReport on the first one that cannot be encoded."""
