@@ -1,0 +1,59 @@
+"""Building risk reports from holdings and prices, and writing them to the store."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from prometheus.errors import InvalidInput
+from prometheus.risk import FREQUENCIES, build_reports, read_benchmark, read_holdings, read_prices, read_sectors
+from prometheus.store.stores import Stores
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    reports: int
+    portfolios: int
+    first_date: date | None
+    last_date: date | None
+    seconds: float
+
+    def line(self) -> str:
+        span = f" from {self.first_date} to {self.last_date}" if self.first_date else ""
+        return f"built and stored {self.reports} risk report(s) for {self.portfolios} portfolio(s){span} " \
+               f"in {self.seconds:.2f} s"
+
+
+def build_and_store_reports(
+    stores: Stores,
+    *,
+    prices: Path,
+    holdings: Path,
+    benchmark: Path,
+    sectors: Path,
+    start: date | None = None,
+    end: date | None = None,
+    frequency: str = "weekly",
+) -> BuildSummary:
+    """Read and check every file first, compute all reports, then upsert them in one transaction."""
+    if frequency not in FREQUENCIES:
+        raise InvalidInput(f"unknown frequency '{frequency}': use {', '.join(FREQUENCIES)}")
+    if start is not None and end is not None and start > end:
+        raise InvalidInput(f"--start {start.isoformat()} is after --end {end.isoformat()}: swap them")
+    began = time.perf_counter()
+    price_table = read_prices(prices)
+    sector_table = read_sectors(sectors)
+    bench = read_benchmark(benchmark)
+    book = read_holdings(holdings, price_table, sector_table)
+    reports = build_reports(price_table, book, bench, sector_table, start, end, frequency)
+    stores.reports.upsert(reports)
+    days = [r.as_of_date for r in reports]
+    return BuildSummary(
+        reports=len(reports),
+        portfolios=len({r.portfolio_id for r in reports}),
+        first_date=min(days) if days else None,
+        last_date=max(days) if days else None,
+        seconds=time.perf_counter() - began,
+    )
