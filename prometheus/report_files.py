@@ -64,7 +64,7 @@ def parse_date(text: object, what: str = "date") -> date:
 
 
 def _reject_constants(token: str) -> float:
-    raise ValueError(f"{token} is not allowed")
+    raise InvalidReport(f"{token} is not allowed; risk reports must hold finite numbers (or null)")
 
 
 def _loads(text: str) -> Any:

@@ -105,3 +105,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("tests NOT run on this machine")
     for reason, count in reasons.most_common():
         terminalreporter.write_line(f"{count} test(s) skipped: {reason}")
+
+
+@pytest.fixture(scope="session")
+def demo_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The real demo book (40 portfolios, weekly 1990-2018), built once per test session (~25 s)."""
+    from prometheus.demo.load import load_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    stores = open_stores(Settings(db_url=url))
+    load_demo(stores)
+    stores.dispose()
+    return url

@@ -21,8 +21,7 @@ from prometheus.store.stores import Stores
 # (step label, done, total): the CLI draws a bar, the app a progress widget.
 DemoProgress = Callable[[str, int, int], None]
 DEMO_FREQUENCY = "weekly"
-STEPS = ("Reading prices", "Building risk reports", "Storing risk reports", "Numeric embeddings",
-         "Joint embeddings")
+STEPS = ("Reading prices", "Building risk reports", "Storing risk reports", "Numeric embeddings", "Joint embeddings")
 
 
 @dataclass(frozen=True)
@@ -34,8 +33,10 @@ class DemoSummary:
     seconds: float
 
     def line(self) -> str:
-        return (f"demo book: {self.portfolios} portfolios, {self.reports} weekly risk reports; "
-                f"{self.numeric.line()}; {self.joint.line()}; {self.seconds:.1f} s in all")
+        return (
+            f"demo book: {self.portfolios} portfolios, {self.reports} weekly risk reports; "
+            f"{self.numeric.line()}; {self.joint.line()}; {self.seconds:.1f} s in all"
+        )
 
 
 def load_demo(stores: Stores, progress: DemoProgress | None = None) -> DemoSummary:
@@ -47,16 +48,21 @@ def load_demo(stores: Stores, progress: DemoProgress | None = None) -> DemoSumma
     step(0)
     inputs = load_demo_inputs()
     step(1)
-    reports = build_reports(inputs.prices, inputs.holdings, inputs.benchmark, inputs.sectors,
-                            frequency=DEMO_FREQUENCY)
+    reports = build_reports(inputs.prices, inputs.holdings, inputs.benchmark, inputs.sectors, frequency=DEMO_FREQUENCY)
     step(2)
     stores.reports.upsert(reports)
     days = sorted({r.as_of_date for r in reports})
     request = BackfillRequest(DateSelection(start=days[0], end=days[-1]))
-    numeric = backfill_numeric(stores, NUMERIC_PORTFOLIO_MODEL_ID, request,
-                               progress=lambda done, total: step(3, done, total))
-    joint = backfill_joint(stores, NUMERIC_PORTFOLIO_MODEL_ID, JOINT_PORTFOLIO_MODEL_ID, request,
-                           progress=lambda done, total: step(4, done, total))
+    numeric = backfill_numeric(
+        stores, NUMERIC_PORTFOLIO_MODEL_ID, request, progress=lambda done, total: step(3, done, total)
+    )
+    joint = backfill_joint(
+        stores,
+        NUMERIC_PORTFOLIO_MODEL_ID,
+        JOINT_PORTFOLIO_MODEL_ID,
+        request,
+        progress=lambda done, total: step(4, done, total),
+    )
     return DemoSummary(
         portfolios=len(DEMO_PORTFOLIOS),
         reports=len(reports),

@@ -57,22 +57,28 @@ def stress_mask(dates: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _neighbour_share(normalised: np.ndarray, index: StateIndex, queries: np.ndarray, in_stress: np.ndarray,
-                     k: int, min_gap_days: int) -> float:
-    hits = total = 0
+def _top_k_stress_share(scores: np.ndarray, in_stress: np.ndarray, k: int) -> tuple[int, int]:
+    top = np.argpartition(-scores, k, axis=1)[:, :k]
+    valid = np.isfinite(np.take_along_axis(scores, top, axis=1))
+    return int((in_stress[top] & valid).sum()), int(valid.sum())
+
+
+def _neighbour_shares(normalised: np.ndarray, index: StateIndex, queries: np.ndarray, in_stress: np.ndarray,
+                      k: int, min_gap_days: int) -> tuple[float, float]:
+    """Both shares from one score matrix per chunk of queries: any date, then far enough in time."""
+    counts = np.zeros(4, dtype=np.int64)
     codes = np.unique(index.portfolio_ids, return_inverse=True)[1]
     days = index.dates.astype("int64")
     for begin in range(0, queries.size, QUERY_CHUNK):
         rows = queries[begin : begin + QUERY_CHUNK]
         scores = normalised[rows] @ normalised.T
         scores[codes[rows][:, None] == codes[None, :]] = -np.inf
-        if min_gap_days:
-            scores[np.abs(days[rows][:, None] - days[None, :]) <= min_gap_days] = -np.inf
-        top = np.argpartition(-scores, k, axis=1)[:, :k]
-        valid = np.isfinite(np.take_along_axis(scores, top, axis=1))
-        hits += int((in_stress[top] & valid).sum())
-        total += int(valid.sum())
-    return hits / total if total else float("nan")
+        counts[:2] += _top_k_stress_share(scores, in_stress, k)
+        scores[np.abs(days[rows][:, None] - days[None, :]) <= min_gap_days] = -np.inf
+        counts[2:] += _top_k_stress_share(scores, in_stress, k)
+    share = counts[0] / counts[1] if counts[1] else float("nan")
+    share_far = counts[2] / counts[3] if counts[3] else float("nan")
+    return float(share), float(share_far)
 
 
 def stress_neighbour_quality(index: StateIndex, k: int = 10, min_gap_days: int = 30) -> QualityReport:
@@ -81,12 +87,13 @@ def stress_neighbour_quality(index: StateIndex, k: int = 10, min_gap_days: int =
     normalised = matrix / np.where(norms > 0, norms, 1.0)
     in_stress = stress_mask(index.dates)
     queries = np.flatnonzero(in_stress)
+    shares = _neighbour_shares(normalised, index, queries, in_stress, k, min_gap_days)
     return QualityReport(
         states=len(index),
         stress_states=int(queries.size),
         base_rate=float(in_stress.mean()) if len(index) else float("nan"),
-        neighbour_share=_neighbour_share(normalised, index, queries, in_stress, k, 0),
-        neighbour_share_other_periods=_neighbour_share(normalised, index, queries, in_stress, k, min_gap_days),
+        neighbour_share=shares[0],
+        neighbour_share_other_periods=shares[1],
         k=k,
         min_gap_days=min_gap_days,
     )
