@@ -132,3 +132,20 @@ PORTFOLIO_CORE_V1 = FeatureSchema(
     block_weights={"risk": 0.60, "sector": 0.15, "factor": 0.15, "anchor": 0.10},
     dim=384,
 )
+
+
+def schema_markdown(schema: FeatureSchema = PORTFOLIO_CORE_V1) -> str:
+    """The schema as a Markdown table (the README's copy is checked against this)."""
+    lines = [
+        "| pos | feature | block | reads | transform | center | scale | weight | meaning |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for position, f in enumerate(schema.features):
+        reads = "constant 1" if f.source == "constant" else f"{f.source}.{f.key}"
+        scale = "ln 2" if f.scale == LN2 else ("ln 4" if f.scale == 2 * LN2 else f"{f.scale:g}")
+        lines.append(
+            f"| {position} | `{f.name}` | {f.block} | `{reads}` | {f.transform} | {f.center:g} | {scale} | "
+            f"{schema.feature_weight(f):.4f} | {f.description} |"
+        )
+    lines.append(f"| {len(schema.features)}-{schema.dim - 1} | reserved | - | - | always 0 | | | | |")
+    return "\n".join(lines)
