@@ -151,7 +151,7 @@ class NumericPortfolioEncoder:
         plain_rows: list[bool] = []
         for report in reports:
             rm, sec, fac = report.risk_metrics, report.exposures_by_sector, report.exposures_by_factor
-            row = [rm.get(k) for k in keys_by_block[0]]
+            row: list[object] = [rm.get(k) for k in keys_by_block[0]]
             row += [sec.get(k) for k in keys_by_block[1]]
             row += [fac.get(k) for k in keys_by_block[2]]
             for i, key in column_fallbacks:
@@ -161,7 +161,7 @@ class NumericPortfolioEncoder:
             raw_rows.append(row if plain else [None] * len(row))
             plain_rows.append(plain)
         raw = np.array(raw_rows, dtype=object).reshape(len(reports), len(reads))
-        absent_raw = np.equal(raw, None)
+        absent_raw = np.asarray(raw == None, dtype=bool)  # noqa: E711 - elementwise on an object array
         values_raw = np.where(absent_raw, 0.0, raw).astype(np.float64)
         suspicious = ~np.array(plain_rows, dtype=bool) | (~np.isfinite(values_raw)).any(axis=1)
         for block_index, block_name in enumerate(_ENCODED_SOURCES):
