@@ -42,9 +42,11 @@ class ParsedReports:
     def add(self, line: int, report: RiskReport) -> None:
         key = (report.portfolio_id, report.as_of_date)
         if key in self._seen:
-            self.bad_rows.append(BadRow(
-                line, f"duplicate of line {self._seen[key]} ({report.portfolio_id} {report.as_of_date.isoformat()})"
-            ))
+            self.bad_rows.append(
+                BadRow(
+                    line, f"duplicate of line {self._seen[key]} ({report.portfolio_id} {report.as_of_date.isoformat()})"
+                )
+            )
             return
         self._seen[key] = line
         self.reports.append(report)

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import pg_server  # noqa: E402
+import pg_server
 
-from prometheus.config import Settings  # noqa: E402
-from prometheus.store.stores import Stores, open_stores  # noqa: E402
+from prometheus.config import Settings
+from prometheus.store.stores import Stores, open_stores
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLE_JSONL = PROJECT / "prometheus" / "samples" / "risk_reports.jsonl"

@@ -41,8 +41,9 @@ def sectors(**weights: float) -> dict[str, float | None]:
     return out
 
 
-def make_report(portfolio_id: str = "PF_A", day: date = date(2025, 1, 31), *,
-                metrics: dict[str, Any] | None = None, **fields: Any) -> RiskReport:
+def make_report(
+    portfolio_id: str = "PF_A", day: date = date(2025, 1, 31), *, metrics: dict[str, Any] | None = None, **fields: Any
+) -> RiskReport:
     risk = dict(BASE_METRICS)
     risk.update(metrics or {})
     values: dict[str, Any] = {
@@ -54,8 +55,14 @@ def make_report(portfolio_id: str = "PF_A", day: date = date(2025, 1, 31), *,
         "risk_metrics": risk,
         "scenario_pnl": {"lehman_2008": -0.25},
         "exposures_by_sector": sectors(information_technology=0.5, financials=0.5),
-        "exposures_by_factor": {"market_beta": 1.0, "momentum": 0.1, "low_volatility": -0.2,
-                                "size": None, "value": None, "short_term_reversal": 0.0},
+        "exposures_by_factor": {
+            "market_beta": 1.0,
+            "momentum": 0.1,
+            "low_volatility": -0.2,
+            "size": None,
+            "value": None,
+            "short_term_reversal": 0.0,
+        },
         "metadata": {"style": "test"},
     }
     values.update(fields)

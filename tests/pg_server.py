@@ -37,9 +37,7 @@ def find_bindir() -> Path:
     for path in candidates:
         if (path / "initdb").exists() and (path / "pg_ctl").exists():
             return path
-    raise PostgresUnavailable(
-        "PostgreSQL server binaries not found (install them: apt-get install -y postgresql)"
-    )
+    raise PostgresUnavailable("PostgreSQL server binaries not found (install them: apt-get install -y postgresql)")
 
 
 @dataclass
@@ -70,12 +68,35 @@ class Server:
             )
 
     def start(self) -> None:
-        self._run(self.bindir / "initdb", "-D", self.data_dir, "-U", "postgres", "--auth=trust",
-                  "-E", "UTF8", "--no-sync", "--locale=C")
-        options = (f"-k {self.socket_dir} -p {PORT} -c listen_addresses='' -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run(self.bindir / "pg_ctl", "-D", self.data_dir, "-l", self.base / "server.log",
-                  "-o", options, "-w", "-t", "60", "start")
+        self._run(
+            self.bindir / "initdb",
+            "-D",
+            self.data_dir,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        )
+        options = (
+            f"-k {self.socket_dir} -p {PORT} -c listen_addresses='' -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            self.bindir / "pg_ctl",
+            "-D",
+            self.data_dir,
+            "-l",
+            self.base / "server.log",
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self) -> None:
         try:

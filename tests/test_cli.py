@@ -12,15 +12,20 @@ import sqlalchemy as sa
 from conftest import PROJECT, SAMPLE_JSONL, cli_env, run_cli
 
 from prometheus.config import Settings
-from prometheus.store.schema import joint_embeddings, numeric_window_embeddings
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
 from prometheus.services.importing import import_report_file
+from prometheus.store.schema import joint_embeddings, numeric_window_embeddings
 from prometheus.store.stores import open_stores
 
 PF1 = "PORTFOLIO_CORE_US_EQ_001"
-CLIS = ("backfill_numeric_portfolio_embeddings", "backfill_joint_portfolios", "show_joint_portfolios",
-        "find_similar_portfolios", "import_risk_reports")
+CLIS = (
+    "backfill_numeric_portfolio_embeddings",
+    "backfill_joint_portfolios",
+    "show_joint_portfolios",
+    "find_similar_portfolios",
+    "import_risk_reports",
+)
 
 
 def _csv(text: str) -> list[dict[str, str]]:
@@ -31,8 +36,11 @@ def _table_dump(url: str) -> list[tuple[object, ...]]:
     stores = open_stores(Settings(db_url=url))
     try:
         with stores.historical.read() as conn:
-            rows = [tuple(r) for t in (numeric_window_embeddings, joint_embeddings)
-                    for r in conn.execute(sa.select(t).order_by(t.c.id))]
+            rows = [
+                tuple(r)
+                for t in (numeric_window_embeddings, joint_embeddings)
+                for r in conn.execute(sa.select(t).order_by(t.c.id))
+            ]
     finally:
         stores.dispose()
     return rows
@@ -54,15 +62,33 @@ def test_documented_commands_and_idempotent_reruns(db_url: str) -> None:
     imported = run_cli("import_risk_reports", str(SAMPLE_JSONL), db_url=db_url)
     assert imported.returncode == 0, imported.stderr
     assert imported.stderr.strip() == "imported 120 risk report(s)"
-    numeric = run_cli("backfill_numeric_portfolio_embeddings", "--as-of", "2025-01-31",
-                      "--model-id", "num-portfolio-core-v1", "--limit", "100", db_url=db_url)
+    numeric = run_cli(
+        "backfill_numeric_portfolio_embeddings",
+        "--as-of",
+        "2025-01-31",
+        "--model-id",
+        "num-portfolio-core-v1",
+        "--limit",
+        "100",
+        db_url=db_url,
+    )
     assert numeric.returncode == 0, numeric.stderr
     assert numeric.stdout == ""
     assert numeric.stderr.strip().startswith(
-        "num-portfolio-core-v1: 1 date(s), 5 state(s) written, 0 skipped (unchanged), 0 refused, ")
-    joint = run_cli("backfill_joint_portfolios", "--as-of", "2025-01-31", "--numeric-model-id",
-                    "num-portfolio-core-v1", "--joint-model-id", "joint-portfolio-core-v1", "--limit", "100",
-                    db_url=db_url)
+        "num-portfolio-core-v1: 1 date(s), 5 state(s) written, 0 skipped (unchanged), 0 refused, "
+    )
+    joint = run_cli(
+        "backfill_joint_portfolios",
+        "--as-of",
+        "2025-01-31",
+        "--numeric-model-id",
+        "num-portfolio-core-v1",
+        "--joint-model-id",
+        "joint-portfolio-core-v1",
+        "--limit",
+        "100",
+        db_url=db_url,
+    )
     assert joint.returncode == 0, joint.stderr
     assert "5 state(s) written" in joint.stderr
     before = _table_dump(db_url)
@@ -73,8 +99,16 @@ def test_documented_commands_and_idempotent_reruns(db_url: str) -> None:
         assert "0 state(s) written, 5 skipped (unchanged)" in rerun.stderr
     assert _table_dump(db_url) == before
 
-    shown = run_cli("show_joint_portfolios", "--as-of", "2025-01-31", "--model-id", "joint-portfolio-core-v1",
-                    "--limit", "200", db_url=db_url)
+    shown = run_cli(
+        "show_joint_portfolios",
+        "--as-of",
+        "2025-01-31",
+        "--model-id",
+        "joint-portfolio-core-v1",
+        "--limit",
+        "200",
+        db_url=db_url,
+    )
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines()[0] == "as_of_date,portfolio_id,model_id,dim,l2_norm"
     rows = _csv(shown.stdout)
@@ -84,8 +118,18 @@ def test_documented_commands_and_idempotent_reruns(db_url: str) -> None:
 
 
 def test_show_portfolio_history_is_ordered_and_norms_are_right(loaded: str) -> None:
-    shown = run_cli("show_joint_portfolios", "--portfolio-id", PF1, "--start", "2025-01-01", "--end",
-                    "2025-12-31", "--model-id", "joint-portfolio-core-v1", db_url=loaded)
+    shown = run_cli(
+        "show_joint_portfolios",
+        "--portfolio-id",
+        PF1,
+        "--start",
+        "2025-01-01",
+        "--end",
+        "2025-12-31",
+        "--model-id",
+        "joint-portfolio-core-v1",
+        db_url=loaded,
+    )
     rows = _csv(shown.stdout)
     assert len(rows) == 12
     assert [r["as_of_date"] for r in rows] == sorted(r["as_of_date"] for r in rows)
@@ -98,8 +142,18 @@ def test_show_portfolio_history_is_ordered_and_norms_are_right(loaded: str) -> N
 
 
 def test_find_similar_is_exact_over_all_dates(loaded: str) -> None:
-    result = run_cli("find_similar_portfolios", "--portfolio-id", PF1, "--as-of", "2025-01-31",
-                     "--model-id", "joint-portfolio-core-v1", "--top-k", "20", db_url=loaded)
+    result = run_cli(
+        "find_similar_portfolios",
+        "--portfolio-id",
+        PF1,
+        "--as-of",
+        "2025-01-31",
+        "--model-id",
+        "joint-portfolio-core-v1",
+        "--top-k",
+        "20",
+        db_url=loaded,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "cosine,euclidean,portfolio_id,source,as_of_date"
     rows = _csv(result.stdout)
@@ -114,8 +168,13 @@ def test_find_similar_is_exact_over_all_dates(loaded: str) -> None:
     states = stores.numeric.load("num-portfolio-core-v1")
     stores.dispose()
     matrix = states.matrix.astype(np.float64)
-    q = matrix[[i for i, (p, d) in enumerate(zip(states.portfolio_ids, states.dates, strict=True))
-                if p == PF1 and d == date(2025, 1, 31)][0]]
+    q = matrix[
+        next(
+            i
+            for i, (p, d) in enumerate(zip(states.portfolio_ids, states.dates, strict=True))
+            if p == PF1 and d == date(2025, 1, 31)
+        )
+    ]
     scored = []
     for i, (pid, day) in enumerate(zip(states.portfolio_ids, states.dates, strict=True)):
         if pid == PF1:
@@ -129,15 +188,43 @@ def test_find_similar_is_exact_over_all_dates(loaded: str) -> None:
 
 
 def test_find_similar_scopes(loaded: str) -> None:
-    same = _csv(run_cli("find_similar_portfolios", "--portfolio-id", PF1, "--as-of", "2025-01-31",
-                        "--same-date", db_url=loaded).stdout)
+    same = _csv(
+        run_cli(
+            "find_similar_portfolios", "--portfolio-id", PF1, "--as-of", "2025-01-31", "--same-date", db_url=loaded
+        ).stdout
+    )
     assert {r["as_of_date"] for r in same} == {"2025-01-31"}
     assert len(same) == 4
-    bounded = _csv(run_cli("find_similar_portfolios", "--portfolio-id", PF1, "--as-of", "2025-01-31",
-                           "--start", "2024-03-01", "--end", "2024-06-30", "--top-k", "100", db_url=loaded).stdout)
+    bounded = _csv(
+        run_cli(
+            "find_similar_portfolios",
+            "--portfolio-id",
+            PF1,
+            "--as-of",
+            "2025-01-31",
+            "--start",
+            "2024-03-01",
+            "--end",
+            "2024-06-30",
+            "--top-k",
+            "100",
+            db_url=loaded,
+        ).stdout
+    )
     assert bounded and all("2024-03-01" <= r["as_of_date"] <= "2024-06-30" for r in bounded)
-    with_self = _csv(run_cli("find_similar_portfolios", "--portfolio-id", PF1, "--as-of", "2025-01-31",
-                             "--include-self", "--top-k", "200", db_url=loaded).stdout)
+    with_self = _csv(
+        run_cli(
+            "find_similar_portfolios",
+            "--portfolio-id",
+            PF1,
+            "--as-of",
+            "2025-01-31",
+            "--include-self",
+            "--top-k",
+            "200",
+            db_url=loaded,
+        ).stdout
+    )
     own = [r for r in with_self if r["portfolio_id"] == PF1]
     assert own and "2025-01-31" not in {r["as_of_date"] for r in own}
     assert len(with_self) == 119
@@ -146,16 +233,24 @@ def test_find_similar_scopes(loaded: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--portfolio-id", "NOPE", "--as-of", "2025-01-31"],
-         "error: unknown portfolio 'NOPE': no joint-portfolio-core-v1 states exist for it "
-         "(list portfolios with show_joint_portfolios)"),
-        (["--portfolio-id", PF1, "--as-of", "2025-02-03"],
-         f"error: portfolio '{PF1}' has no joint-portfolio-core-v1 state on 2025-02-03 "
-         "(nearest: 2025-01-31, 2025-02-28)"),
-        (["--portfolio-id", PF1, "--as-of", "2025-01-31", "--start", "2025-06-01", "--end", "2025-01-01"],
-         "error: --start 2025-06-01 is after --end 2025-01-01: swap them"),
-        (["--portfolio-id", PF1, "--as-of", "2025-01-31", "--model-id", "joint-x"],
-         "error: unknown joint model 'joint-x': known models are joint-portfolio-core-v1"),
+        (
+            ["--portfolio-id", "NOPE", "--as-of", "2025-01-31"],
+            "error: unknown portfolio 'NOPE': no joint-portfolio-core-v1 states exist for it "
+            "(list portfolios with show_joint_portfolios)",
+        ),
+        (
+            ["--portfolio-id", PF1, "--as-of", "2025-02-03"],
+            f"error: portfolio '{PF1}' has no joint-portfolio-core-v1 state on 2025-02-03 "
+            "(nearest: 2025-01-31, 2025-02-28)",
+        ),
+        (
+            ["--portfolio-id", PF1, "--as-of", "2025-01-31", "--start", "2025-06-01", "--end", "2025-01-01"],
+            "error: --start 2025-06-01 is after --end 2025-01-01: swap them",
+        ),
+        (
+            ["--portfolio-id", PF1, "--as-of", "2025-01-31", "--model-id", "joint-x"],
+            "error: unknown joint model 'joint-x': known models are joint-portfolio-core-v1",
+        ),
     ],
 )
 def test_find_similar_errors(loaded: str, args: list[str], message: str) -> None:
@@ -168,16 +263,31 @@ def test_find_similar_errors(loaded: str, args: list[str], message: str) -> None
 @pytest.mark.parametrize(
     ("name", "args", "message"),
     [
-        ("find_similar_portfolios", ["--portfolio-id", PF1, "--as-of", "2025-02-30"],
-         "argument --as-of: invalid date '2025-02-30': use YYYY-MM-DD, e.g. 2025-01-31"),
-        ("find_similar_portfolios", ["--portfolio-id", PF1, "--as-of", "31/01/2025"],
-         "argument --as-of: invalid date '31/01/2025': use YYYY-MM-DD, e.g. 2025-01-31"),
-        ("find_similar_portfolios", ["--portfolio-id", PF1, "--as-of", "2025-01-31", "--top-k", "0"],
-         "argument --top-k: must be at least 1, got 0"),
-        ("backfill_numeric_portfolio_embeddings", ["--as-of", "2025-01-31", "--limit", "0"],
-         "argument --limit: must be at least 1, got 0"),
-        ("backfill_joint_portfolios", ["--as-of", "2025-01-31", "--limit", "-3"],
-         "argument --limit: must be at least 1, got -3"),
+        (
+            "find_similar_portfolios",
+            ["--portfolio-id", PF1, "--as-of", "2025-02-30"],
+            "argument --as-of: invalid date '2025-02-30': use YYYY-MM-DD, e.g. 2025-01-31",
+        ),
+        (
+            "find_similar_portfolios",
+            ["--portfolio-id", PF1, "--as-of", "31/01/2025"],
+            "argument --as-of: invalid date '31/01/2025': use YYYY-MM-DD, e.g. 2025-01-31",
+        ),
+        (
+            "find_similar_portfolios",
+            ["--portfolio-id", PF1, "--as-of", "2025-01-31", "--top-k", "0"],
+            "argument --top-k: must be at least 1, got 0",
+        ),
+        (
+            "backfill_numeric_portfolio_embeddings",
+            ["--as-of", "2025-01-31", "--limit", "0"],
+            "argument --limit: must be at least 1, got 0",
+        ),
+        (
+            "backfill_joint_portfolios",
+            ["--as-of", "2025-01-31", "--limit", "-3"],
+            "argument --limit: must be at least 1, got -3",
+        ),
         ("show_joint_portfolios", ["--limit", "ten"], "argument --limit: 'ten' is not a whole number"),
     ],
 )
@@ -190,13 +300,20 @@ def test_usage_errors_are_one_line(sqlite_url: str, name: str, args: list[str], 
 
 def test_backfill_errors(loaded: str) -> None:
     cases = [
-        (["--start", "2025-06-01", "--end", "2025-01-01"], "error: --start 2025-06-01 is after --end 2025-01-01: swap them"),
+        (
+            ["--start", "2025-06-01", "--end", "2025-01-01"],
+            "error: --start 2025-06-01 is after --end 2025-01-01: swap them",
+        ),
         ([], "error: give --as-of DATE or --start DATE --end DATE"),
         (["--as-of", "2025-02-03"], "error: no risk reports on 2025-02-03 (nearest: 2025-01-31, 2025-02-28)"),
-        (["--as-of", "2025-01-31", "--portfolio-id", "NOPE"],
-         "error: unknown portfolio 'NOPE': no risk reports exist for it"),
-        (["--as-of", "2025-01-31", "--model-id", "num-x"],
-         "error: unknown numeric model 'num-x': known models are num-portfolio-core-v1"),
+        (
+            ["--as-of", "2025-01-31", "--portfolio-id", "NOPE"],
+            "error: unknown portfolio 'NOPE': no risk reports exist for it",
+        ),
+        (
+            ["--as-of", "2025-01-31", "--model-id", "num-x"],
+            "error: unknown numeric model 'num-x': known models are num-portfolio-core-v1",
+        ),
         (["--start", "1990-01-01", "--end", "1990-12-31"], "error: no risk reports between 1990-01-01 and 1990-12-31"),
     ]
     for args, message in cases:
@@ -207,20 +324,34 @@ def test_backfill_errors(loaded: str) -> None:
 def test_limit_left_out_is_said_on_stderr(loaded: str) -> None:
     result = run_cli("backfill_joint_portfolios", "--as-of", "2025-01-31", "--limit", "2", db_url=loaded)
     assert result.returncode == 0
-    assert ("--limit left out 3 state(s) on 1 date(s); on 2025-01-31: PORTFOLIO_CORE_US_EQ_003, "
-            "PORTFOLIO_CORE_US_EQ_004, PORTFOLIO_CORE_US_EQ_005") in result.stderr
+    assert (
+        "--limit left out 3 state(s) on 1 date(s); on 2025-01-31: PORTFOLIO_CORE_US_EQ_003, "
+        "PORTFOLIO_CORE_US_EQ_004, PORTFOLIO_CORE_US_EQ_005"
+    ) in result.stderr
 
 
 def test_portfolio_filter_is_repeatable(loaded: str) -> None:
-    result = run_cli("backfill_numeric_portfolio_embeddings", "--start", "2024-01-01", "--end", "2024-12-31",
-                     "--portfolio-id", PF1, "--portfolio-id", "PORTFOLIO_CORE_US_EQ_002", db_url=loaded)
+    result = run_cli(
+        "backfill_numeric_portfolio_embeddings",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-12-31",
+        "--portfolio-id",
+        PF1,
+        "--portfolio-id",
+        "PORTFOLIO_CORE_US_EQ_002",
+        db_url=loaded,
+    )
     assert "12 date(s), 0 state(s) written, 24 skipped (unchanged)" in result.stderr
 
 
 def test_import_refuses_a_bad_file_and_writes_nothing(db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "bad.jsonl"
-    path.write_text(SAMPLE_JSONL.read_text().splitlines()[0] + "\n" + '{"portfolio_id": "X", "as_of_date": "2025-01-31",'
-                    ' "risk_metrics": {"drawdown": NaN}}\n')
+    path.write_text(
+        SAMPLE_JSONL.read_text().splitlines()[0] + "\n" + '{"portfolio_id": "X", "as_of_date": "2025-01-31",'
+        ' "risk_metrics": {"drawdown": NaN}}\n'
+    )
     result = run_cli("import_risk_reports", str(path), db_url=db_url)
     assert result.returncode == 2
     assert result.stderr.strip() == (
@@ -252,8 +383,9 @@ def test_db_url_comes_from_the_environment_and_the_flag_wins(loaded: str, tmp_pa
     from_env = subprocess.run(command, capture_output=True, text=True, env=env, cwd=PROJECT, check=False)
     assert len(_csv(from_env.stdout)) == 5
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
-    flag = subprocess.run([*command, "--db-url", empty], capture_output=True, text=True, env=env, cwd=PROJECT,
-                          check=False)
+    flag = subprocess.run(
+        [*command, "--db-url", empty], capture_output=True, text=True, env=env, cwd=PROJECT, check=False
+    )
     assert (flag.returncode, _csv(flag.stdout)) == (0, [])
     assert flag.stderr.strip() == "no joint-portfolio-core-v1 states on 2025-01-31"
 

@@ -37,14 +37,32 @@ def test_second_load_writes_nothing(demo_db_url: str) -> None:
 
 
 def test_october_2008_finds_crisis_states(demo_db_url: str) -> None:
-    result = run_cli("find_similar_portfolios", "--portfolio-id", "PORTFOLIO_CORE_US_EQ_001", "--as-of",
-                     "2008-10-10", "--top-k", "20", db_url=demo_db_url)
+    result = run_cli(
+        "find_similar_portfolios",
+        "--portfolio-id",
+        "PORTFOLIO_CORE_US_EQ_001",
+        "--as-of",
+        "2008-10-10",
+        "--top-k",
+        "20",
+        db_url=demo_db_url,
+    )
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     crisis = [r for r in rows if in_stress(date.fromisoformat(r["as_of_date"]))]
     assert len(crisis) >= 16  # "mostly crisis-period states"
-    before = run_cli("find_similar_portfolios", "--portfolio-id", "PORTFOLIO_CORE_US_EQ_001", "--as-of",
-                     "2008-10-10", "--top-k", "10", "--end", "2007-12-31", db_url=demo_db_url)
+    before = run_cli(
+        "find_similar_portfolios",
+        "--portfolio-id",
+        "PORTFOLIO_CORE_US_EQ_001",
+        "--as-of",
+        "2008-10-10",
+        "--top-k",
+        "10",
+        "--end",
+        "2007-12-31",
+        db_url=demo_db_url,
+    )
     earlier = list(csv.DictReader(io.StringIO(before.stdout)))
     assert sum(in_stress(date.fromisoformat(r["as_of_date"])) for r in earlier) >= 7
 

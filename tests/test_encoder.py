@@ -35,7 +35,7 @@ def test_vector_has_384_float32_dimensions_and_zero_reserved_tail() -> None:
     vector = NumericPortfolioEncoder().encode(make_report())
     assert vector.shape == (384,)
     assert vector.dtype == np.float32
-    assert not vector[len(SCHEMA.features):].any()
+    assert not vector[len(SCHEMA.features) :].any()
 
 
 def test_deterministic_and_independent_of_batch_and_order() -> None:
@@ -68,8 +68,16 @@ def test_sector_and_factor_positions_are_fixed() -> None:
     energy = encode(make_report(exposures_by_sector=sectors(information_technology=0.5, energy=0.5)))
     moved = set(np.flatnonzero(base != energy).tolist())
     assert moved == {POSITION["sector.Energy"], POSITION["sector.Financials"]}
-    momentum = encode(make_report(exposures_by_factor={"market_beta": 1.0, "momentum": 1.0,
-                                                       "low_volatility": -0.2, "short_term_reversal": 0.0}))
+    momentum = encode(
+        make_report(
+            exposures_by_factor={
+                "market_beta": 1.0,
+                "momentum": 1.0,
+                "low_volatility": -0.2,
+                "short_term_reversal": 0.0,
+            }
+        )
+    )
     assert set(np.flatnonzero(base != momentum).tolist()) == {POSITION["factor.momentum"]}
 
 
@@ -90,8 +98,17 @@ def test_number_of_names_does_not_swamp_the_distance() -> None:
     """The original system's flaw: num_names (20-60) dominated every distance."""
     a = encode(make_report(metrics={"num_names": 20}))
     b = encode(make_report(metrics={"num_names": 60}))
-    stressed = encode(make_report(metrics={"volatility_1m": 0.45, "volatility_3m": 0.40, "drawdown": -0.30,
-                                           "var_95_1d": 0.04, "es_95_1d": 0.06}))
+    stressed = encode(
+        make_report(
+            metrics={
+                "volatility_1m": 0.45,
+                "volatility_3m": 0.40,
+                "drawdown": -0.30,
+                "var_95_1d": 0.04,
+                "es_95_1d": 0.06,
+            }
+        )
+    )
     assert np.linalg.norm(a - b) < 0.5 * np.linalg.norm(a - stressed)
     cosine = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
     assert cosine > 0.9
@@ -120,8 +137,9 @@ def test_missing_key_does_not_shift_later_features() -> None:
 
 
 def test_unknown_keys_are_reported_not_dropped_silently() -> None:
-    report = replace(make_report(), risk_metrics={**BASE_METRICS, "omega_ratio": 1.2},
-                     exposures_by_factor={"quality": 0.3})
+    report = replace(
+        make_report(), risk_metrics={**BASE_METRICS, "omega_ratio": 1.2}, exposures_by_factor={"quality": 0.3}
+    )
     batch = NumericPortfolioEncoder().encode_batch([report])
     assert batch.unknown[0] == ["exposures_by_factor.quality", "risk_metrics.omega_ratio"]
     assert batch.window_spec(0, SCHEMA)["unknown_keys"] == batch.unknown[0]

@@ -9,8 +9,12 @@ from prometheus.report_files import read_report_file
 from prometheus.services.importing import import_report_file
 from prometheus.store.stores import Stores
 
-GOOD = {"portfolio_id": "PF_A", "as_of_date": "2025-01-31", "risk_metrics": {"volatility_1m": 0.2},
-        "exposures_by_sector": {"Energy": 1.0}}
+GOOD = {
+    "portfolio_id": "PF_A",
+    "as_of_date": "2025-01-31",
+    "risk_metrics": {"volatility_1m": 0.2},
+    "exposures_by_sector": {"Energy": 1.0},
+}
 
 
 def _jsonl(tmp_path: Path, lines: list[str]) -> Path:
@@ -116,5 +120,5 @@ def test_csv_without_required_columns(tmp_path: Path) -> None:
 
 
 def test_missing_file() -> None:
-    with pytest.raises(InvalidInput, match="no such file: /nonexistent.jsonl"):
+    with pytest.raises(InvalidInput, match=r"no such file: /nonexistent\.jsonl"):
         read_report_file(Path("/nonexistent.jsonl"))

@@ -99,8 +99,15 @@ def test_load_filters_and_orders(stores: Stores) -> None:
 def test_joint_store_keys_on_type_model_portfolio_date(stores: Stores) -> None:
     store = JointEmbeddingStore(stores.historical, "PORTFOLIO_CORE_V0")
     record = _record("PF_A", D1, 1, model="joint-portfolio-core-v1")
-    scoped = replace(record, spec={"entity_type": "PORTFOLIO", "portfolio_id": "PF_A",
-                                   "source": "num-portfolio-core-v1", "as_of_date": "2025-01-31"})
+    scoped = replace(
+        record,
+        spec={
+            "entity_type": "PORTFOLIO",
+            "portfolio_id": "PF_A",
+            "source": "num-portfolio-core-v1",
+            "as_of_date": "2025-01-31",
+        },
+    )
     store.upsert([scoped])
     store.upsert([scoped])
     rows = _dump(stores, joint_embeddings)

@@ -100,7 +100,13 @@ _RISK_FEATURES = (
 
 _SECTOR_FEATURES = tuple(
     Feature(
-        f"sector.{name}", "sector", "exposures_by_sector", name, "linear", 0.0, 0.25,
+        f"sector.{name}",
+        "sector",
+        "exposures_by_sector",
+        name,
+        "linear",
+        0.0,
+        0.25,
         description=f"weight in {name}; one unit per 25%",
     )
     for name in (*GICS_SECTORS, OTHER_SECTOR)
@@ -115,15 +121,30 @@ _FACTOR_SCALES = {
     "short_term_reversal": (0.0, 0.5, "1-month reversal exposure (weighted z-score); per 0.5"),
 }
 _FACTOR_FEATURES = tuple(
-    Feature(f"factor.{key}", "factor", "exposures_by_factor", key, "linear", *_FACTOR_SCALES[key][:2],
-            description=_FACTOR_SCALES[key][2])
+    Feature(
+        f"factor.{key}",
+        "factor",
+        "exposures_by_factor",
+        key,
+        "linear",
+        *_FACTOR_SCALES[key][:2],
+        description=_FACTOR_SCALES[key][2],
+    )
     for key in FACTOR_KEYS
 )
 
 # A constant coordinate: it keeps cosine meaningful for states near the
 # all-typical centre (whose other coordinates are all close to zero).
-_ANCHOR = Feature("anchor", "anchor", "constant", "", "constant", 0.0, 1.0,
-                  description="constant 1: stabilises cosine near the centre")
+_ANCHOR = Feature(
+    "anchor",
+    "anchor",
+    "constant",
+    "",
+    "constant",
+    0.0,
+    1.0,
+    description="constant 1: stabilises cosine near the centre",
+)
 
 PORTFOLIO_CORE_V1 = FeatureSchema(
     name="portfolio-core-features",

@@ -54,9 +54,7 @@ def _where(report: RiskReport) -> str:
 
 def _number(report: RiskReport, source: str, key: str, value: object) -> float:
     """The value as a finite float, or InvalidReport naming portfolio, date and key."""
-    if type(value) is float or type(value) is int:
-        number = float(value)
-    elif isinstance(value, Real) and not isinstance(value, bool):
+    if isinstance(value, Real) and not isinstance(value, bool):
         number = float(value)
     else:
         raise InvalidReport(f"{_where(report)}: {source}.{key} is {type(value).__name__}, not a number")
@@ -85,15 +83,19 @@ class NumericPortfolioEncoder:
     def _lookups(self) -> tuple[list[tuple[int, int, str, bool]], list[frozenset[str]]]:
         """Per batch: where each feature reads from, and each block's known keys."""
         reads = [
-            (position, _ENCODED_SOURCES.index(f.source), f.key,
-             f.source == "risk_metrics" and f.key in NUMERIC_COLUMNS)
+            (position, _ENCODED_SOURCES.index(f.source), f.key, f.source == "risk_metrics" and f.key in NUMERIC_COLUMNS)
             for position, f in enumerate(self.schema.features)
             if f.transform != "constant"
         ]
         return reads, [self.schema.known_keys(source) for source in _ENCODED_SOURCES]
 
-    def _read_row(self, report: RiskReport, values: list[float],
-                  reads: list[tuple[int, int, str, bool]], known: list[frozenset[str]]) -> list[str]:
+    def _read_row(
+        self,
+        report: RiskReport,
+        values: list[float],
+        reads: list[tuple[int, int, str, bool]],
+        known: list[frozenset[str]],
+    ) -> list[str]:
         """Fill one row of raw values (NaN stays where a value is missing); return the unknown keys.
 
         Raises InvalidReport. Real NaNs are refused here, so NaN later means "missing".

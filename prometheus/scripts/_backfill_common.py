@@ -14,11 +14,16 @@ MAX_LISTED = 20
 def add_selection_args(parser: argparse.ArgumentParser, what: str) -> None:
     add_date_args(parser, what)
     parser.add_argument(
-        "--portfolio-id", action="append", default=[], metavar="ID",
+        "--portfolio-id",
+        action="append",
+        default=[],
+        metavar="ID",
         help="only this portfolio (repeat the flag for several)",
     )
     parser.add_argument(
-        "--limit", type=positive_int, metavar="N",
+        "--limit",
+        type=positive_int,
+        metavar="N",
         help="at most N portfolios per date (the first N by id); those left out are listed on stderr",
     )
 
@@ -39,8 +44,7 @@ def report(summary: BackfillSummary) -> int:
         sample = ", ".join(summary.left_out[first_day][:MAX_LISTED])
         say(
             f"--limit left out {total} state(s) on {len(summary.left_out)} date(s); "
-            f"on {first_day.isoformat()}: {sample}"
-            + (" ..." if len(summary.left_out[first_day]) > MAX_LISTED else "")
+            f"on {first_day.isoformat()}: {sample}" + (" ..." if len(summary.left_out[first_day]) > MAX_LISTED else "")
         )
     if summary.unknown_keys:
         keys = ", ".join(f"{k} ({n})" for k, n in sorted(summary.unknown_keys.items())[:MAX_LISTED])

@@ -118,8 +118,9 @@ def run(
         return EXIT_OK
 
 
-def entry(parser_factory: Callable[[], argparse.ArgumentParser],
-          main: Callable[[argparse.Namespace, Settings], int]) -> NoReturn:
+def entry(
+    parser_factory: Callable[[], argparse.ArgumentParser], main: Callable[[argparse.Namespace, Settings], int]
+) -> NoReturn:
     sys.exit(run(parser_factory(), main))
 
 

@@ -27,10 +27,16 @@ def build_parser() -> argparse.ArgumentParser:
         "Write joint embeddings (joint_embeddings) from stored numeric portfolio embeddings.",
         EXAMPLES,
     )
-    parser.add_argument("--numeric-model-id", default=NUMERIC_PORTFOLIO_MODEL_ID,
-                        help=f"numeric model whose states are read (default: {NUMERIC_PORTFOLIO_MODEL_ID})")
-    parser.add_argument("--joint-model-id", default=JOINT_PORTFOLIO_MODEL_ID,
-                        help=f"joint model to write (default: {JOINT_PORTFOLIO_MODEL_ID})")
+    parser.add_argument(
+        "--numeric-model-id",
+        default=NUMERIC_PORTFOLIO_MODEL_ID,
+        help=f"numeric model whose states are read (default: {NUMERIC_PORTFOLIO_MODEL_ID})",
+    )
+    parser.add_argument(
+        "--joint-model-id",
+        default=JOINT_PORTFOLIO_MODEL_ID,
+        help=f"joint model to write (default: {JOINT_PORTFOLIO_MODEL_ID})",
+    )
     add_selection_args(parser, "numeric states to embed")
     add_db_args(parser)
     return parser

@@ -27,8 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Reruns write nothing new: unchanged states are skipped.",
         EXAMPLES,
     )
-    parser.add_argument("--model-id", default=NUMERIC_PORTFOLIO_MODEL_ID,
-                        help=f"numeric encoder (default: {NUMERIC_PORTFOLIO_MODEL_ID})")
+    parser.add_argument(
+        "--model-id",
+        default=NUMERIC_PORTFOLIO_MODEL_ID,
+        help=f"numeric encoder (default: {NUMERIC_PORTFOLIO_MODEL_ID})",
+    )
     add_selection_args(parser, "risk reports to encode")
     add_db_args(parser)
     return parser

@@ -23,25 +23,38 @@ file formats (see README, "Risk engine"):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = make_parser("build_risk_reports", "Compute risk reports (risk metrics, sector and factor "
-                         "exposures, stress-scenario P&L) and upsert them into the store.", EXAMPLES)
+    parser = make_parser(
+        "build_risk_reports",
+        "Compute risk reports (risk metrics, sector and factor "
+        "exposures, stress-scenario P&L) and upsert them into the store.",
+        EXAMPLES,
+    )
     parser.add_argument("--prices", type=Path, required=True, help="wide CSV of daily adjusted closes")
     parser.add_argument("--holdings", type=Path, required=True, help="long CSV of target weights")
     parser.add_argument("--benchmark", type=Path, required=True, help="CSV of the benchmark's daily prices")
     parser.add_argument("--sectors", type=Path, required=True, help="CSV mapping tickers to GICS sectors")
     parser.add_argument("--start", type=date_arg, metavar="YYYY-MM-DD", help="first report date (inclusive)")
     parser.add_argument("--end", type=date_arg, metavar="YYYY-MM-DD", help="last report date (inclusive)")
-    parser.add_argument("--frequency", choices=FREQUENCIES, default="weekly",
-                        help="report dates: every trading day, the last trading day of each week or month "
-                             "(default: weekly)")
+    parser.add_argument(
+        "--frequency",
+        choices=FREQUENCIES,
+        default="weekly",
+        help="report dates: every trading day, the last trading day of each week or month (default: weekly)",
+    )
     add_db_args(parser)
     return parser
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     summary = build_and_store_reports(
-        open_stores(settings), prices=args.prices, holdings=args.holdings, benchmark=args.benchmark,
-        sectors=args.sectors, start=args.start, end=args.end, frequency=args.frequency,
+        open_stores(settings),
+        prices=args.prices,
+        holdings=args.holdings,
+        benchmark=args.benchmark,
+        sectors=args.sectors,
+        start=args.start,
+        end=args.end,
+        frequency=args.frequency,
     )
     say(summary.line())
     return EXIT_OK

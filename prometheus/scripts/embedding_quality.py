@@ -19,13 +19,21 @@ EXAMPLES = """\
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = make_parser("embedding_quality", "For every state inside a named stress window, the share of its "
-                         "k nearest neighbours (other portfolios, any date) that are stress states too, "
-                         "against the base rate.", EXAMPLES)
+    parser = make_parser(
+        "embedding_quality",
+        "For every state inside a named stress window, the share of its "
+        "k nearest neighbours (other portfolios, any date) that are stress states too, "
+        "against the base rate.",
+        EXAMPLES,
+    )
     parser.add_argument("--model-id", default=JOINT_PORTFOLIO_MODEL_ID, help="joint model")
     parser.add_argument("--k", type=positive_int, default=10, help="neighbours per stress state (default 10)")
-    parser.add_argument("--min-gap-days", type=int, default=30,
-                        help="for the second figure, leave out neighbours this close in time (default 30)")
+    parser.add_argument(
+        "--min-gap-days",
+        type=int,
+        default=30,
+        help="for the second figure, leave out neighbours this close in time (default 30)",
+    )
     add_db_args(parser)
     return parser
 

@@ -39,17 +39,21 @@ def build_parser() -> argparse.ArgumentParser:
         EXAMPLES,
     )
     parser.add_argument("--portfolio-id", required=True, metavar="ID", help="the query portfolio")
-    parser.add_argument("--as-of", required=True, type=date_arg, metavar="YYYY-MM-DD",
-                        help="the date of the query state")
-    parser.add_argument("--model-id", default=JOINT_PORTFOLIO_MODEL_ID,
-                        help=f"joint model (default: {JOINT_PORTFOLIO_MODEL_ID})")
-    parser.add_argument("--top-k", type=positive_int, default=20, metavar="K",
-                        help="number of analogues to print (default: 20)")
+    parser.add_argument(
+        "--as-of", required=True, type=date_arg, metavar="YYYY-MM-DD", help="the date of the query state"
+    )
+    parser.add_argument(
+        "--model-id", default=JOINT_PORTFOLIO_MODEL_ID, help=f"joint model (default: {JOINT_PORTFOLIO_MODEL_ID})"
+    )
+    parser.add_argument(
+        "--top-k", type=positive_int, default=20, metavar="K", help="number of analogues to print (default: 20)"
+    )
     parser.add_argument("--same-date", action="store_true", help="only candidates on the query date")
     parser.add_argument("--start", type=date_arg, metavar="YYYY-MM-DD", help="earliest candidate date")
     parser.add_argument("--end", type=date_arg, metavar="YYYY-MM-DD", help="latest candidate date")
-    parser.add_argument("--include-self", action="store_true",
-                        help="also rank the query portfolio's own states on other dates")
+    parser.add_argument(
+        "--include-self", action="store_true", help="also rank the query portfolio's own states on other dates"
+    )
     add_db_args(parser)
     return parser
 

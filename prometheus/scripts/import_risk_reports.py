@@ -20,12 +20,12 @@ A file with invalid rows imports nothing unless --skip-invalid is given.
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = make_parser("import_risk_reports", "Import risk reports (upsert on portfolio_id, as_of_date).",
-                         EXAMPLES)
+    parser = make_parser("import_risk_reports", "Import risk reports (upsert on portfolio_id, as_of_date).", EXAMPLES)
     parser.add_argument("file", type=Path, help="a .jsonl or .csv file")
     parser.add_argument("--format", choices=("jsonl", "csv"), help="override the format guessed from the suffix")
-    parser.add_argument("--skip-invalid", action="store_true",
-                        help="import the valid rows and list the skipped ones on stderr")
+    parser.add_argument(
+        "--skip-invalid", action="store_true", help="import the valid rows and list the skipped ones on stderr"
+    )
     add_db_args(parser)
     return parser
 

@@ -47,8 +47,9 @@ class _StepBar:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = make_parser("load_demo", "Build the demo book's risk reports from real prices and run both "
-                         "backfills.", EXAMPLES)
+    parser = make_parser(
+        "load_demo", "Build the demo book's risk reports from real prices and run both backfills.", EXAMPLES
+    )
     add_db_args(parser)
     return parser
 

@@ -32,11 +32,17 @@ output: CSV on stdout, header as_of_date,portfolio_id,model_id,dim,l2_norm, orde
 
 def build_parser() -> argparse.ArgumentParser:
     parser = make_parser("show_joint_portfolios", "Print stored joint portfolio states as CSV.", EXAMPLES)
-    parser.add_argument("--model-id", default=JOINT_PORTFOLIO_MODEL_ID,
-                        help=f"joint model (default: {JOINT_PORTFOLIO_MODEL_ID})")
+    parser.add_argument(
+        "--model-id", default=JOINT_PORTFOLIO_MODEL_ID, help=f"joint model (default: {JOINT_PORTFOLIO_MODEL_ID})"
+    )
     add_date_args(parser, "states to list")
-    parser.add_argument("--portfolio-id", action="append", default=[], metavar="ID",
-                        help="only this portfolio (repeat the flag for several)")
+    parser.add_argument(
+        "--portfolio-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only this portfolio (repeat the flag for several)",
+    )
     parser.add_argument("--limit", type=positive_int, metavar="N", help="print at most N rows")
     add_db_args(parser)
     return parser

@@ -54,9 +54,7 @@ def rank(
     return pool[order[:top_k]]
 
 
-def top_k_exact(
-    matrix: np.ndarray, query: np.ndarray, top_k: int, tie_keys: Sequence[np.ndarray] = ()
-) -> Ranked:
+def top_k_exact(matrix: np.ndarray, query: np.ndarray, top_k: int, tie_keys: Sequence[np.ndarray] = ()) -> Ranked:
     cosine, euclidean = cosine_and_euclidean(matrix, query)
     rows = rank(cosine, euclidean, top_k, tie_keys)
     return Ranked(rows, cosine[rows], euclidean[rows])

@@ -71,9 +71,7 @@ def _check_portfolios(requested: Sequence[str], known: Sequence[str], what: str)
     known_set = set(known)
     missing = [pid for pid in requested if pid not in known_set]
     if missing:
-        raise UnknownPortfolio(
-            f"unknown portfolio {', '.join(repr(p) for p in missing)}: no {what} exist for it"
-        )
+        raise UnknownPortfolio(f"unknown portfolio {', '.join(repr(p) for p in missing)}: no {what} exist for it")
 
 
 def _resolve_dates(available: list[date], selection: DateSelection, what: str) -> list[date]:
@@ -90,8 +88,9 @@ def _resolve_dates(available: list[date], selection: DateSelection, what: str) -
     return chosen
 
 
-def _apply_limit(ids_by_date: dict[date, list[str]], limit: int | None,
-                 summary: BackfillSummary) -> dict[date, set[str]]:
+def _apply_limit(
+    ids_by_date: dict[date, list[str]], limit: int | None, summary: BackfillSummary
+) -> dict[date, set[str]]:
     kept: dict[date, set[str]] = {}
     for day, ids in ids_by_date.items():
         ordered = sorted(ids)
@@ -131,8 +130,13 @@ def backfill_numeric(
         for row, report in enumerate(batch.reports):
             summary.unknown_keys.update(batch.unknown[row])
             records.append(
-                EmbeddingRecord(report.portfolio_id, report.as_of_date, model_id,
-                                Vector(batch.matrix[row]), batch.window_spec(row, encoder.schema))
+                EmbeddingRecord(
+                    report.portfolio_id,
+                    report.as_of_date,
+                    model_id,
+                    Vector(batch.matrix[row]),
+                    batch.window_spec(row, encoder.schema),
+                )
             )
         counts = stores.numeric.upsert(records)
         summary.written += counts.written
@@ -154,18 +158,18 @@ def backfill_joint(
     model = joint_model(joint_model_id)
     numeric_encoder(numeric_model_id)  # an unknown numeric model is an error, not an empty run
     if model.numeric_model_id != numeric_model_id:
-        raise InvalidInput(
-            f"joint model '{joint_model_id}' reads '{model.numeric_model_id}', not '{numeric_model_id}'"
-        )
+        raise InvalidInput(f"joint model '{joint_model_id}' reads '{model.numeric_model_id}', not '{numeric_model_id}'")
     began = time.perf_counter()
     summary = BackfillSummary(model_id=joint_model_id)
     numeric = stores.numeric
     if request.portfolio_ids:
-        _check_portfolios(request.portfolio_ids, numeric.portfolio_ids(numeric_model_id),
-                          f"{numeric_model_id} embeddings")
+        _check_portfolios(
+            request.portfolio_ids, numeric.portfolio_ids(numeric_model_id), f"{numeric_model_id} embeddings"
+        )
     portfolio_filter = list(request.portfolio_ids) or None
-    days = _resolve_dates(numeric.dates(numeric_model_id, portfolio_ids=portfolio_filter), request.dates,
-                          f"{numeric_model_id} embeddings")
+    days = _resolve_dates(
+        numeric.dates(numeric_model_id, portfolio_ids=portfolio_filter), request.dates, f"{numeric_model_id} embeddings"
+    )
     summary.dates = len(days)
     service = JointEmbeddingService(numeric, model)
     done = 0

@@ -19,9 +19,7 @@ class DateSelection:
         if self.as_of is not None and (self.start is not None or self.end is not None):
             raise InvalidInput("give either --as-of or --start/--end, not both")
         if self.start is not None and self.end is not None and self.start > self.end:
-            raise InvalidInput(
-                f"--start {self.start.isoformat()} is after --end {self.end.isoformat()}: swap them"
-            )
+            raise InvalidInput(f"--start {self.start.isoformat()} is after --end {self.end.isoformat()}: swap them")
 
     @property
     def is_empty(self) -> bool:

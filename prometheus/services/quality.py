@@ -41,8 +41,7 @@ class QualityReport:
 
     def lines(self) -> list[str]:
         return [
-            f"states: {self.states}, in named stress windows: {self.stress_states} "
-            f"(base rate {self.base_rate:.1%})",
+            f"states: {self.states}, in named stress windows: {self.stress_states} (base rate {self.base_rate:.1%})",
             f"stress states' {self.k} nearest neighbours (other portfolios, any date) in stress windows: "
             f"{self.neighbour_share:.1%} = {self.lift:.2f}x the base rate",
             f"... leaving out neighbours within {self.min_gap_days} days of the query date: "
@@ -63,8 +62,9 @@ def _top_k_stress_share(scores: np.ndarray, in_stress: np.ndarray, k: int) -> tu
     return int((in_stress[top] & valid).sum()), int(valid.sum())
 
 
-def _neighbour_shares(normalised: np.ndarray, index: StateIndex, queries: np.ndarray, in_stress: np.ndarray,
-                      k: int, min_gap_days: int) -> tuple[float, float]:
+def _neighbour_shares(
+    normalised: np.ndarray, index: StateIndex, queries: np.ndarray, in_stress: np.ndarray, k: int, min_gap_days: int
+) -> tuple[float, float]:
     """Both shares from one score matrix per chunk of queries: any date, then far enough in time."""
     counts = np.zeros(4, dtype=np.int64)
     codes = np.unique(index.portfolio_ids, return_inverse=True)[1]

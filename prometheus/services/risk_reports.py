@@ -22,8 +22,10 @@ class BuildSummary:
 
     def line(self) -> str:
         span = f" from {self.first_date} to {self.last_date}" if self.first_date else ""
-        return f"built and stored {self.reports} risk report(s) for {self.portfolios} portfolio(s){span} " \
-               f"in {self.seconds:.2f} s"
+        return (
+            f"built and stored {self.reports} risk report(s) for {self.portfolios} portfolio(s){span} "
+            f"in {self.seconds:.2f} s"
+        )
 
 
 def build_and_store_reports(

@@ -106,8 +106,7 @@ class Database:
             raise
         except sa.exc.ArgumentError:
             raise StoreUnavailable(
-                f"'{mask_url(url)}' is not a database URL: use sqlite:///PATH or "
-                "postgresql+psycopg://USER@HOST/DB"
+                f"'{mask_url(url)}' is not a database URL: use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
             ) from None
         except (sa.exc.DBAPIError, OSError) as exc:
             raise StoreUnavailable(describe_db_error(exc, url)) from None

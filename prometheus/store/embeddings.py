@@ -97,8 +97,7 @@ class _EmbeddingStore:
                         continue
                     rows.append(self._row(record, blob, created_at))
                 if rows:
-                    upsert_rows(conn, self.table, rows, self._key_columns(),
-                                ("vector", "dim", self.spec_column))
+                    upsert_rows(conn, self.table, rows, self._key_columns(), ("vector", "dim", self.spec_column))
                     bump_data_version(conn, self.version_name(model_id))
                     written += len(rows)
         return UpsertCounts(written=written, unchanged=unchanged)
@@ -142,7 +141,11 @@ class _EmbeddingStore:
         c = self.table.c
         query = self._select(
             [c[self.id_column], c.as_of_date, c[self.spec_column], c.vector, c.dim],
-            model_id, dates=dates, start=start, end=end, portfolio_ids=portfolio_ids,
+            model_id,
+            dates=dates,
+            start=start,
+            end=end,
+            portfolio_ids=portfolio_ids,
         ).order_by(c.as_of_date, c[self.id_column])
         with self.db.read() as conn:
             rows = conn.execute(query).all()
@@ -153,7 +156,11 @@ class _EmbeddingStore:
         return EmbeddingMatrix(ids, days, [dict(r[2] or {}) for r in rows], matrix)
 
     def dates(
-        self, model_id: str, *, start: date | None = None, end: date | None = None,
+        self,
+        model_id: str,
+        *,
+        start: date | None = None,
+        end: date | None = None,
         portfolio_ids: Sequence[str] | None = None,
     ) -> list[date]:
         c = self.table.c

@@ -88,7 +88,9 @@ joint_embeddings = sa.Table(
     sa.Column("vector", sa.LargeBinary, nullable=False),
     sa.Column("dim", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("joint_type", "model_id", "portfolio_id", "as_of_date", name="uq_joint_type_model_portfolio_date"),
+    sa.UniqueConstraint(
+        "joint_type", "model_id", "portfolio_id", "as_of_date", name="uq_joint_type_model_portfolio_date"
+    ),
     sa.Index("ix_joint_model_date", "model_id", "as_of_date"),
 )
 
@@ -123,8 +125,11 @@ def _create(*tables: sa.Table) -> Callable[[sa.Connection], None]:
 
 # Append only: never edit a migration that has shipped.
 MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
-    (1, "reports, numeric and joint embeddings, data versions",
-     _create(data_versions, portfolio_risk_reports, numeric_window_embeddings, joint_embeddings)),
+    (
+        1,
+        "reports, numeric and joint embeddings, data versions",
+        _create(data_versions, portfolio_risk_reports, numeric_window_embeddings, joint_embeddings),
+    ),
     (2, "background jobs", _create(jobs)),
 )
 

@@ -72,8 +72,9 @@ def decode_vector(blob: bytes | memoryview, dim: int, *, where: str = "vector") 
     return array
 
 
-def decode_matrix(blobs: Sequence[bytes | memoryview], dims: Sequence[int], expected_dim: int,
-                  labels: Sequence[str] | None = None) -> np.ndarray:
+def decode_matrix(
+    blobs: Sequence[bytes | memoryview], dims: Sequence[int], expected_dim: int, labels: Sequence[str] | None = None
+) -> np.ndarray:
     """Many blobs to one contiguous (n, dim) float32 matrix, every row checked."""
     n = len(blobs)
     matrix = np.empty((n, expected_dim), dtype=VECTOR_DTYPE)
