@@ -1,8 +1,10 @@
 """Exact nearest states: cosine descending, then euclidean ascending.
 
-Scores are computed in float64 over every candidate (no candidate cap), and
-ties on the k-th score are all kept before the final ordering, so the answer
-is the same whatever order the rows were stored in.
+The answer equals a float64 computation over every candidate (no candidate
+cap). A float32 first pass over the whole matrix finds the k-th best cosine;
+every candidate within the float32 error bound of it is then re-scored in
+float64 and ranked, so nothing that could belong in the top k is missed, and
+ties on the k-th score are all considered.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from prometheus.search.index import StateIndex
+
+_FLOAT32_UNIT = float(np.finfo(np.float32).eps)
 
 
 @dataclass(frozen=True)
@@ -58,3 +64,32 @@ def top_k_exact(matrix: np.ndarray, query: np.ndarray, top_k: int, tie_keys: Seq
     cosine, euclidean = cosine_and_euclidean(matrix, query)
     rows = rank(cosine, euclidean, top_k, tie_keys)
     return Ranked(rows, cosine[rows], euclidean[rows])
+
+
+def first_pass_margin(columns: int) -> float:
+    """A bound on |float32 cosine - float64 cosine| for vectors of ``columns`` coordinates.
+
+    A float32 dot product of n terms errs by at most about n*u*|a||b| (u the
+    unit roundoff) whatever the summation order; norms and the division add a
+    few u more. Twice that, for safety.
+    """
+    return 2.0 * (columns + 8) * _FLOAT32_UNIT
+
+
+def search_index_rows(index: StateIndex, query_row: int, candidates: np.ndarray, top_k: int) -> Ranked:
+    """The exact top ``top_k`` of the rows where ``candidates`` is True, by the query row's state."""
+    query = np.asarray(index.matrix[query_row], dtype=np.float32)
+    pool = np.flatnonzero(candidates)
+    if top_k < pool.size:
+        norms = index.norms
+        query_norm = float(norms[query_row])
+        scores = np.asarray(index.matrix @ query, dtype=np.float32)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scores /= (norms * query_norm).astype(np.float32)
+        scores[~np.isfinite(scores)] = 0.0  # a zero vector's cosine is 0 in the exact pass too
+        scores[~candidates] = -np.inf
+        kth = np.partition(scores, scores.size - top_k)[scores.size - top_k]
+        pool = np.flatnonzero(scores >= kth - first_pass_margin(index.matrix.shape[1]))
+        pool = pool[candidates[pool]]
+    ranked = top_k_exact(index.matrix[pool], query, top_k, tie_keys=(index.portfolio_codes[pool], index.dates[pool]))
+    return Ranked(pool[ranked.rows], ranked.cosine, ranked.euclidean)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
-
 from prometheus.encoders.joint import joint_model
 from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio
-from prometheus.search.exact import top_k_exact
+from prometheus.search.cache import IndexCache
+from prometheus.search.exact import search_index_rows
 from prometheus.search.index import StateIndex
 from prometheus.services.dates import describe_nearest
 from prometheus.store.embeddings import JointEmbeddingStore
@@ -54,10 +53,11 @@ class SimilarResult:
 
 
 def load_index(stores: Stores, model_id: str) -> StateIndex:
+    """The model's states at the store's current data version (from the on-disk cache when fresh)."""
     model = joint_model(model_id)
     store = JointEmbeddingStore(stores.historical, model.joint_type)
-    version = store.data_version(model_id)
-    return StateIndex.from_matrix(model_id, version, store.load(model_id, dim=model.dim))
+    cache = IndexCache(stores.settings.effective_cache_dir, stores.historical.display_url)
+    return cache.get(store, model_id, model.dim)
 
 
 def query_row(index: StateIndex, portfolio_id: str, as_of: date) -> int:
@@ -83,27 +83,21 @@ def search_index(index: StateIndex, query: SimilarQuery) -> SimilarResult:
     else:
         mask = index.mask(start=query.start, end=query.end)
     if not query.include_self:
-        mask &= index.portfolio_ids != query.portfolio_id
+        mask &= index.portfolio_codes != index.code_of(query.portfolio_id)
     mask[row] = False  # the query state itself is never its own analogue
-    candidates = np.flatnonzero(mask)
-    ranked = top_k_exact(
-        index.matrix[candidates],
-        index.matrix[row],
-        query.top_k,
-        tie_keys=(index.portfolio_ids[candidates].astype(str), index.dates[candidates]),
-    )
+    ranked = search_index_rows(index, row, mask, query.top_k)
     neighbours = [
         Neighbour(
             rank=i + 1,
             cosine=float(ranked.cosine[i]),
             euclidean=float(ranked.euclidean[i]),
-            portfolio_id=str(index.portfolio_ids[candidates[r]]),
-            source=str(index.sources[candidates[r]]),
-            as_of_date=index.dates[candidates[r]].astype(object),
+            portfolio_id=index.portfolio_names[index.portfolio_codes[r]],
+            source=index.source_names[index.source_codes[r]],
+            as_of_date=index.dates[r].astype(object),
         )
         for i, r in enumerate(ranked.rows)
     ]
-    return SimilarResult(query=query, candidates=int(candidates.size), neighbours=neighbours)
+    return SimilarResult(query=query, candidates=int(mask.sum()), neighbours=neighbours)
 
 
 def find_similar(stores: Stores, query: SimilarQuery) -> SimilarResult:

@@ -89,16 +89,21 @@ class _EmbeddingStore:
                     )
                     for row in conn.execute(query):
                         existing[(row[0], row[1])] = (bytes(row[2]), row[3])
-                rows = []
-                for record in group:
-                    blob = record.vector.to_db()
-                    if existing.get((record.portfolio_id, record.as_of_date)) == (blob, record.spec):
-                        unchanged += 1
-                        continue
-                    rows.append(self._row(record, blob, created_at))
-                if rows:
-                    upsert_rows(conn, self.table, rows, self._key_columns(), ("vector", "dim", self.spec_column))
-                    bump_data_version(conn, self.version_name(model_id))
+                changed = [
+                    record
+                    for record in group
+                    if existing.get((record.portfolio_id, record.as_of_date)) != (record.vector.to_db(), record.spec)
+                ]
+                unchanged += len(group) - len(changed)
+                if changed:
+                    revision = bump_data_version(conn, self.version_name(model_id))
+                    rows = [
+                        self._row(record, record.vector.to_db(), created_at) | {"revision": revision}
+                        for record in changed
+                    ]
+                    upsert_rows(
+                        conn, self.table, rows, self._key_columns(), ("vector", "dim", self.spec_column, "revision")
+                    )
                     written += len(rows)
         return UpsertCounts(written=written, unchanged=unchanged)
 
@@ -114,9 +119,12 @@ class _EmbeddingStore:
         start: date | None = None,
         end: date | None = None,
         portfolio_ids: Sequence[str] | None = None,
+        revision_above: int | None = None,
     ) -> sa.Select[Any]:
         c = self.table.c
         query = sa.select(*columns).where(*self._base_filter(model_id))
+        if revision_above is not None:
+            query = query.where(c.revision > revision_above)
         if dates is not None:
             query = query.where(c.as_of_date.in_(list(dates)))
         if start is not None:
@@ -136,8 +144,12 @@ class _EmbeddingStore:
         end: date | None = None,
         portfolio_ids: Sequence[str] | None = None,
         dim: int = EMBEDDING_DIM,
+        revision_above: int | None = None,
     ) -> EmbeddingMatrix:
-        """States ordered by date then portfolio, every vector checked against ``dim``."""
+        """States ordered by date then portfolio, every vector checked against ``dim``.
+
+        ``revision_above`` keeps only rows written after that data version.
+        """
         c = self.table.c
         query = self._select(
             [c[self.id_column], c.as_of_date, c[self.spec_column], c.vector, c.dim],
@@ -146,6 +158,7 @@ class _EmbeddingStore:
             start=start,
             end=end,
             portfolio_ids=portfolio_ids,
+            revision_above=revision_above,
         ).order_by(c.as_of_date, c[self.id_column])
         with self.db.read() as conn:
             rows = conn.execute(query).all()

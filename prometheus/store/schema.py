@@ -72,6 +72,9 @@ numeric_window_embeddings = sa.Table(
     sa.Column("vector", sa.LargeBinary, nullable=False),
     sa.Column("dim", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # The data version at which this row was last written: caches extend themselves
+    # by reading only rows with a revision above the version they hold.
+    sa.Column("revision", sa.BigInteger, nullable=False, server_default="0"),
     sa.UniqueConstraint("entity_type", "entity_id", "as_of_date", "model_id", name="uq_numeric_entity_date_model"),
     sa.Index("ix_numeric_model_date", "model_id", "as_of_date"),
 )
@@ -88,6 +91,7 @@ joint_embeddings = sa.Table(
     sa.Column("vector", sa.LargeBinary, nullable=False),
     sa.Column("dim", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revision", sa.BigInteger, nullable=False, server_default="0"),
     sa.UniqueConstraint(
         "joint_type", "model_id", "portfolio_id", "as_of_date", name="uq_joint_type_model_portfolio_date"
     ),
@@ -123,7 +127,10 @@ def _create(*tables: sa.Table) -> Callable[[sa.Connection], None]:
     return apply
 
 
-# Append only: never edit a migration that has shipped.
+# Append only: never edit a migration that has shipped. Migrations 1-2 create
+# tables as defined above; any later one must alter them with explicit,
+# idempotent DDL (check before adding a column), since a fresh database gets
+# the current table definitions from the first migrations.
 MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
     (
         1,

@@ -47,14 +47,19 @@ def upsert_rows(
     return written
 
 
-def bump_data_version(conn: sa.Connection, name: str) -> None:
-    """Mark a data set changed, inside the writer's transaction (race-free on both dialects)."""
+def bump_data_version(conn: sa.Connection, name: str) -> int:
+    """Mark a data set changed, inside the writer's transaction; return its new version.
+
+    Race-free on both dialects: the row lock (PostgreSQL) or the write lock
+    (SQLite, BEGIN IMMEDIATE) orders concurrent writers.
+    """
     from prometheus.store.schema import data_versions
 
     dialect = conn.dialect.name
     insert: Any = sqlite.insert(data_versions) if dialect == "sqlite" else postgresql.insert(data_versions)
-    conn.execute(
-        insert.values(name=name, version=1).on_conflict_do_update(
-            index_elements=["name"], set_={"version": data_versions.c.version + 1}
-        )
+    statement = (
+        insert.values(name=name, version=1)
+        .on_conflict_do_update(index_elements=["name"], set_={"version": data_versions.c.version + 1})
+        .returning(data_versions.c.version)
     )
+    return int(conn.execute(statement).scalar_one())
