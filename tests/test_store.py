@@ -160,3 +160,18 @@ def test_not_a_url_is_a_clear_error() -> None:
     assert str(info.value) == (
         "'not a url' is not a database URL: use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
     )
+
+
+def test_an_older_schema_is_upgraded_in_place(stores: Stores) -> None:
+    stores.numeric.upsert([_record("PF_A", D1, 1)])
+    with stores.historical.write() as conn:  # take the database back to schema version 2
+        for table in ("numeric_window_embeddings", "joint_embeddings"):
+            conn.execute(sa.text(f"DROP INDEX ix_{table}_model_revision"))
+            conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN revision"))
+        conn.execute(sa.text("DELETE FROM schema_migrations WHERE version = 3"))
+    upgraded = Database.open(stores.historical.url)
+    assert upgraded.schema_version() == SCHEMA_VERSION
+    with upgraded.read() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("numeric_window_embeddings")}
+    assert "revision" in columns
+    assert open_stores(Settings(db_url=stores.historical.url)).numeric.count("num-portfolio-core-v1") == 1

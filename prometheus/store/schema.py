@@ -127,6 +127,17 @@ def _create(*tables: sa.Table) -> Callable[[sa.Connection], None]:
     return apply
 
 
+def _add_revision_columns(conn: sa.Connection) -> None:
+    inspector = sa.inspect(conn)
+    for table in (numeric_window_embeddings, joint_embeddings):
+        if "revision" not in {c["name"] for c in inspector.get_columns(table.name)}:
+            conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN revision BIGINT NOT NULL DEFAULT 0"))
+        # Plain DDL: an sa.Index built on these Table objects would attach itself to them.
+        conn.execute(
+            sa.text(f"CREATE INDEX IF NOT EXISTS ix_{table.name}_model_revision ON {table.name} (model_id, revision)")
+        )
+
+
 # Append only: never edit a migration that has shipped. Migrations 1-2 create
 # tables as defined above; any later one must alter them with explicit,
 # idempotent DDL (check before adding a column), since a fresh database gets
@@ -138,6 +149,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
         _create(data_versions, portfolio_risk_reports, numeric_window_embeddings, joint_embeddings),
     ),
     (2, "background jobs", _create(jobs)),
+    (3, "row revisions, so caches can extend themselves", _add_revision_columns),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
