@@ -15,8 +15,7 @@ import numpy as np
 
 from prometheus.encoders.numeric import NUMERIC_PORTFOLIO_MODEL_ID
 from prometheus.errors import UnknownModel
-from prometheus.store.embeddings import EmbeddingRecord, JointEmbeddingStore, NumericEmbeddingStore
-from prometheus.store.vector import Vector
+from prometheus.store.embeddings import EmbeddingBatch, JointEmbeddingStore, NumericEmbeddingStore
 
 JOINT_PORTFOLIO_MODEL_ID = "joint-portfolio-core-v1"
 PORTFOLIO_CORE_JOINT_TYPE = "PORTFOLIO_CORE_V0"
@@ -99,23 +98,21 @@ class JointEmbeddingService:
         self.joint_store = JointEmbeddingStore(numeric_store.db, model.joint_type)
 
     def examples(self, dates: Sequence[date], portfolio_ids: Sequence[str] | None = None) -> list[JointExample]:
-        states = self.numeric_store.load(self.model.numeric_model_id, dates=dates, portfolio_ids=portfolio_ids)
+        states = self.numeric_store.load(
+            self.model.numeric_model_id, dates=dates, portfolio_ids=portfolio_ids, with_specs=False
+        )
         return [
             JointExample(pid, day, self.model.numeric_model_id, states.matrix[i])
             for i, (pid, day) in enumerate(zip(states.portfolio_ids, states.dates, strict=True))
         ]
 
     def embed_and_store(self, examples: Sequence[JointExample]) -> JointBatchResult:
-        vectors = self.model.embed(examples)
-        records = [
-            EmbeddingRecord(
-                portfolio_id=example.portfolio_id,
-                as_of_date=example.as_of_date,
-                model_id=self.model.model_id,
-                vector=Vector(vectors[i]),
-                spec=entity_scope(example.portfolio_id, example.numeric_model_id, example.as_of_date),
-            )
-            for i, example in enumerate(examples)
-        ]
-        counts = self.joint_store.upsert(records)
+        batch = EmbeddingBatch(
+            self.model.model_id,
+            [e.portfolio_id for e in examples],
+            [e.as_of_date for e in examples],
+            self.model.embed(examples),
+            [entity_scope(e.portfolio_id, e.numeric_model_id, e.as_of_date) for e in examples],
+        )
+        counts = self.joint_store.upsert_batches([batch])
         return JointBatchResult(counts.written, counts.unchanged)

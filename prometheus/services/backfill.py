@@ -17,12 +17,13 @@ from prometheus.encoders.joint import JointEmbeddingService, joint_model
 from prometheus.encoders.numeric import Refusal, numeric_encoder
 from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio
 from prometheus.services.dates import DateSelection, describe_nearest
-from prometheus.store.embeddings import EmbeddingRecord
+from prometheus.store.embeddings import EmbeddingBatch
 from prometheus.store.stores import Stores
-from prometheus.store.vector import Vector
 
 ProgressCallback = Callable[[int, int], None]
-DATES_PER_CHUNK = 20
+# One transaction per chunk of about this many states: a killed run keeps whole
+# chunks, and large transactions keep commits off the hot path.
+STATES_PER_CHUNK = 20_000
 
 
 @dataclass
@@ -101,7 +102,8 @@ def _apply_limit(
     return kept
 
 
-def _chunks(days: list[date], size: int = DATES_PER_CHUNK) -> list[list[date]]:
+def _chunks(days: list[date], portfolios: int) -> list[list[date]]:
+    size = max(1, STATES_PER_CHUNK // max(1, portfolios))
     return [days[i : i + size] for i in range(0, len(days), size)]
 
 
@@ -111,14 +113,15 @@ def backfill_numeric(
     encoder = numeric_encoder(model_id)
     began = time.perf_counter()
     summary = BackfillSummary(model_id=model_id)
+    known = stores.reports.portfolio_ids()
     if request.portfolio_ids:
-        _check_portfolios(request.portfolio_ids, stores.reports.portfolio_ids(), "risk reports")
+        _check_portfolios(request.portfolio_ids, known, "risk reports")
     portfolio_filter = list(request.portfolio_ids) or None
     days = _resolve_dates(stores.reports.dates(portfolio_ids=portfolio_filter), request.dates, "risk reports")
     summary.dates = len(days)
     done = 0
-    for chunk in _chunks(days):
-        reports = stores.reports.load(dates=chunk, portfolio_ids=portfolio_filter)
+    for chunk in _chunks(days, len(portfolio_filter or known)):
+        reports = stores.reports.load_for_encoding(dates=chunk, portfolio_ids=portfolio_filter)
         by_date: dict[date, list[str]] = {}
         for report in reports:
             by_date.setdefault(report.as_of_date, []).append(report.portfolio_id)
@@ -126,19 +129,19 @@ def backfill_numeric(
         reports = [r for r in reports if r.portfolio_id in kept[r.as_of_date]]
         batch = encoder.encode_batch(reports)
         summary.refused.extend(batch.refused)
-        records = []
-        for row, report in enumerate(batch.reports):
-            summary.unknown_keys.update(batch.unknown[row])
-            records.append(
-                EmbeddingRecord(
-                    report.portfolio_id,
-                    report.as_of_date,
+        for row_unknown in batch.unknown:
+            summary.unknown_keys.update(row_unknown)
+        counts = stores.numeric.upsert_batches(
+            [
+                EmbeddingBatch(
                     model_id,
-                    Vector(batch.matrix[row]),
-                    batch.window_spec(row, encoder.schema),
+                    [r.portfolio_id for r in batch.reports],
+                    [r.as_of_date for r in batch.reports],
+                    batch.matrix,
+                    [batch.window_spec(row, encoder.schema) for row in range(len(batch.reports))],
                 )
-            )
-        counts = stores.numeric.upsert(records)
+            ]
+        )
         summary.written += counts.written
         summary.skipped += counts.unchanged
         done += len(chunk)
@@ -172,8 +175,9 @@ def backfill_joint(
     )
     summary.dates = len(days)
     service = JointEmbeddingService(numeric, model)
+    portfolios = len(request.portfolio_ids) or len(numeric.portfolio_ids(numeric_model_id))
     done = 0
-    for chunk in _chunks(days):
+    for chunk in _chunks(days, portfolios):
         examples = service.examples(chunk, portfolio_filter)
         by_date: dict[date, list[str]] = {}
         for example in examples:

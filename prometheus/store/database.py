@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from prometheus.errors import PrometheusError, StoreUnavailable
+from prometheus.errors import InvalidReport, PrometheusError, StoreUnavailable
 from prometheus.store import schema
 
 _WRITE_OPTION = "prometheus_write"
+
+
+def json_dumps(value: Any) -> str:
+    # allow_nan=False: a NaN must never become the invalid JSON token NaN in the store.
+    return json.dumps(value, allow_nan=False, separators=(",", ":"))
+
+
+def json_loads(text: str | bytes) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        # Non-strict JSON written by other tools (NaN, Infinity): parse it, and let
+        # the encoder name the bad key rather than failing the whole read.
+        return json.loads(text)
+    except ValueError as exc:
+        raise InvalidReport(f"a stored JSON value cannot be read ({exc}); re-import that report") from None
 
 
 def mask_url(url: str | sa.URL) -> str:
@@ -73,12 +93,21 @@ def create_engine_for(url: str) -> sa.Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed, connect_args={"timeout": 30})
+        engine = sa.create_engine(
+            parsed, connect_args={"timeout": 30}, json_serializer=json_dumps, json_deserializer=json_loads
+        )
         _install_sqlite_pragmas(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("psycopg2", "", None):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return sa.create_engine(
+        parsed,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        json_serializer=json_dumps,
+        json_deserializer=json_loads,
+    )
 
 
 class Database:

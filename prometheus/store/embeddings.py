@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from prometheus.errors import InvalidVector
 from prometheus.store.database import Database
 from prometheus.store.schema import joint_embeddings, numeric_window_embeddings, utc_now
-from prometheus.store.upsert import bump_data_version, upsert_rows
-from prometheus.store.vector import EMBEDDING_DIM, Vector, decode_matrix
+from prometheus.store.upsert import bump_data_version, fast_upsert
+from prometheus.store.vector import EMBEDDING_DIM, VECTOR_DTYPE, Vector, decode_matrix
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,32 @@ class EmbeddingRecord:
     model_id: str
     vector: Vector
     spec: dict[str, Any] = field(default_factory=dict)  # window_spec or entity_scope
+
+
+@dataclass(frozen=True)
+class EmbeddingBatch:
+    """Many states of one model: parallel labels and an (n, dim) matrix."""
+
+    model_id: str
+    portfolio_ids: list[str]
+    dates: list[date]
+    matrix: np.ndarray
+    specs: list[dict[str, Any]]
+
+    def __len__(self) -> int:
+        return len(self.portfolio_ids)
+
+    def blobs(self) -> list[bytes]:
+        """Each row as float32 little-endian bytes; refuses NaN, infinity and non-numeric data."""
+        matrix = np.asarray(self.matrix)
+        if matrix.ndim != 2 or not np.issubdtype(matrix.dtype, np.number):
+            raise InvalidVector(f"a batch of vectors must be a 2-D numeric matrix, got {matrix.dtype} {matrix.shape}")
+        if not np.isfinite(matrix).all():
+            raise InvalidVector("a vector may not contain NaN or infinity")
+        data = np.ascontiguousarray(matrix, dtype=VECTOR_DTYPE)
+        width = data.shape[1] * VECTOR_DTYPE.itemsize
+        raw = data.tobytes()
+        return [raw[i : i + width] for i in range(0, len(raw), width)]
 
 
 @dataclass(frozen=True)
@@ -76,38 +103,60 @@ class _EmbeddingStore:
         by_model: dict[str, list[EmbeddingRecord]] = defaultdict(list)
         for record in records:
             by_model[record.model_id].append(record)
+        batches = [
+            EmbeddingBatch(
+                model_id,
+                [r.portfolio_id for r in group],
+                [r.as_of_date for r in group],
+                np.vstack([r.vector.values for r in group]),
+                [r.spec for r in group],
+            )
+            for model_id, group in by_model.items()
+        ]
+        return self.upsert_batches(batches)
+
+    def upsert_batches(self, batches: Sequence[EmbeddingBatch]) -> UpsertCounts:
+        """Write every batch in one transaction, skipping states stored identically already."""
         written = unchanged = 0
         created_at = utc_now()
         c = self.table.c
+        columns = (*self._key_columns(), "vector", "dim", self.spec_column, "created_at", "revision")
         with self.db.write() as conn:
-            for model_id, group in by_model.items():
-                dates = sorted({r.as_of_date for r in group})
+            for batch in batches:
+                blobs = batch.blobs()
                 existing: dict[tuple[str, date], tuple[bytes, Any]] = {}
+                dates = sorted(set(batch.dates))
                 for i in range(0, len(dates), 500):
                     query = sa.select(c[self.id_column], c.as_of_date, c.vector, c[self.spec_column]).where(
-                        *self._base_filter(model_id), c.as_of_date.in_(dates[i : i + 500])
+                        *self._base_filter(batch.model_id), c.as_of_date.in_(dates[i : i + 500])
                     )
                     for row in conn.execute(query):
                         existing[(row[0], row[1])] = (bytes(row[2]), row[3])
                 changed = [
-                    record
-                    for record in group
-                    if existing.get((record.portfolio_id, record.as_of_date)) != (record.vector.to_db(), record.spec)
+                    i
+                    for i, key in enumerate(zip(batch.portfolio_ids, batch.dates, strict=True))
+                    if existing.get(key) != (blobs[i], batch.specs[i])
                 ]
-                unchanged += len(group) - len(changed)
-                if changed:
-                    revision = bump_data_version(conn, self.version_name(model_id))
-                    rows = [
-                        self._row(record, record.vector.to_db(), created_at) | {"revision": revision}
-                        for record in changed
-                    ]
-                    upsert_rows(
-                        conn, self.table, rows, self._key_columns(), ("vector", "dim", self.spec_column, "revision")
-                    )
-                    written += len(rows)
+                unchanged += len(batch) - len(changed)
+                if not changed:
+                    continue
+                revision = bump_data_version(conn, self.version_name(batch.model_id))
+                dim = batch.matrix.shape[1]
+                rows = [
+                    (*self._key_values(batch, i), blobs[i], dim, batch.specs[i], created_at, revision) for i in changed
+                ]
+                fast_upsert(
+                    conn,
+                    self.table,
+                    columns,
+                    rows,
+                    self._key_columns(),
+                    ("vector", "dim", self.spec_column, "revision"),
+                )
+                written += len(rows)
         return UpsertCounts(written=written, unchanged=unchanged)
 
-    def _row(self, record: EmbeddingRecord, blob: bytes, created_at: Any) -> dict[str, Any]:
+    def _key_values(self, batch: EmbeddingBatch, i: int) -> tuple[Any, ...]:
         raise NotImplementedError
 
     def _select(
@@ -145,14 +194,16 @@ class _EmbeddingStore:
         portfolio_ids: Sequence[str] | None = None,
         dim: int = EMBEDDING_DIM,
         revision_above: int | None = None,
+        with_specs: bool = True,
     ) -> EmbeddingMatrix:
         """States ordered by date then portfolio, every vector checked against ``dim``.
 
         ``revision_above`` keeps only rows written after that data version.
         """
         c = self.table.c
+        spec = c[self.spec_column] if with_specs else sa.null()
         query = self._select(
-            [c[self.id_column], c.as_of_date, c[self.spec_column], c.vector, c.dim],
+            [c[self.id_column], c.as_of_date, spec, c.vector, c.dim],
             model_id,
             dates=dates,
             start=start,
@@ -217,17 +268,8 @@ class NumericEmbeddingStore(_EmbeddingStore):
     def _key_columns(self) -> tuple[str, ...]:
         return ("entity_type", "entity_id", "as_of_date", "model_id")
 
-    def _row(self, record: EmbeddingRecord, blob: bytes, created_at: Any) -> dict[str, Any]:
-        return {
-            "entity_type": self.kind,
-            "entity_id": record.portfolio_id,
-            "window_spec": record.spec,
-            "as_of_date": record.as_of_date,
-            "model_id": record.model_id,
-            "vector": blob,
-            "dim": record.vector.dim,
-            "created_at": created_at,
-        }
+    def _key_values(self, batch: EmbeddingBatch, i: int) -> tuple[Any, ...]:
+        return (self.kind, batch.portfolio_ids[i], batch.dates[i], batch.model_id)
 
 
 class JointEmbeddingStore(_EmbeddingStore):
@@ -245,14 +287,5 @@ class JointEmbeddingStore(_EmbeddingStore):
     def _key_columns(self) -> tuple[str, ...]:
         return ("joint_type", "model_id", "portfolio_id", "as_of_date")
 
-    def _row(self, record: EmbeddingRecord, blob: bytes, created_at: Any) -> dict[str, Any]:
-        return {
-            "joint_type": self.kind,
-            "as_of_date": record.as_of_date,
-            "entity_scope": record.spec,
-            "portfolio_id": record.portfolio_id,
-            "model_id": record.model_id,
-            "vector": blob,
-            "dim": record.vector.dim,
-            "created_at": created_at,
-        }
+    def _key_values(self, batch: EmbeddingBatch, i: int) -> tuple[Any, ...]:
+        return (self.kind, batch.model_id, batch.portfolio_ids[i], batch.dates[i])

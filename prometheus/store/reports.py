@@ -125,6 +125,40 @@ class ReportStore:
         with self.db.read() as conn:
             return [_report(row) for row in conn.execute(query)]
 
+    def load_for_encoding(
+        self, *, dates: Sequence[date], portfolio_ids: Sequence[str] | None = None
+    ) -> list[RiskReport]:
+        """Reports with only what encoders read (no scenario P&L or metadata): cheaper to parse."""
+        c = reports_table.c
+        columns = [
+            c.report_id,
+            c.portfolio_id,
+            c.as_of_date,
+            c.net_exposure,
+            c.gross_exposure,
+            c.leverage,
+            c.risk_metrics,
+            c.exposures_by_sector,
+            c.exposures_by_factor,
+        ]
+        query = self._filtered(sa.select(*columns), dates=dates, portfolio_ids=portfolio_ids)
+        with self.db.read() as conn:
+            rows = conn.execute(query.order_by(c.as_of_date, c.portfolio_id)).all()
+        return [
+            RiskReport(
+                portfolio_id=row.portfolio_id,
+                as_of_date=row.as_of_date,
+                net_exposure=row.net_exposure,
+                gross_exposure=row.gross_exposure,
+                leverage=row.leverage,
+                risk_metrics=row.risk_metrics or {},
+                exposures_by_sector=row.exposures_by_sector or {},
+                exposures_by_factor=row.exposures_by_factor or {},
+                report_id=row.report_id,
+            )
+            for row in rows
+        ]
+
     def get(self, portfolio_id: str, as_of_date: date) -> RiskReport | None:
         found = self.load(dates=[as_of_date], portfolio_ids=[portfolio_id])
         return found[0] if found else None
