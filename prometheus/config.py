@@ -14,6 +14,7 @@ ENV_RUNTIME_DB_URL = "PROMETHEUS_RUNTIME_DB_URL"
 ENV_CACHE_DIR = "PROMETHEUS_CACHE_DIR"
 ENV_READ_ONLY = "PROMETHEUS_READ_ONLY"
 ENV_ACCESS_CODE = "PROMETHEUS_ACCESS_CODE"
+ENV_APPROXIMATE_ABOVE = "PROMETHEUS_APPROXIMATE_ABOVE"
 
 DEFAULT_HOME = Path.home() / ".prometheus"
 
@@ -39,6 +40,8 @@ class Settings:
     cache_dir: Path | None = None
     read_only: bool = False
     access_code: str | None = None
+    # Use the HNSW graph (when one is built for the current data) from this many states up.
+    approximate_above: int | None = None
 
     @property
     def effective_runtime_url(self) -> str:
@@ -77,10 +80,12 @@ class Settings:
             return str(value) if value else None
 
         cache = pick(None, ENV_CACHE_DIR, "cache_dir")
+        approximate = pick(None, ENV_APPROXIMATE_ABOVE, "approximate_above")
         return cls(
             db_url=pick(db_url, ENV_DB_URL, "db_url") or default_sqlite_url(),
             runtime_db_url=pick(runtime_db_url, ENV_RUNTIME_DB_URL, "runtime_db_url"),
             cache_dir=Path(cache) if cache else None,
             read_only=_truthy(pick(None, ENV_READ_ONLY, "read_only") or ""),
             access_code=pick(None, ENV_ACCESS_CODE, "access_code"),
+            approximate_above=int(approximate) if approximate and approximate.strip().isdigit() else None,
         )

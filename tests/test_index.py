@@ -163,3 +163,25 @@ def test_two_pass_search_equals_float64_over_every_candidate(seed: int) -> None:
     expected = sorted((-cosine[i], euclidean[i], names[i], index.dates[i], i) for i in np.flatnonzero(mask))[:25]
     assert ranked.rows.tolist() == [e[4] for e in expected]
     assert np.array_equal(ranked.cosine, [-e[0] for e in expected])
+
+
+def test_hnsw_mode_re_ranks_exactly_and_is_never_stale(tmp_path: Path) -> None:
+    from prometheus.services.similar import approximate_searcher, build_approximate
+
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'db.sqlite'}", approximate_above=100)
+    stores = open_stores(settings)
+    pids, days = _grid(20, 40)
+    _write(stores, pids, days, _vectors(len(pids), 3))
+    assert approximate_searcher(stores, load_index(stores, MODEL)) is None  # no graph built yet: exact
+    index, _ = build_approximate(stores, MODEL)
+    searcher = approximate_searcher(stores, index)
+    assert searcher is not None
+    query = SimilarQuery(MODEL, "PF_003", days[3 * 20], top_k=20)
+    approximate = find_similar(stores, query)
+    exact = find_similar(stores.__class__(stores.runtime, stores.historical, Settings(db_url=settings.db_url)), query)
+    hits = {(n.portfolio_id, n.as_of_date) for n in approximate.neighbours}
+    assert len(hits & {(n.portfolio_id, n.as_of_date) for n in exact.neighbours}) >= 19
+    assert all(a.cosine <= b.cosine + 1e-12 for a, b in zip(approximate.neighbours, exact.neighbours, strict=True))
+    _write(stores, ["PF_NEW"], [days[0]], _vectors(1, 9))
+    assert approximate_searcher(stores, load_index(stores, MODEL)) is None  # new data: back to exact
+    stores.dispose()

@@ -46,6 +46,10 @@ class IndexCache:
     def _folder(self, model_id: str) -> Path:
         return self.root / model_id.replace("/", "_")
 
+    def graph_path(self, model_id: str, data_version: int) -> Path:
+        """Where the HNSW graph of that data version lives (see prometheus.search.approximate)."""
+        return self._folder(model_id) / f"hnsw-v{data_version}.faiss"
+
     def read(self, model_id: str) -> StateIndex | None:
         folder = self._folder(model_id)
         try:
@@ -100,6 +104,9 @@ class IndexCache:
             for old in folder.glob("v*"):
                 if old.name != name and old.is_dir():
                     shutil.rmtree(old, ignore_errors=True)
+            for graph in folder.glob("hnsw-v*.faiss"):
+                if graph.name != f"hnsw-{name}.faiss":
+                    graph.unlink(missing_ok=True)
         except OSError as exc:
             # A cache that cannot be written costs speed, not correctness.
             log.warning("search index cache not written (%s): %s", folder, exc.strerror or exc)

@@ -7,6 +7,7 @@ from datetime import date
 
 from prometheus.encoders.joint import joint_model
 from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio
+from prometheus.search.approximate import HnswSearcher
 from prometheus.search.cache import IndexCache
 from prometheus.search.exact import search_index_rows
 from prometheus.search.index import StateIndex
@@ -52,12 +53,31 @@ class SimilarResult:
     neighbours: list[Neighbour]
 
 
+def _cache(stores: Stores) -> IndexCache:
+    return IndexCache(stores.settings.effective_cache_dir, stores.historical.display_url)
+
+
 def load_index(stores: Stores, model_id: str) -> StateIndex:
     """The model's states at the store's current data version (from the on-disk cache when fresh)."""
     model = joint_model(model_id)
     store = JointEmbeddingStore(stores.historical, model.joint_type)
-    cache = IndexCache(stores.settings.effective_cache_dir, stores.historical.display_url)
-    return cache.get(store, model_id, model.dim)
+    return _cache(stores).get(store, model_id, model.dim)
+
+
+def approximate_searcher(stores: Stores, index: StateIndex) -> HnswSearcher | None:
+    """The HNSW graph for exactly this data version, if configured for this size and built."""
+    threshold = stores.settings.approximate_above
+    if threshold is None or len(index) < threshold:
+        return None
+    return HnswSearcher.load(_cache(stores).graph_path(index.model_id, index.data_version), index.data_version)
+
+
+def build_approximate(stores: Stores, model_id: str) -> tuple[StateIndex, HnswSearcher]:
+    """Build and save the HNSW graph for the current data (minutes for millions of states)."""
+    index = load_index(stores, model_id)
+    searcher = HnswSearcher.build(index)
+    searcher.save(_cache(stores).graph_path(model_id, index.data_version))
+    return index, searcher
 
 
 def query_row(index: StateIndex, portfolio_id: str, as_of: date) -> int:
@@ -76,7 +96,7 @@ def query_row(index: StateIndex, portfolio_id: str, as_of: date) -> int:
     return row
 
 
-def search_index(index: StateIndex, query: SimilarQuery) -> SimilarResult:
+def search_index(index: StateIndex, query: SimilarQuery, searcher: HnswSearcher | None = None) -> SimilarResult:
     row = query_row(index, query.portfolio_id, query.as_of)
     if query.same_date:
         mask = index.mask(start=query.as_of, end=query.as_of)
@@ -85,7 +105,10 @@ def search_index(index: StateIndex, query: SimilarQuery) -> SimilarResult:
     if not query.include_self:
         mask &= index.portfolio_codes != index.code_of(query.portfolio_id)
     mask[row] = False  # the query state itself is never its own analogue
-    ranked = search_index_rows(index, row, mask, query.top_k)
+    if searcher is not None and searcher.data_version == index.data_version:
+        ranked = searcher.search(index, row, mask, query.top_k)
+    else:
+        ranked = search_index_rows(index, row, mask, query.top_k)
     neighbours = [
         Neighbour(
             rank=i + 1,
@@ -101,4 +124,5 @@ def search_index(index: StateIndex, query: SimilarQuery) -> SimilarResult:
 
 
 def find_similar(stores: Stores, query: SimilarQuery) -> SimilarResult:
-    return search_index(load_index(stores, query.model_id), query)
+    index = load_index(stores, query.model_id)
+    return search_index(index, query, approximate_searcher(stores, index))

@@ -1,0 +1,92 @@
+"""Approximate candidates from an HNSW graph (faiss), re-ranked exactly.
+
+The graph is built over the index's L2-normalised rows (inner product =
+cosine) and saved beside the index, keyed to the same data version. A graph
+of another version is never used: the search falls back to the exact scan,
+which stays correct, until the graph is rebuilt (``build_search_index``).
+faiss is imported lazily; without it, every search is exact.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from prometheus.search.exact import Ranked, search_index_rows, top_k_exact
+from prometheus.search.index import StateIndex
+
+DEFAULT_M = 32
+DEFAULT_EF_CONSTRUCTION = 80
+DEFAULT_EF_SEARCH = 128
+
+
+def faiss_available() -> bool:
+    try:
+        import faiss  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _normalised(index: StateIndex) -> np.ndarray:
+    norms = index.norms.astype(np.float32)
+    return np.ascontiguousarray(np.asarray(index.matrix) / np.where(norms > 0, norms, 1.0)[:, None])
+
+
+@dataclass
+class HnswSearcher:
+    graph: Any  # faiss.IndexHNSWFlat
+    data_version: int
+    ef_search: int = DEFAULT_EF_SEARCH
+
+    @classmethod
+    def build(
+        cls, index: StateIndex, m: int = DEFAULT_M, ef_construction: int = DEFAULT_EF_CONSTRUCTION
+    ) -> HnswSearcher:
+        import faiss
+
+        graph = faiss.IndexHNSWFlat(int(index.matrix.shape[1]), m, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = ef_construction
+        graph.add(_normalised(index))
+        return cls(graph, index.data_version)
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".hnsw-")
+        os.close(handle)
+        faiss.write_index(self.graph, temporary)
+        os.replace(temporary, path)
+
+    @classmethod
+    def load(cls, path: Path, data_version: int) -> HnswSearcher | None:
+        if not path.exists() or not faiss_available():
+            return None
+        import faiss
+
+        return cls(faiss.read_index(str(path)), data_version)
+
+    def search(self, index: StateIndex, query_row: int, candidates: np.ndarray, top_k: int) -> Ranked:
+        """Graph candidates inside ``candidates``, ranked exactly; exact scan if too few survive."""
+        import faiss
+
+        wanted = max(4 * top_k, 100)
+        self.graph.hnsw.efSearch = max(self.ef_search, wanted)
+        query = np.asarray(index.matrix[query_row], dtype=np.float32)[None, :]
+        norm = float(index.norms[query_row]) or 1.0
+        faiss.omp_set_num_threads(1)  # one query: threads cost more than they give (REFERENCE.md)
+        _, found = self.graph.search(query / norm, wanted)
+        rows = found[0][found[0] >= 0]
+        rows = rows[candidates[rows]]
+        if rows.size < top_k:
+            return search_index_rows(index, query_row, candidates, top_k)
+        ranked = top_k_exact(
+            index.matrix[rows], query[0], top_k, tie_keys=(index.portfolio_codes[rows], index.dates[rows])
+        )
+        return Ranked(rows[ranked.rows], ranked.cosine, ranked.euclidean)
