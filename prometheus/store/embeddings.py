@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from prometheus.errors import InvalidVector
 from prometheus.store.database import Database
 from prometheus.store.schema import joint_embeddings, numeric_window_embeddings, utc_now
-from prometheus.store.upsert import bump_data_version, fast_upsert
+from prometheus.store.upsert import bump_data_version, upsert_rows
 from prometheus.store.vector import EMBEDDING_DIM, VECTOR_DTYPE, Vector, decode_matrix
 
 
@@ -145,7 +145,7 @@ class _EmbeddingStore:
                 rows = [
                     (*self._key_values(batch, i), blobs[i], dim, batch.specs[i], created_at, revision) for i in changed
                 ]
-                fast_upsert(
+                upsert_rows(
                     conn,
                     self.table,
                     columns,

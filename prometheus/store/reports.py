@@ -31,6 +31,24 @@ _UPDATE_COLUMNS = (
 )
 
 
+_COLUMNS = (
+    "report_id",
+    "portfolio_id",
+    "as_of_date",
+    "portfolio_value",
+    "cash",
+    "net_exposure",
+    "gross_exposure",
+    "leverage",
+    "risk_metrics",
+    "scenario_pnl",
+    "exposures_by_sector",
+    "exposures_by_factor",
+    "metadata",
+    "created_at",
+)
+
+
 def _row(report: RiskReport, created_at: Any) -> dict[str, Any]:
     return {
         "report_id": report.report_id,
@@ -76,12 +94,14 @@ class ReportStore:
     def upsert(self, reports: Iterable[RiskReport]) -> int:
         """Write all reports in one transaction; a report's key is (portfolio, date)."""
         created_at = utc_now()
-        rows = [_row(r, created_at) for r in reports]
+        rows = [tuple(_row(r, created_at).values()) for r in reports]
         if not rows:
             return 0
         try:
             with self.db.write() as conn:
-                written = upsert_rows(conn, reports_table, rows, ("portfolio_id", "as_of_date"), _UPDATE_COLUMNS)
+                written = upsert_rows(
+                    conn, reports_table, _COLUMNS, rows, ("portfolio_id", "as_of_date"), _UPDATE_COLUMNS
+                )
                 bump_data_version(conn, REPORTS_VERSION)
         except sa.exc.IntegrityError:
             raise InvalidReport(

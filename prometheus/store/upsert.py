@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from itertools import islice
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,42 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 BATCH_ROWS = 2000
 
 
-def _chunks(rows: Iterable[Mapping[str, Any]], size: int) -> Iterable[list[Mapping[str, Any]]]:
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
 def upsert_rows(
-    conn: sa.Connection,
-    table: sa.Table,
-    rows: Iterable[Mapping[str, Any]],
-    conflict_columns: Sequence[str],
-    update_columns: Sequence[str],
-) -> int:
-    """Insert rows, replacing ``update_columns`` where the unique key already exists.
-
-    Runs inside the caller's transaction, as executemany in batches.
-    """
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        base: Any = sqlite.insert(table)
-    elif dialect == "postgresql":
-        base = postgresql.insert(table)
-    else:  # pragma: no cover - only the two supported stores reach here
-        raise NotImplementedError(f"upsert is not implemented for {dialect}")
-    statement = base.on_conflict_do_update(
-        index_elements=list(conflict_columns),
-        set_={name: base.excluded[name] for name in update_columns},
-    )
-    written = 0
-    for chunk in _chunks(rows, BATCH_ROWS):
-        conn.execute(statement, chunk)
-        written += len(chunk)
-    return written
-
-
-def fast_upsert(
     conn: sa.Connection,
     table: sa.Table,
     columns: Sequence[str],
@@ -55,9 +19,9 @@ def fast_upsert(
     conflict_columns: Sequence[str],
     update_columns: Sequence[str],
 ) -> int:
-    """The same upsert as :func:`upsert_rows`, for large batches of tuples.
+    """Insert rows (tuples in ``columns`` order), replacing ``update_columns`` where the key exists.
 
-    SQLAlchemy compiles the statement once and supplies its own bind
+    Runs inside the caller's transaction. SQLAlchemy compiles the statement once and supplies its own bind
     processors (dates, JSON), so rows are stored exactly as the Core path
     would store them; the driver's executemany then runs without per-row
     statement processing.
