@@ -239,10 +239,8 @@ def bench_search(table: Table, stores: Stores, url: str, size: int, quick: bool)
         flat.add(normalised)
         faiss_ms = median_ms(lambda: flat.search(q[None, :], 20), 7)
         table.add("faiss IndexFlatIP 384-d, 1 thread", size, f"{faiss_ms:.1f} ms")
-        del flat
     except ImportError:
         table.add("faiss IndexFlatIP", size, "faiss not installed")
-    del full
 
     vectors = [normalised[i] for i in range(len(index))] if not quick or size <= 100_000 else []
     if vectors:
@@ -255,7 +253,6 @@ def bench_search(table: Table, stores: Stores, url: str, size: int, quick: bool)
     table.add("ours vs numpy flat", size, f"{numpy_ms / ours:.1f}x faster")
     if faiss_ms:
         table.add("ours vs faiss flat (same run)", size, f"{faiss_ms / ours:.1f}x faster", "ahead", faiss_ms > ours)
-    del normalised, vectors
 
     # Cold process, end to end: Python start-up, imports, store, cached index, search, CSV
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")} | {"PYTHONPATH": str(PROJECT)}
