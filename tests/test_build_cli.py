@@ -63,7 +63,7 @@ def test_build_then_backfill_then_search(db_url: str) -> None:
             "sort each portfolio's rows by date, oldest first",
         ),
         (
-            lambda h: "\n".join(h.splitlines()[:3] + ["2020-01-03,PF_1,CCC,0.0"]) + "\n",
+            lambda h: "\n".join([*h.splitlines()[:3], "2020-01-03,PF_1,CCC,0.0"]) + "\n",
             "line 4: ticker 'CCC' has no price on 2020-01-03 (not listed yet or missing); "
             "hold only names priced on each rebalancing date",
         ),
