@@ -175,3 +175,32 @@ def test_an_older_schema_is_upgraded_in_place(stores: Stores) -> None:
         columns = {c["name"] for c in sa.inspect(conn).get_columns("numeric_window_embeddings")}
     assert "revision" in columns
     assert open_stores(Settings(db_url=stores.historical.url)).numeric.count("num-portfolio-core-v1") == 1
+
+
+def test_large_batches_round_trip_and_stay_idempotent(stores: Stores) -> None:
+    """Above COPY_THRESHOLD PostgreSQL takes COPY (FORMAT BINARY); both dialects must store the same."""
+    from prometheus.store.embeddings import EmbeddingBatch
+    from prometheus.store.upsert import COPY_THRESHOLD
+
+    n = COPY_THRESHOLD * 2 + 7
+    rng = np.random.default_rng(11)
+    matrix = rng.standard_normal((n, 384)).astype(np.float32)
+    pids = [f"PF_{i % 50:02d}" for i in range(n)]
+    days = [date(2001, 1, 1) + __import__("datetime").timedelta(days=i // 50) for i in range(n)]
+    specs = [{"feature_schema": "portfolio-core-features/v1", "i": i, "name": "ü'\""} for i in range(n)]
+    batch = EmbeddingBatch("num-portfolio-core-v1", pids, days, matrix, specs)
+    assert stores.numeric.upsert_batches([batch]).written == n
+    loaded = stores.numeric.load("num-portfolio-core-v1")
+    order = sorted(range(n), key=lambda i: (days[i], pids[i]))
+    assert np.array_equal(loaded.matrix, matrix[order])
+    assert loaded.specs == [specs[i] for i in order]
+    again = stores.numeric.upsert_batches([batch])
+    assert (again.written, again.unchanged) == (0, n)
+    reports = [
+        make_report(p, d, metrics={"volatility_1m": 0.1 + i / n})
+        for i, (p, d) in enumerate(zip(pids, days, strict=True))
+    ]
+    assert stores.reports.upsert(reports) == n
+    back = stores.reports.get(pids[-1], days[-1])
+    assert back is not None and back.risk_metrics == reports[-1].risk_metrics
+    assert back.exposures_by_sector == reports[-1].exposures_by_sector

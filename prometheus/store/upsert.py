@@ -9,6 +9,67 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 BATCH_ROWS = 2000
+COPY_THRESHOLD = 500  # from this many rows, PostgreSQL gets COPY ... (FORMAT BINARY)
+
+# Most specific first: BigInteger is an Integer, Text is a String.
+_PG_COPY_TYPES = {
+    sa.BigInteger: "int8",
+    sa.Integer: "int4",
+    sa.Text: "text",
+    sa.String: "text",
+    sa.Float: "float8",
+    sa.Date: "date",
+    sa.DateTime: "timestamptz",
+    sa.LargeBinary: "bytea",
+    sa.JSON: "jsonb",
+}
+
+
+def _pg_type(column: sa.Column[Any]) -> str:
+    for python_type, name in _PG_COPY_TYPES.items():
+        if isinstance(column.type, python_type) or isinstance(getattr(column.type, "impl", None), python_type):
+            return name
+    raise NotImplementedError(f"no COPY type for {column.name} ({column.type})")
+
+
+def _copy_upsert(
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    conflict_columns: Sequence[str],
+    update_columns: Sequence[str],
+) -> int:
+    """COPY the rows in binary into a temporary table, then one INSERT ... ON CONFLICT from it.
+
+    Same transaction as the caller, so the upsert stays all or nothing.
+    """
+    from psycopg.types.json import Jsonb
+
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    types = [_pg_type(table.c[name]) for name in columns]
+    json_positions = [i for i, t in enumerate(types) if t == "jsonb"]
+    staging = f"_staging_{table.name}"
+    names = ", ".join(columns)
+    with raw.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(f"TRUNCATE {staging}")
+        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for row in rows:
+                values = list(row)
+                for i in json_positions:
+                    values[i] = None if values[i] is None else Jsonb(values[i])
+                copy.write_row(values)
+        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in update_columns)
+        cursor.execute(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
+            f"ON CONFLICT ({', '.join(conflict_columns)}) DO UPDATE SET {updates}"
+        )
+    return len(rows)
 
 
 def upsert_rows(
@@ -28,6 +89,8 @@ def upsert_rows(
     """
     if not rows:
         return 0
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_THRESHOLD:
+        return _copy_upsert(conn, table, columns, rows, conflict_columns, update_columns)
     dialect = conn.dialect
     insert: Any = sqlite.insert(table) if dialect.name == "sqlite" else postgresql.insert(table)
     statement = insert.on_conflict_do_update(
