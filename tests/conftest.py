@@ -117,3 +117,19 @@ def demo_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     load_demo(stores)
     stores.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def pgvector_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL with the pgvector extension, from the pip package pgserver (tests only)."""
+    try:
+        import pgserver
+    except ImportError:
+        pytest.skip("pgvector tests skipped: the pip package pgserver is not installed (pip install -e '.[test]')")
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgvector"), cleanup_mode="stop")
+    try:
+        server.psql("CREATE DATABASE prometheus_vec;")
+        url = sa.make_url(server.get_uri()).set(drivername="postgresql+psycopg", database="prometheus_vec")
+        yield url.render_as_string(hide_password=False)
+    finally:
+        server.cleanup()

@@ -10,6 +10,7 @@ from prometheus.encoders.joint import JOINT_PORTFOLIO_MODEL_ID
 from prometheus.scripts._cli import EXIT_OK, add_db_args, entry, make_parser, say
 from prometheus.search.approximate import faiss_available
 from prometheus.services.similar import build_approximate, load_index
+from prometheus.services.similar_database import build_database_index
 from prometheus.store.stores import open_stores
 
 EXAMPLES = """\
@@ -25,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = make_parser("build_search_index", "Build or refresh the search index of a joint model.", EXAMPLES)
     parser.add_argument("--model-id", default=JOINT_PORTFOLIO_MODEL_ID, help="joint model")
     parser.add_argument("--approximate", action="store_true", help="also build the HNSW graph (needs faiss-cpu)")
+    parser.add_argument(
+        "--in-database",
+        action="store_true",
+        help="(re)build pgvector's HNSW index inside PostgreSQL (needs the vector extension)",
+    )
     add_db_args(parser)
     return parser
 
@@ -32,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(args: argparse.Namespace, settings: Settings) -> int:
     stores = open_stores(settings)
     began = time.perf_counter()
+    if args.in_database:
+        build_database_index(stores)
+        say(f"pgvector HNSW index built in {time.perf_counter() - began:.1f} s")
     if args.approximate:
         if not faiss_available():
             say("error: the HNSW graph needs faiss-cpu: pip install faiss-cpu")

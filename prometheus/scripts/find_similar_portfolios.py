@@ -17,6 +17,7 @@ from prometheus.scripts._cli import (
     write_csv,
 )
 from prometheus.services.similar import SimilarQuery, find_similar
+from prometheus.services.similar_database import find_similar_in_database
 from prometheus.store.stores import open_stores
 
 HEADER = ("cosine", "euclidean", "portfolio_id", "source", "as_of_date")
@@ -54,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--include-self", action="store_true", help="also rank the query portfolio's own states on other dates"
     )
+    parser.add_argument(
+        "--engine",
+        choices=("index", "database"),
+        default="index",
+        help="index: the in-process index (exact; default); database: pgvector inside PostgreSQL, candidates "
+        "re-ranked exactly (approximate once its HNSW index is built)",
+    )
     add_db_args(parser)
     return parser
 
@@ -69,7 +77,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         end=args.end,
         include_self=args.include_self,
     )
-    result = find_similar(open_stores(settings), query)
+    stores = open_stores(settings)
+    result = find_similar_in_database(stores, query) if args.engine == "database" else find_similar(stores, query)
     write_csv(
         HEADER,
         (

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from prometheus.errors import InvalidReport, PrometheusError, StoreUnavailable
 from prometheus.store import schema
+from prometheus.store.pgvector import enable_vector_column
 
 _WRITE_OPTION = "prometheus_write"
 
@@ -116,6 +117,7 @@ class Database:
     def __init__(self, url: str, engine: sa.Engine | None = None) -> None:
         self.url = url
         self.engine = engine or create_engine_for(url)
+        self.vector_column = False  # pgvector column on joint_embeddings (PostgreSQL with the extension)
 
     @property
     def dialect(self) -> str:
@@ -177,6 +179,7 @@ class Database:
                         version=version, description=description, applied_at=schema.utc_now()
                     )
                 )
+            self.vector_column = enable_vector_column(conn)
         return schema.SCHEMA_VERSION
 
     def data_version(self, name: str) -> int:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from prometheus.errors import InvalidVector
 from prometheus.store.database import Database
+from prometheus.store.pgvector import sync_vectors
 from prometheus.store.schema import joint_embeddings, numeric_window_embeddings, utc_now
 from prometheus.store.upsert import bump_data_version, upsert_rows
 from prometheus.store.vector import EMBEDDING_DIM, VECTOR_DTYPE, Vector, decode_matrix
@@ -153,11 +154,15 @@ class _EmbeddingStore:
                     self._key_columns(),
                     ("vector", "dim", self.spec_column, "revision"),
                 )
+                self._after_write(conn, batch, changed)
                 written += len(rows)
         return UpsertCounts(written=written, unchanged=unchanged)
 
     def _key_values(self, batch: EmbeddingBatch, i: int) -> tuple[Any, ...]:
         raise NotImplementedError
+
+    def _after_write(self, conn: sa.Connection, batch: EmbeddingBatch, rows: list[int]) -> None:
+        """Hook for derived columns written in the same transaction."""
 
     def _select(
         self,
@@ -289,3 +294,7 @@ class JointEmbeddingStore(_EmbeddingStore):
 
     def _key_values(self, batch: EmbeddingBatch, i: int) -> tuple[Any, ...]:
         return (self.kind, batch.model_id, batch.portfolio_ids[i], batch.dates[i])
+
+    def _after_write(self, conn: sa.Connection, batch: EmbeddingBatch, rows: list[int]) -> None:
+        if self.db.vector_column:
+            sync_vectors(conn, [self._key_values(batch, i) for i in rows], np.asarray(batch.matrix)[rows])
