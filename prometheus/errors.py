@@ -47,3 +47,17 @@ class InvalidHoldings(PrometheusError):
 
 class ReadOnlyMode(PrometheusError):
     """A write was attempted while the deployment is configured read-only."""
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A user-supplied value as it may appear in a one-line message: quoted, escaped, truncated."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return repr(text)  # quotes it and escapes newlines and control characters
+
+
+def printable(text: str, limit: int = 60) -> str:
+    """Text from data (a key, an id) with control characters escaped, for a one-line message."""
+    clean = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
+    return clean if len(clean) <= limit else clean[:limit] + "..."

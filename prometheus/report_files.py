@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from prometheus.errors import InvalidInput, InvalidReport
+from prometheus.errors import InvalidInput, InvalidReport, shown
 from prometheus.reports import JSON_COLUMNS, NUMERIC_COLUMNS, REPORT_COLUMNS, RiskReport
 
 REQUIRED_COLUMNS = ("portfolio_id", "as_of_date")
@@ -62,7 +62,7 @@ def parse_date(text: object, what: str = "date") -> date:
             raise ValueError
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"invalid {what} '{text}': use YYYY-MM-DD, e.g. 2025-01-31") from None
+        raise InvalidInput(f"invalid {what} {shown(text)}: use YYYY-MM-DD, e.g. 2025-01-31") from None
 
 
 def _reject_constants(token: str) -> float:
@@ -96,7 +96,7 @@ def _report_from_mapping(raw: dict[str, Any], numbers_as_text: bool) -> RiskRepo
                 try:
                     value = float(value)
                 except ValueError:
-                    raise InvalidReport(f"{column} '{value}' is not a number") from None
+                    raise InvalidReport(f"{column} {shown(value)} is not a number") from None
                 if not math.isfinite(value):
                     raise InvalidReport(f"{column} is {value}; NaN and infinity are not allowed")
         values[column] = value
@@ -110,7 +110,10 @@ def _report_from_mapping(raw: dict[str, Any], numbers_as_text: bool) -> RiskRepo
 
 
 def _parse_jsonl(text: str, parsed: ParsedReports) -> None:
-    for number, line in enumerate(text.splitlines(), start=1):
+    # JSON Lines separates records by "\n" (optionally "\r\n") only; splitlines() would also
+    # split on "\r", "\x0b" or U+2028 inside a line and misnumber every later line.
+    for number, raw_line in enumerate(text.split("\n"), start=1):
+        line = raw_line.removesuffix("\r")
         parsed.lines = number
         if not line.strip():
             continue
@@ -151,7 +154,7 @@ def read_report_file(path: Path, file_format: str | None = None) -> ParsedReport
         raise InvalidInput(f"{path} is larger than 2 GiB: split it")
     kind = file_format or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
     if kind not in ("csv", "jsonl"):
-        raise InvalidInput(f"unknown format '{kind}': use csv or jsonl")
+        raise InvalidInput(f"unknown format {shown(kind)}: use csv or jsonl")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:

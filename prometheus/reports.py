@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from prometheus.errors import InvalidReport
+from prometheus.errors import InvalidReport, printable
 
 # Risk metrics the engine computes. Returns and losses are fractions (0.05 = 5%),
 # volatilities annualised, drawdowns <= 0, VaR/ES positive losses.
@@ -136,7 +136,9 @@ def _check_block(where: str, block: object) -> dict[str, float | None]:
     checked: dict[str, float | None] = {}
     for key, value in block.items():
         if not isinstance(key, str):
-            raise InvalidReport(f"{where} has a non-string key {key!r}")
+            raise InvalidReport(f"{where} has a non-string key {printable(repr(key))}")
+        if not key.isprintable() or not key.strip():
+            raise InvalidReport(f"{where} has a key {printable(repr(key))}: keys must be printable, non-blank text")
         checked[key] = _check_number(f"{where}.{key}", value)
     return checked
 

@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from prometheus.encoders.numeric import NUMERIC_PORTFOLIO_MODEL_ID
-from prometheus.errors import UnknownModel
+from prometheus.errors import UnknownModel, shown
 from prometheus.store.embeddings import EmbeddingBatch, JointEmbeddingStore, NumericEmbeddingStore
 
 JOINT_PORTFOLIO_MODEL_ID = "joint-portfolio-core-v1"
@@ -71,7 +71,7 @@ def joint_model(model_id: str) -> JointModel:
         return _JOINT_MODELS[model_id]()
     except KeyError:
         known = ", ".join(sorted(_JOINT_MODELS))
-        raise UnknownModel(f"unknown joint model '{model_id}': known models are {known}") from None
+        raise UnknownModel(f"unknown joint model {shown(model_id)}: known models are {known}") from None
 
 
 def entity_scope(portfolio_id: str, source: str, as_of_date: date) -> dict[str, str]:

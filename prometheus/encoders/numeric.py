@@ -14,7 +14,7 @@ from numbers import Real
 import numpy as np
 
 from prometheus.encoders.feature_schema import PORTFOLIO_CORE_V1, SOFT_CLIP, FeatureSchema
-from prometheus.errors import InvalidReport, UnknownModel
+from prometheus.errors import InvalidReport, UnknownModel, printable, shown
 from prometheus.reports import NUMERIC_COLUMNS, RiskReport
 
 NUMERIC_PORTFOLIO_MODEL_ID = "num-portfolio-core-v1"
@@ -49,7 +49,7 @@ class EncodedBatch:
 
 
 def _where(report: RiskReport) -> str:
-    return f"{report.portfolio_id} {report.as_of_date.isoformat()}"
+    return f"{printable(report.portfolio_id)} {report.as_of_date.isoformat()}"
 
 
 def _number(report: RiskReport, source: str, key: str, value: object) -> float:
@@ -57,10 +57,11 @@ def _number(report: RiskReport, source: str, key: str, value: object) -> float:
     if isinstance(value, Real) and not isinstance(value, bool):
         number = float(value)
     else:
-        raise InvalidReport(f"{_where(report)}: {source}.{key} is {type(value).__name__}, not a number")
+        raise InvalidReport(f"{_where(report)}: {source}.{printable(key)} is {type(value).__name__}, not a number")
     if not math.isfinite(number):
         raise InvalidReport(
-            f"{_where(report)}: {source}.{key} is {value!r}; fix the report (NaN and infinity cannot be encoded)"
+            f"{_where(report)}: {source}.{printable(key)} is {value!r}; "
+            "fix the report (NaN and infinity cannot be encoded)"
         )
     return number
 
@@ -130,7 +131,7 @@ class NumericPortfolioEncoder:
         is_log = np.array([f.transform == "log" for f in features])
         is_constant = np.array([f.transform == "constant" for f in features])
         weight = np.array([self.schema.feature_weight(f) for f in features])
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # huge inputs soft-clip to 3
             z = np.where(is_log, np.log(np.maximum(values, floor) / center) / scale, (values - center) / scale)
         coordinates = SOFT_CLIP * np.tanh(z / SOFT_CLIP) * weight
         coordinates = np.where(present, coordinates, 0.0)
@@ -218,4 +219,4 @@ def numeric_encoder(model_id: str) -> NumericPortfolioEncoder:
         return _ENCODERS[model_id](model_id=model_id)
     except KeyError:
         known = ", ".join(sorted(_ENCODERS))
-        raise UnknownModel(f"unknown numeric model '{model_id}': known models are {known}") from None
+        raise UnknownModel(f"unknown numeric model {shown(model_id)}: known models are {known}") from None

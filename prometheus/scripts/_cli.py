@@ -14,7 +14,7 @@ from typing import Any, NoReturn, TextIO
 import sqlalchemy as sa
 
 from prometheus.config import ENV_DB_URL, Settings
-from prometheus.errors import InvalidInput, PrometheusError
+from prometheus.errors import InvalidInput, PrometheusError, shown
 from prometheus.report_files import parse_date
 from prometheus.store.database import describe_db_error
 
@@ -50,7 +50,7 @@ def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value

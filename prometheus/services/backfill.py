@@ -15,7 +15,7 @@ from datetime import date
 
 from prometheus.encoders.joint import JointEmbeddingService, joint_model
 from prometheus.encoders.numeric import Refusal, numeric_encoder
-from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio
+from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio, shown
 from prometheus.services.dates import DateSelection, describe_nearest
 from prometheus.store.embeddings import EmbeddingBatch
 from prometheus.store.stores import Stores
@@ -72,7 +72,7 @@ def _check_portfolios(requested: Sequence[str], known: Sequence[str], what: str)
     known_set = set(known)
     missing = [pid for pid in requested if pid not in known_set]
     if missing:
-        raise UnknownPortfolio(f"unknown portfolio {', '.join(repr(p) for p in missing)}: no {what} exist for it")
+        raise UnknownPortfolio(f"unknown portfolio {', '.join(shown(p) for p in missing)}: no {what} exist for it")
 
 
 def _resolve_dates(available: list[date], selection: DateSelection, what: str) -> list[date]:
@@ -161,7 +161,9 @@ def backfill_joint(
     model = joint_model(joint_model_id)
     numeric_encoder(numeric_model_id)  # an unknown numeric model is an error, not an empty run
     if model.numeric_model_id != numeric_model_id:
-        raise InvalidInput(f"joint model '{joint_model_id}' reads '{model.numeric_model_id}', not '{numeric_model_id}'")
+        raise InvalidInput(
+            f"joint model {shown(joint_model_id)} reads {shown(model.numeric_model_id)}, not {shown(numeric_model_id)}"
+        )
     began = time.perf_counter()
     summary = BackfillSummary(model_id=joint_model_id)
     numeric = stores.numeric

@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 
 from prometheus.encoders.joint import joint_model
-from prometheus.errors import InvalidInput, UnknownPortfolio
+from prometheus.errors import InvalidInput, UnknownPortfolio, shown
 from prometheus.services.dates import DateSelection
 from prometheus.store.embeddings import JointEmbeddingStore
 from prometheus.store.stores import Stores
@@ -43,7 +43,7 @@ def list_joint_states(
         missing = [p for p in portfolio_ids if p not in known]
         if missing:
             raise UnknownPortfolio(
-                f"unknown portfolio {', '.join(repr(p) for p in missing)}: no {model_id} states exist for it"
+                f"unknown portfolio {', '.join(shown(p) for p in missing)}: no {model_id} states exist for it"
             )
     start, end = dates.bounds()
     states = store.load(model_id, start=start, end=end, portfolio_ids=list(portfolio_ids) or None, dim=model.dim)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from prometheus.errors import InvalidInput
+from prometheus.errors import InvalidInput, shown
 from prometheus.risk import FREQUENCIES, build_reports, read_benchmark, read_holdings, read_prices, read_sectors
 from prometheus.store.stores import Stores
 
@@ -41,7 +41,7 @@ def build_and_store_reports(
 ) -> BuildSummary:
     """Read and check every file first, compute all reports, then upsert them in one transaction."""
     if frequency not in FREQUENCIES:
-        raise InvalidInput(f"unknown frequency '{frequency}': use {', '.join(FREQUENCIES)}")
+        raise InvalidInput(f"unknown frequency {shown(frequency)}: use {', '.join(FREQUENCIES)}")
     if start is not None and end is not None and start > end:
         raise InvalidInput(f"--start {start.isoformat()} is after --end {end.isoformat()}: swap them")
     began = time.perf_counter()

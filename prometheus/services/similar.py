@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from prometheus.encoders.joint import joint_model
-from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio
+from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio, shown
 from prometheus.search.approximate import HnswSearcher
 from prometheus.search.cache import IndexCache
 from prometheus.search.exact import search_index_rows
@@ -84,13 +84,13 @@ def query_row(index: StateIndex, portfolio_id: str, as_of: date) -> int:
     """The query state's row, or the error that tells the user what exists."""
     if not index.has_portfolio(portfolio_id):
         raise UnknownPortfolio(
-            f"unknown portfolio '{portfolio_id}': no {index.model_id} states exist for it "
+            f"unknown portfolio {shown(portfolio_id)}: no {index.model_id} states exist for it "
             "(list portfolios with show_joint_portfolios)"
         )
     row = index.row_of(portfolio_id, as_of)
     if row is None:
         raise NoStateOnDate(
-            f"portfolio '{portfolio_id}' has no {index.model_id} state on {as_of.isoformat()} "
+            f"portfolio {shown(portfolio_id)} has no {index.model_id} state on {as_of.isoformat()} "
             f"({describe_nearest(index.dates_of(portfolio_id), as_of)})"
         )
     return row

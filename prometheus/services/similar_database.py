@@ -15,7 +15,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from prometheus.encoders.joint import joint_model
-from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio
+from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio, shown
 from prometheus.search.exact import top_k_exact
 from prometheus.services.dates import describe_nearest
 from prometheus.services.similar import Neighbour, SimilarQuery, SimilarResult
@@ -41,12 +41,12 @@ def _check_query_state(conn: sa.Connection, joint_type: str, query: SimilarQuery
     )
     if not days:
         raise UnknownPortfolio(
-            f"unknown portfolio '{query.portfolio_id}': no {query.model_id} states exist for it "
+            f"unknown portfolio {shown(query.portfolio_id)}: no {query.model_id} states exist for it "
             "(list portfolios with show_joint_portfolios)"
         )
     if query.as_of not in set(days):
         raise NoStateOnDate(
-            f"portfolio '{query.portfolio_id}' has no {query.model_id} state on {query.as_of.isoformat()} "
+            f"portfolio {shown(query.portfolio_id)} has no {query.model_id} state on {query.as_of.isoformat()} "
             f"({describe_nearest(days, query.as_of)})"
         )
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from prometheus.errors import InvalidReport, PrometheusError, StoreUnavailable
+from prometheus.errors import InvalidReport, PrometheusError, StoreUnavailable, shown
 from prometheus.store import schema
 from prometheus.store.pgvector import enable_vector_column
 
@@ -137,7 +137,7 @@ class Database:
             raise
         except sa.exc.ArgumentError:
             raise StoreUnavailable(
-                f"'{mask_url(url)}' is not a database URL: use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+                f"{shown(mask_url(url))} is not a database URL: use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
             ) from None
         except (sa.exc.DBAPIError, OSError) as exc:
             raise StoreUnavailable(describe_db_error(exc, url)) from None
