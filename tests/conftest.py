@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -20,8 +19,6 @@ import pg_server
 from prometheus.config import Settings
 from prometheus.store.stores import Stores, open_stores
 
-PROJECT = Path(__file__).resolve().parent.parent
-SAMPLE_JSONL = PROJECT / "prometheus" / "samples" / "risk_reports.jsonl"
 ENV_TEST_PG_URL = "PROMETHEUS_TEST_PG_URL"
 _database_counter = itertools.count()
 
@@ -72,25 +69,10 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def stores(db_url: str) -> Iterator[Stores]:
-    opened = open_stores(Settings(db_url=db_url))
+def stores(db_url: str, tmp_path: Path) -> Iterator[Stores]:
+    opened = open_stores(Settings(db_url=db_url, cache_dir=tmp_path / "cache"))
     yield opened
     opened.dispose()
-
-
-def cli_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
-    env["PYTHONPATH"] = str(PROJECT)
-    env["HOME"] = env.get("HOME", "/tmp")
-    return env
-
-
-def run_cli(name: str, *args: str, db_url: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m prometheus.scripts.NAME`` as a real subprocess."""
-    command = [sys.executable, "-m", f"prometheus.scripts.{name}", *args]
-    if db_url is not None:
-        command += ["--db-url", db_url]
-    return subprocess.run(command, capture_output=True, text=True, env=cli_env(), timeout=timeout, cwd=PROJECT)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

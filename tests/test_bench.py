@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, cli_env
+from helpers import PROJECT, cli_env
 
 
 @pytest.mark.slow

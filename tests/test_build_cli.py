@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import run_cli
+from helpers import run_cli
 
 from prometheus.config import Settings
 from prometheus.store.schema import portfolio_risk_reports

@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from conftest import PROJECT, SAMPLE_JSONL, cli_env, run_cli
+from helpers import PROJECT, SAMPLE_JSONL, cli_env, run_cli
 
 from prometheus.config import Settings
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
@@ -397,3 +397,34 @@ def test_help_explains_every_flag_with_an_example(name: str) -> None:
     assert "examples:" in result.stdout
     assert f"python -m prometheus.scripts.{name}" in result.stdout
     assert "--db-url" in result.stdout
+
+
+def test_find_similar_with_outcomes(loaded: str) -> None:
+    result = run_cli(
+        "find_similar_portfolios",
+        "--portfolio-id",
+        PF1,
+        "--as-of",
+        "2024-06-28",
+        "--top-k",
+        "8",
+        "--with-outcomes",
+        db_url=loaded,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = _csv(result.stdout)
+    assert list(rows[0]) == [
+        "cosine",
+        "euclidean",
+        "portfolio_id",
+        "source",
+        "as_of_date",
+        "fwd_return_1m",
+        "fwd_max_drawdown_1m",
+        "fwd_return_3m",
+        "fwd_max_drawdown_3m",
+    ]
+    late = [r for r in rows if r["as_of_date"] >= "2025-11-01"]
+    assert all(r["fwd_return_3m"] == "" for r in late)  # no reports three months after: empty, not invented
+    early = [r for r in rows if r["as_of_date"] <= "2025-06-30"]
+    assert early and all(float(r["fwd_max_drawdown_3m"]) <= 0 for r in early)

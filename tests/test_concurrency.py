@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from conftest import PROJECT, cli_env
+from helpers import PROJECT, cli_env
 
 from bench.synthetic import reports_in_chunks
 from prometheus.config import Settings

@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 import pytest
-from conftest import run_cli
+from helpers import run_cli
 
 from prometheus.config import Settings
 from prometheus.demo.load import load_demo

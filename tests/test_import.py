@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_JSONL
+from helpers import SAMPLE_JSONL
 
 from prometheus.errors import InvalidInput, InvalidReport
 from prometheus.report_files import read_report_file

@@ -185,3 +185,17 @@ def test_hnsw_mode_re_ranks_exactly_and_is_never_stale(tmp_path: Path) -> None:
     _write(stores, ["PF_NEW"], [days[0]], _vectors(1, 9))
     assert approximate_searcher(stores, load_index(stores, MODEL)) is None  # new data: back to exact
     stores.dispose()
+
+
+def test_a_recreated_database_at_the_same_url_never_gets_the_old_index(tmp_path: Path) -> None:
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'db.sqlite'}", cache_dir=tmp_path / "cache")
+    stores = open_stores(settings)
+    pids, days = _grid(4, 5)
+    _write(stores, pids, days, _vectors(20, 1))
+    assert len(load_index(stores, MODEL)) == 20
+    stores.dispose()
+    (tmp_path / "db.sqlite").unlink()
+    stores = open_stores(settings)
+    _write(stores, pids[:8], days[:8], _vectors(8, 2))  # same data version (1), different rows
+    assert len(load_index(stores, MODEL)) == 8
+    stores.dispose()

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from conftest import run_cli
+from helpers import run_cli
 
 from prometheus.config import Settings
 from prometheus.errors import InvalidInput

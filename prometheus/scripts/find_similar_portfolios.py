@@ -16,6 +16,7 @@ from prometheus.scripts._cli import (
     say,
     write_csv,
 )
+from prometheus.services.outcomes import outcome_columns
 from prometheus.services.similar import SimilarQuery, find_similar
 from prometheus.services.similar_database import find_similar_in_database
 from prometheus.store.stores import open_stores
@@ -56,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--include-self", action="store_true", help="also rank the query portfolio's own states on other dates"
     )
     parser.add_argument(
+        "--with-outcomes",
+        action="store_true",
+        help="add each analogue's forward 1- and 3-month return and max drawdown from its portfolio's later "
+        "reports (fwd_return_1m, fwd_max_drawdown_1m, fwd_return_3m, fwd_max_drawdown_3m; empty when the "
+        "store has no report that far ahead)",
+    )
+    parser.add_argument(
         "--engine",
         choices=("index", "database"),
         default="index",
@@ -79,13 +87,16 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     )
     stores = open_stores(settings)
     result = find_similar_in_database(stores, query) if args.engine == "database" else find_similar(stores, query)
-    write_csv(
-        HEADER,
-        (
-            (f"{n.cosine:.6f}", f"{n.euclidean:.6f}", n.portfolio_id, n.source, n.as_of_date.isoformat())
-            for n in result.neighbours
-        ),
-    )
+    header: tuple[str, ...] = HEADER
+    rows: list[tuple[str, ...]] = [
+        (f"{n.cosine:.6f}", f"{n.euclidean:.6f}", n.portfolio_id, n.source, n.as_of_date.isoformat())
+        for n in result.neighbours
+    ]
+    if args.with_outcomes:
+        suffix, extra = outcome_columns(stores, result.neighbours)
+        header += suffix
+        rows = [row + more for row, more in zip(rows, extra, strict=True)]
+    write_csv(header, rows)
     if not result.neighbours:
         say("no candidate states match the scope (widen --start/--end or drop --same-date)")
     return EXIT_OK

@@ -38,9 +38,10 @@ def _from_states(model_id: str, version: int, states: EmbeddingMatrix) -> StateI
 
 
 class IndexCache:
-    def __init__(self, cache_dir: Path, store_label: str) -> None:
-        # One folder per database (its URL without password), so two stores never share an index.
-        key = hashlib.sha256(store_label.encode()).hexdigest()[:16]
+    def __init__(self, cache_dir: Path, store_id: str) -> None:
+        # One folder per database identity (not its URL): a database recreated at the same
+        # URL has a new identity, so it can never be served the old database's index.
+        key = hashlib.sha256(store_id.encode()).hexdigest()[:16]
         self.root = cache_dir / "index" / key
 
     def _folder(self, model_id: str) -> Path:

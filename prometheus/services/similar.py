@@ -54,7 +54,7 @@ class SimilarResult:
 
 
 def _cache(stores: Stores) -> IndexCache:
-    return IndexCache(stores.settings.effective_cache_dir, stores.historical.display_url)
+    return IndexCache(stores.settings.effective_cache_dir, stores.historical.store_id)
 
 
 def load_index(stores: Stores, model_id: str) -> StateIndex:

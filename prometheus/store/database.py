@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -181,6 +182,15 @@ class Database:
                 )
             self.vector_column = enable_vector_column(conn)
         return schema.SCHEMA_VERSION
+
+    @functools.cached_property
+    def store_id(self) -> str:
+        """This database's random identity (fixed when its schema was created)."""
+        with self.read() as conn:
+            value = conn.execute(
+                sa.select(schema.store_info.c.value).where(schema.store_info.c.key == "store_id")
+            ).scalar()
+        return str(value)
 
     def data_version(self, name: str) -> int:
         table = schema.data_versions

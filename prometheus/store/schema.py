@@ -7,6 +7,7 @@ opening a store on an empty database applies them all.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -37,6 +38,15 @@ data_versions = sa.Table(
     metadata,
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+# Facts about this database itself; "store_id" is a random id fixed at creation,
+# so caches keyed on it never mistake a recreated database for the old one.
+store_info = sa.Table(
+    "store_info",
+    metadata,
+    sa.Column("key", sa.String(60), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
 )
 
 portfolio_risk_reports = sa.Table(
@@ -138,6 +148,12 @@ def _add_revision_columns(conn: sa.Connection) -> None:
         )
 
 
+def _create_store_identity(conn: sa.Connection) -> None:
+    store_info.create(conn, checkfirst=True)
+    if conn.execute(sa.select(store_info.c.value).where(store_info.c.key == "store_id")).scalar() is None:
+        conn.execute(store_info.insert().values(key="store_id", value=str(uuid.uuid4())))
+
+
 # Append only: never edit a migration that has shipped. Migrations 1-2 create
 # tables as defined above; any later one must alter them with explicit,
 # idempotent DDL (check before adding a column), since a fresh database gets
@@ -150,6 +166,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
     ),
     (2, "background jobs", _create(jobs)),
     (3, "row revisions, so caches can extend themselves", _add_revision_columns),
+    (4, "store identity", _create_store_identity),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,395 @@
+"""2-D maps of every joint state (PCA or UMAP), cached on disk per data version.
+
+Cache layout in ``cache_dir``, one set per (database, model, method, params):
+  ``<stem>.json``              manifest: data version, fingerprint, file names
+  ``<stem>-v<N>-<tok>.npz``    row keys, row hashes and x, y
+  ``<stem>-v<N>-<tok>.pkl``    the fitted UMAP (UMAP only; needed by transform())
+Every file is written to a temporary name and renamed into place, and data
+files carry a unique token, so a reader sees either the old set or the new
+one, never half a file. A reader that finds a manifest naming removed files
+treats it as a cache miss.
+
+Staleness: the cache is valid while the store's joint data version and a
+fingerprint (row count, newest created_at) are unchanged; the fingerprint
+catches a database that was deleted and rebuilt, whose version restarts at 1.
+
+UMAP updates: when the data version moved on but every cached row is still
+present with an identical vector, only the new rows are placed with the
+cached model's ``transform()``; old rows keep their coordinates, so the map
+does not jump. Once the rows placed this way exceed ``MAX_PLACED_SHARE`` of
+the rows the model was fitted on, the map is refitted from scratch. PCA is
+cheap and always refitted when the data changes.
+
+The pickle is only ever read from the cache directory this module writes;
+point ``cache_dir`` only at a directory you trust.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+import re
+import tempfile
+import time
+import uuid
+import warnings
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from prometheus.encoders.joint import JointModel, joint_model
+from prometheus.errors import InvalidInput
+from prometheus.services._frames import canonical_order
+from prometheus.store.embeddings import JointEmbeddingStore
+from prometheus.store.schema import joint_embeddings
+from prometheus.store.stores import Stores
+from prometheus.store.vector import decode_matrix
+
+Progress = Callable[[str], None]
+METHODS = ("pca", "umap")
+COLUMNS = ("portfolio_id", "as_of_date", "x", "y")
+PCA_PARAMS: dict[str, Any] = {"n_components": 2, "random_state": 0}
+UMAP_PARAMS: dict[str, Any] = {
+    "n_components": 2,
+    "random_state": 42,
+    "n_neighbors": 15,
+    "min_dist": 0.1,
+    "metric": "cosine",
+}
+MAX_PLACED_SHARE = 0.5
+ORPHAN_AGE_SECONDS = 3600  # unreferenced files older than this are left by crashed or racing writers
+MIN_UMAP_STATES = 4  # below this UMAP's spectral layout cannot run
+CACHE_FORMAT = 1
+
+_umap_compiled = False  # numba compiles UMAP's kernels once per process
+
+
+@dataclass(frozen=True)
+class _Rows:
+    portfolio_ids: np.ndarray  # str
+    dates: np.ndarray  # datetime64[D]
+    hashes: np.ndarray  # uint64, one per vector
+    coords: np.ndarray  # (n, 2) float64
+
+
+def _params(method: str, umap_params: Mapping[str, Any] | None) -> dict[str, Any]:
+    if method not in METHODS:
+        raise InvalidInput(f"method must be 'pca' or 'umap', got {method!r}")
+    if method == "pca":
+        return dict(PCA_PARAMS)
+    params = {**UMAP_PARAMS, **(umap_params or {})}
+    if params["n_components"] != 2:
+        raise InvalidInput(f"a map has 2 dimensions, got n_components={params['n_components']}")
+    return params
+
+
+def _stem(stores: Stores, model_id: str, method: str, params: Mapping[str, Any]) -> str:
+    identity = json.dumps(
+        {"database": stores.historical.display_url, "model_id": model_id, "method": method, "params": params},
+        sort_keys=True,
+        default=str,
+    )
+    safe_model = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id)[:60]
+    return f"projection-{safe_model}-{method}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}"
+
+
+def _fingerprint(store: JointEmbeddingStore, model: JointModel) -> list[Any]:
+    c = joint_embeddings.c
+    query = sa.select(sa.func.count(), sa.func.max(c.created_at)).where(
+        c.joint_type == model.joint_type, c.model_id == model.model_id
+    )
+    with store.db.read() as conn:
+        count, newest = conn.execute(query).one()
+    return [int(count or 0), str(newest)]
+
+
+def _load_vectors(store: JointEmbeddingStore, model: JointModel) -> tuple[list[str], list[Any], np.ndarray]:
+    """Keys and vectors only: the store's load() also decodes every row's JSON spec, a third of its time."""
+    c = joint_embeddings.c
+    query = sa.select(c.portfolio_id, c.as_of_date, c.vector, c.dim).where(
+        c.joint_type == model.joint_type, c.model_id == model.model_id
+    )
+    with store.db.read() as conn:
+        rows = conn.execute(query).all()
+    labels = [f"{model.model_id} {r[0]} {r[1].isoformat()}" for r in rows]
+    matrix = decode_matrix([bytes(r[2]) for r in rows], [r[3] for r in rows], model.dim, labels)
+    return [r[0] for r in rows], [r[1] for r in rows], matrix
+
+
+def _row_hashes(matrix: np.ndarray) -> np.ndarray:
+    return np.array(
+        [
+            int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest(), "little")
+            for row in np.ascontiguousarray(matrix)
+        ],
+        dtype=np.uint64,
+    )
+
+
+def _atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and manifest.get("format") == CACHE_FORMAT else None
+
+
+def _read_rows(path: Path) -> _Rows | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return _Rows(
+                data["portfolio_ids"].astype(object),
+                data["dates"],
+                data["hashes"],
+                np.column_stack([data["x"], data["y"]]),
+            )
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        return None  # missing, truncated or foreign: recomputed
+
+
+def _write_rows(path: Path, rows: _Rows) -> None:
+    _atomic_write(
+        path,
+        lambda handle: np.savez_compressed(
+            handle,
+            portfolio_ids=rows.portfolio_ids.astype(str),
+            dates=rows.dates,
+            hashes=rows.hashes,
+            x=rows.coords[:, 0],
+            y=rows.coords[:, 1],
+        ),
+    )
+
+
+def _frame(rows: _Rows, source: str, data_version: int) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "portfolio_id": pd.Series(rows.portfolio_ids, dtype=object),
+            "as_of_date": pd.Series(rows.dates.astype(object), dtype=object),
+            "x": rows.coords[:, 0].astype(np.float64),
+            "y": rows.coords[:, 1].astype(np.float64),
+        }
+    )
+    frame.attrs.update(source=source, from_cache=source == "cache", data_version=data_version)
+    return frame
+
+
+def _fit_pca(matrix: np.ndarray) -> np.ndarray:
+    from sklearn.decomposition import PCA
+
+    if matrix.shape[0] < 2:  # one state: the map is a single point
+        return np.zeros((matrix.shape[0], 2))
+    return np.asarray(PCA(**PCA_PARAMS).fit_transform(matrix.astype(np.float64)), dtype=np.float64)
+
+
+def _new_umap(params: Mapping[str, Any]) -> Any:
+    import umap
+
+    return umap.UMAP(**params)
+
+
+def _umap_step(progress: Progress | None, message: str) -> None:
+    global _umap_compiled
+    if progress is not None:
+        if not _umap_compiled:
+            progress("Compiling UMAP (first use in this process, ~30 s)…")
+        progress(message)
+    _umap_compiled = True
+
+
+def _fit_umap(matrix: np.ndarray, params: Mapping[str, Any], progress: Progress | None) -> tuple[np.ndarray, Any]:
+    n = matrix.shape[0]
+    if n < MIN_UMAP_STATES:
+        raise InvalidInput(f"a UMAP map needs at least {MIN_UMAP_STATES} states, got {n}")
+    fitted_params = {**params, "n_neighbors": min(int(params["n_neighbors"]), n - 1)}
+    _umap_step(progress, f"Fitting UMAP on {n:,} states…")
+    reducer = _new_umap(fitted_params)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*n_jobs value.*")  # a fixed random_state forces one thread
+        coords = reducer.fit_transform(matrix)
+    return np.asarray(coords, dtype=np.float64), reducer
+
+
+def _place(
+    manifest: dict[str, Any] | None,
+    cache_dir: Path,
+    pids: np.ndarray,
+    dates: np.ndarray,
+    hashes: np.ndarray,
+    matrix: np.ndarray,
+    progress: Progress | None,
+) -> np.ndarray | None:
+    """Coordinates from the cached map plus transform() of new rows, or None when a refit is due."""
+    if manifest is None or not manifest.get("model_file"):
+        return None
+    old = _read_rows(cache_dir / manifest["coords_file"])
+    if old is None:
+        return None
+    position = {(p, d): i for i, (p, d) in enumerate(zip(pids, dates.astype("int64").tolist(), strict=True))}
+    old_rows = [
+        position.get((p, d)) for p, d in zip(old.portfolio_ids, old.dates.astype("int64").tolist(), strict=True)
+    ]
+    if any(i is None for i in old_rows):
+        return None  # a cached state is gone: not a superset
+    kept = np.array(old_rows, dtype=np.int64)
+    if not np.array_equal(hashes[kept], old.hashes):
+        return None  # a cached state's vector changed
+    fitted = int(manifest.get("fitted_rows", 0))
+    if len(pids) - fitted > MAX_PLACED_SHARE * fitted:
+        return None
+    coords = np.full((len(pids), 2), np.nan)
+    coords[kept] = old.coords
+    new = np.flatnonzero(np.isnan(coords[:, 0]))
+    if new.size:
+        try:
+            with open(cache_dir / manifest["model_file"], "rb") as handle:
+                reducer = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None
+        _umap_step(progress, f"Placing {new.size:,} new states on the existing UMAP map…")
+        coords[new] = np.asarray(reducer.transform(matrix[new]), dtype=np.float64)
+    return coords
+
+
+def project_states(
+    stores: Stores,
+    model_id: str,
+    method: str = "pca",
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+    umap_params: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """portfolio_id, as_of_date, x, y for every joint state, in canonical (StateIndex) row order.
+
+    ``cache_dir`` defaults to ``<settings.effective_cache_dir>/projections``.
+    ``frame.attrs["source"]`` says how the map was made: "cache", "fit",
+    "transform" (new rows placed on the cached UMAP) or "empty".
+    """
+    params = _params(method, umap_params)
+    model = joint_model(model_id)
+    store = JointEmbeddingStore(stores.historical, model.joint_type)
+    folder = Path(cache_dir) if cache_dir is not None else stores.settings.effective_cache_dir / "projections"
+    stem = _stem(stores, model_id, method, params)
+    manifest_path = folder / f"{stem}.json"
+
+    version = store.data_version(model_id)  # read before the rows: a concurrent write only makes us stale-safe
+    fingerprint = _fingerprint(store, model)
+    manifest = _read_manifest(manifest_path)
+    if manifest and manifest.get("data_version") == version and manifest.get("fingerprint") == fingerprint:
+        cached = _read_rows(folder / manifest["coords_file"])
+        if cached is not None:
+            return _frame(cached, "cache", version)
+
+    if progress is not None and fingerprint[0]:
+        progress(f"Loading {fingerprint[0]:,} states…")
+    portfolio_ids, days, loaded = _load_vectors(store, model)
+    if not portfolio_ids:
+        empty = _Rows(
+            np.zeros(0, dtype=object), np.zeros(0, dtype="datetime64[D]"), np.zeros(0, np.uint64), np.zeros((0, 2))
+        )
+        return _frame(empty, "empty", version)
+    order = canonical_order(portfolio_ids, days)
+    pids = np.array(portfolio_ids, dtype=object)[order]
+    dates = np.array(days, dtype="datetime64[D]")[order]
+    matrix = loaded[order]
+    hashes = _row_hashes(matrix)
+
+    reducer: Any = None
+    fitted_rows = len(pids)
+    if method == "pca":
+        if progress is not None:
+            progress(f"Fitting PCA on {len(pids):,} states…")
+        coords, source = _fit_pca(matrix), "fit"
+    else:
+        placed = _place(manifest, folder, pids, dates, hashes, matrix, progress)
+        if placed is not None and manifest is not None:
+            coords, source, fitted_rows = placed, "transform", int(manifest["fitted_rows"])
+        else:
+            (coords, reducer), source = _fit_umap(matrix, params, progress), "fit"
+    rows = _Rows(pids, dates, hashes, coords)
+    _save(
+        folder,
+        stem,
+        manifest,
+        rows,
+        reducer,
+        source,
+        {
+            "format": CACHE_FORMAT,
+            "model_id": model_id,
+            "method": method,
+            "params": params,
+            "database": stores.historical.display_url,
+            "data_version": version,
+            "fingerprint": fingerprint,
+            "rows": len(pids),
+            "fitted_rows": fitted_rows,
+        },
+        progress,
+    )
+    return _frame(rows, source, version)
+
+
+def _save(
+    folder: Path,
+    stem: str,
+    previous: dict[str, Any] | None,
+    rows: _Rows,
+    reducer: Any,
+    source: str,
+    manifest: dict[str, Any],
+    progress: Progress | None,
+) -> None:
+    token = f"v{manifest['data_version']}-{uuid.uuid4().hex[:8]}"
+    coords_file = f"{stem}-{token}.npz"
+    _write_rows(folder / coords_file, rows)
+    model_file = None
+    if reducer is not None:
+        if progress is not None:
+            progress("Saving the fitted UMAP model…")
+        model_file = f"{stem}-{token}.pkl"
+        _atomic_write(folder / model_file, lambda handle: pickle.dump(reducer, handle, pickle.HIGHEST_PROTOCOL))
+    elif source == "transform" and previous is not None:
+        model_file = previous.get("model_file")  # the same fitted model keeps serving transform()
+    manifest = {**manifest, "coords_file": coords_file, "model_file": model_file}
+    _atomic_write(folder / f"{stem}.json", lambda handle: handle.write(json.dumps(manifest, indent=1).encode()))
+    if previous is not None:
+        for name in (previous.get("coords_file"), previous.get("model_file")):
+            if name and name not in (coords_file, model_file):
+                with contextlib.suppress(OSError):
+                    (folder / name).unlink()
+    _sweep(folder, stem, {coords_file, model_file})
+
+
+def _sweep(folder: Path, stem: str, keep: set[str | None]) -> None:
+    # Two writers racing leave the loser's files unreferenced; a killed writer leaves a .tmp.
+    # Only old ones go, so a writer still between its data file and its manifest is never robbed.
+    cutoff = time.time() - ORPHAN_AGE_SECONDS
+    for path in [*folder.glob(f"{stem}-*"), *folder.glob(f".{stem}*.tmp")]:
+        with contextlib.suppress(OSError):
+            if path.name not in keep and path.stat().st_mtime < cutoff:
+                path.unlink()

@@ -1,0 +1,84 @@
+"""Underwater curve and worst drawdown episodes from the stored reports' portfolio values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from prometheus.errors import InvalidInput, UnknownPortfolio
+from prometheus.services._frames import empty_frame
+from prometheus.store.schema import portfolio_risk_reports as reports_table
+from prometheus.store.stores import Stores
+
+UNDERWATER_COLUMNS = ("as_of_date", "portfolio_value", "drawdown")
+EPISODE_COLUMNS = ("peak_date", "trough_date", "recovery_date", "depth", "days_to_trough", "length_days", "recovered")
+
+
+def underwater(stores: Stores, portfolio_id: str) -> pd.DataFrame:
+    """Drawdown from the running peak of portfolio_value at each report date (<= 0).
+
+    Reports without a positive portfolio_value are left out: a missing or
+    non-positive NAV has no meaningful drawdown.
+    """
+    c = reports_table.c
+    query = sa.select(c.as_of_date, c.portfolio_value).where(c.portfolio_id == portfolio_id).order_by(c.as_of_date)
+    with stores.runtime.read() as conn:
+        rows = conn.execute(query).all()
+    if not rows:
+        raise UnknownPortfolio(f"unknown portfolio '{portfolio_id}': no risk reports exist for it")
+    kept = [(day, float(value)) for day, value in rows if value is not None and value > 0]
+    if not kept:
+        return empty_frame(UNDERWATER_COLUMNS, floats=("portfolio_value", "drawdown"))
+    values = np.array([v for _, v in kept], dtype=np.float64)
+    peaks = np.maximum.accumulate(values)
+    return pd.DataFrame(
+        {
+            "as_of_date": pd.Series([d for d, _ in kept], dtype=object),
+            "portfolio_value": values,
+            "drawdown": values / peaks - 1.0,
+        }
+    )
+
+
+def worst_drawdowns(frame: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``n`` deepest peak-to-trough episodes of an underwater frame (as_of_date, drawdown).
+
+    An episode starts at the last date at its peak (drawdown 0) and ends at the
+    first later date back at 0 (recovery); one still under water at the last
+    date is unrecovered and its length runs to that date. A frame that starts
+    under water takes its first date as the peak.
+    """
+    if n < 1:
+        raise InvalidInput(f"n must be at least 1, got {n}")
+    if frame.empty:
+        return empty_frame(EPISODE_COLUMNS, floats=("depth",))
+    days = list(frame["as_of_date"])
+    drawdown = frame["drawdown"].to_numpy(dtype=np.float64)
+    at_peak = drawdown >= 0
+    at_peak[0] = True
+    # Each date at a peak opens a segment; a segment that dips below zero is one episode.
+    starts = np.flatnonzero(at_peak)
+    ends = np.append(starts[1:], len(days))
+    episodes = []
+    for start, end in zip(starts, ends, strict=True):
+        trough = start + int(np.argmin(drawdown[start:end]))
+        if drawdown[trough] >= 0:
+            continue
+        recovered = bool(end < len(days))
+        finish = days[end] if recovered else days[-1]
+        episodes.append(
+            (
+                days[start],
+                days[trough],
+                days[end] if recovered else None,
+                float(drawdown[trough]),
+                (days[trough] - days[start]).days,
+                (finish - days[start]).days,
+                recovered,
+            )
+        )
+    if not episodes:
+        return empty_frame(EPISODE_COLUMNS, floats=("depth",))
+    table = pd.DataFrame(episodes, columns=list(EPISODE_COLUMNS))
+    return table.sort_values(["depth", "peak_date"], kind="stable").head(n).reset_index(drop=True)

@@ -1,0 +1,115 @@
+"""Portfolio history and per-state attributes, checked against RiskReport objects read the slow way."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pytest
+from factories import make_report, sectors
+from service_helpers import MODEL, NUMERIC, PF1, put_states, random_vectors, store_reports
+
+from prometheus.errors import UnknownPortfolio
+from prometheus.reports import GICS_SECTORS, OTHER_SECTOR
+from prometheus.services.history import ATTRIBUTE_COLUMNS, HISTORY_COLUMNS, portfolio_history, state_attributes
+from prometheus.store.stores import Stores
+from prometheus.stress import stress_windows_on
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) and math.isnan(a):
+        return isinstance(b, float) and math.isnan(b)
+    return a == b
+
+
+def test_history_of_a_sample_portfolio(loaded_stores: Stores) -> None:
+    frame = portfolio_history(loaded_stores, MODEL, PF1)
+    assert list(frame.columns) == list(HISTORY_COLUMNS)
+    reports = {r.as_of_date: r for r in loaded_stores.reports.load(portfolio_ids=[PF1])}
+    states = loaded_stores.numeric.load(NUMERIC, portfolio_ids=[PF1])
+    assert list(frame["as_of_date"]) == sorted(reports) == states.dates
+    for i, row in frame.iterrows():
+        report = reports[row["as_of_date"]]
+        assert row["l2_norm"] == pytest.approx(float(np.linalg.norm(states.matrix[int(i)].astype(np.float64))))
+        assert row["portfolio_value"] == report.portfolio_value
+        for metric in HISTORY_COLUMNS[3:]:
+            assert row[metric] == report.risk_metrics[metric]
+
+
+def test_history_refuses_an_unknown_portfolio(loaded_stores: Stores) -> None:
+    with pytest.raises(UnknownPortfolio) as info:
+        portfolio_history(loaded_stores, MODEL, "NOPE")
+    assert str(info.value) == "unknown portfolio 'NOPE': no joint-portfolio-core-v1 states exist for it"
+
+
+def test_history_and_attributes_on_an_empty_database(stores: Stores) -> None:
+    with pytest.raises(UnknownPortfolio):
+        portfolio_history(stores, MODEL, PF1)
+    frame = state_attributes(stores, MODEL)
+    assert frame.empty and list(frame.columns) == list(ATTRIBUTE_COLUMNS)
+
+
+def _expected_attributes(stores: Stores) -> list[tuple[object, ...]]:
+    reports = {(r.portfolio_id, r.as_of_date): r for r in stores.reports.load()}
+    states = stores.numeric.load(NUMERIC)
+    rows = []
+    for pid, day in zip(states.portfolio_ids, states.dates, strict=True):
+        report = reports.get((pid, day))
+        metrics = report.risk_metrics if report else {}
+        weights = report.exposures_by_sector if report else {}
+        best, best_weight = "", -math.inf
+        for name in (*GICS_SECTORS, OTHER_SECTOR):  # first of equal weights wins
+            weight = weights.get(name)
+            if weight is not None and weight > best_weight:
+                best, best_weight = name, weight
+        windows = stress_windows_on(day)
+        rows.append(
+            (
+                pid,
+                day,
+                *(float(metrics.get(m, math.nan)) for m in ATTRIBUTE_COLUMNS[2:6]),
+                best,
+                windows[0].name if windows else "",
+            )
+        )
+    return rows
+
+
+def test_attributes_of_the_sample_match_the_reports(loaded_stores: Stores) -> None:
+    frame = state_attributes(loaded_stores, MODEL)
+    assert list(frame.columns) == list(ATTRIBUTE_COLUMNS)
+    expected = _expected_attributes(loaded_stores)
+    assert len(frame) == len(expected) == 120
+    for got, want in zip(frame.itertuples(index=False), expected, strict=True):
+        assert all(_same(g, w) for g, w in zip(got, want, strict=True)), (got, want)
+
+
+def test_attributes_name_windows_sectors_and_missing_reports(stores: Stores) -> None:
+    store_reports(
+        stores,
+        [
+            # inside both the GFC and the Lehman windows: the first listed window is named
+            make_report(
+                "A",
+                date(2008, 10, 10),
+                metrics={"drawdown": -0.31},
+                exposures_by_sector=sectors(energy=0.4, utilities=0.4, financials=0.2),
+            ),
+            make_report("A", date(2019, 6, 28), exposures_by_sector=sectors(materials=0.3, health_care=None)),
+        ],
+    )
+    put_states(stores, [("GHOST", date(2019, 6, 28), random_vectors(1)[0])])  # a state without a report
+    frame = state_attributes(stores, MODEL)
+    assert [(r.portfolio_id, r.as_of_date) for r in frame.itertuples()] == [
+        ("A", date(2008, 10, 10)),
+        ("A", date(2019, 6, 28)),
+        ("GHOST", date(2019, 6, 28)),
+    ]
+    assert list(frame["dominant_sector"]) == ["Energy", "Materials", ""]
+    assert list(frame["stress_window"]) == ["Global financial crisis 2007-09", "", ""]
+    assert frame.loc[0, "drawdown"] == -0.31
+    assert frame.loc[2, ["drawdown", "volatility_1m", "volatility_1y", "return_1y"]].isna().all()
+    assert [tuple(map(str, row)) for row in _expected_attributes(stores)[:2]] == [
+        tuple(map(str, row)) for row in frame.iloc[:2].itertuples(index=False)
+    ]

@@ -1,0 +1,256 @@
+"""Maps: PCA against an SVD done by hand, the disk cache, UMAP placement of new rows, atomic writes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+from service_helpers import MODEL, NUMERIC, put_states, random_vectors
+
+import prometheus.projection.maps as maps
+from prometheus.config import Settings
+from prometheus.errors import InvalidInput, UnknownModel
+from prometheus.projection import project_states
+from prometheus.services.history import state_attributes
+from prometheus.store.stores import Stores, open_stores
+
+START = date(2021, 1, 29)
+
+
+class FakeUMAP:
+    """Stands in for umap.UMAP (whose first fit compiles for ~20 s): x, y = the first two coordinates."""
+
+    fits: ClassVar[list[int]] = []
+    fitted_params: ClassVar[list[dict[str, Any]]] = []
+    transforms: ClassVar[list[np.ndarray]] = []
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+
+    def fit_transform(self, matrix: np.ndarray) -> np.ndarray:
+        FakeUMAP.fits.append(len(matrix))
+        FakeUMAP.fitted_params.append(self.params)
+        return matrix[:, :2].astype(np.float64)
+
+    def transform(self, matrix: np.ndarray) -> np.ndarray:
+        FakeUMAP.transforms.append(matrix.copy())
+        return matrix[:, :2].astype(np.float64) + 1000.0
+
+
+@pytest.fixture
+def fake_umap(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FakeUMAP]]:
+    FakeUMAP.fits.clear()
+    FakeUMAP.fitted_params.clear()
+    FakeUMAP.transforms.clear()
+    monkeypatch.setattr(maps, "_new_umap", lambda params: FakeUMAP(**params))
+    yield FakeUMAP
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    return tmp_path / "maps"  # not tmp_path itself: the sqlite_url fixture keeps its database there
+
+
+@pytest.fixture
+def pca_fits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = maps._fit_pca
+
+    def counting(matrix: np.ndarray) -> np.ndarray:
+        calls.append(len(matrix))
+        return real(matrix)
+
+    monkeypatch.setattr(maps, "_fit_pca", counting)
+    return calls
+
+
+def _states(n: int, seed: int, first: int = 0) -> list[tuple[str, date, np.ndarray]]:
+    vectors = random_vectors(n, seed)
+    return [(f"P{(first + i) % 4}", START + timedelta(days=7 * ((first + i) // 4)), vectors[i]) for i in range(n)]
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_pca_map_of_the_sample_is_cached(loaded_stores: Stores, cache: Path, pca_fits: list[int]) -> None:
+    messages: list[str] = []
+    frame = project_states(loaded_stores, MODEL, "pca", cache, progress=messages.append)
+    assert list(frame.columns) == ["portfolio_id", "as_of_date", "x", "y"]
+    assert (frame.attrs["source"], frame.attrs["from_cache"], pca_fits) == ("fit", False, [120])
+    assert messages == ["Loading 120 states…", "Fitting PCA on 120 states…"]
+    attributes = state_attributes(loaded_stores, MODEL)  # rows line up with the attribute table
+    assert list(zip(frame["portfolio_id"], frame["as_of_date"], strict=True)) == list(
+        zip(attributes["portfolio_id"], attributes["as_of_date"], strict=True)
+    )
+
+    states = loaded_stores.numeric.load(NUMERIC)
+    position = {(p, d): i for i, (p, d) in enumerate(zip(states.portfolio_ids, states.dates, strict=True))}
+    matrix = states.matrix[[position[k] for k in zip(frame["portfolio_id"], frame["as_of_date"], strict=True)]]
+    centred = matrix.astype(np.float64) - matrix.astype(np.float64).mean(axis=0)
+    _, _, components = np.linalg.svd(centred, full_matrices=False)
+    by_hand = centred @ components[:2].T
+    for axis, name in enumerate(("x", "y")):
+        sign = np.sign(by_hand[:, axis] @ frame[name].to_numpy())
+        np.testing.assert_allclose(frame[name].to_numpy(), sign * by_hand[:, axis], atol=1e-5)
+
+    messages.clear()
+    again = project_states(loaded_stores, MODEL, "pca", cache, progress=messages.append)
+    assert (again.attrs["source"], again.attrs["from_cache"], pca_fits, messages) == ("cache", True, [120], [])
+    pd.testing.assert_frame_equal(again, frame)
+    assert [name.endswith((".json", ".npz")) for name in _files(cache)] == [True, True]
+
+
+def test_changed_data_refits_and_old_files_go(stores: Stores, cache: Path, pca_fits: list[int]) -> None:
+    put_states(stores, _states(10, seed=1))
+    first = project_states(stores, MODEL, "pca", cache)
+    (old_npz,) = cache.glob("*.npz")
+    put_states(stores, _states(5, seed=2, first=10))
+    second = project_states(stores, MODEL, "pca", cache)
+    assert (first.attrs["source"], second.attrs["source"], pca_fits) == ("fit", "fit", [10, 15])
+    assert second.attrs["data_version"] > first.attrs["data_version"]
+    assert not old_npz.exists() and len(_files(cache)) == 2
+    assert project_states(stores, MODEL, "pca", cache).attrs["source"] == "cache"
+
+
+def test_a_rebuilt_database_does_not_reuse_the_old_map(sqlite_url: str, pca_fits: list[int]) -> None:
+    for seed in (1, 2):  # same URL, same data version 1, same row count: only the fingerprint differs
+        stores = open_stores(Settings(db_url=sqlite_url))
+        put_states(stores, _states(10, seed=seed))
+        frame = project_states(stores, MODEL, "pca")  # default folder: beside the SQLite file
+        stores.dispose()
+        assert frame.attrs["source"] == "fit" and frame.attrs["data_version"] == 1
+        Path(sqlite_url.removeprefix("sqlite:///")).unlink()
+    assert pca_fits == [10, 10]
+    assert (Path(sqlite_url.removeprefix("sqlite:///")).parent / "cache" / "projections").is_dir()
+
+
+def test_umap_places_new_rows_on_the_cached_map(sqlite_stores: Stores, cache: Path, fake_umap: type[FakeUMAP]) -> None:
+    initial = _states(40, seed=3)
+    put_states(sqlite_stores, initial)
+    messages: list[str] = []
+    fitted = project_states(sqlite_stores, MODEL, "umap", cache, progress=messages.append)
+    assert (fitted.attrs["source"], fake_umap.fits) == ("fit", [40])
+    assert "Fitting UMAP on 40 states…" in messages
+    assert project_states(sqlite_stores, MODEL, "umap", cache).attrs["source"] == "cache"
+
+    added = _states(10, seed=4, first=40)
+    put_states(sqlite_stores, added)
+    placed = project_states(sqlite_stores, MODEL, "umap", cache, progress=messages.append)
+    assert (placed.attrs["source"], fake_umap.fits, len(placed)) == ("transform", [40], 50)
+    assert "Placing 10 new states on the existing UMAP map…" in messages
+    np.testing.assert_array_equal(np.vstack(fake_umap.transforms), np.vstack([v for *_, v in added]))
+    merged = placed.merge(fitted, on=["portfolio_id", "as_of_date"], how="left", suffixes=("", "_before"))
+    old = merged["x_before"].notna()
+    assert old.sum() == 40 and (merged.loc[old, "x"] == merged.loc[old, "x_before"]).all()
+    assert (merged.loc[~old, "x"] >= 900).all()  # the fake transform's mark
+    assert project_states(sqlite_stores, MODEL, "umap", cache).attrs["source"] == "cache"
+
+    put_states(sqlite_stores, _states(11, seed=5, first=50))  # 21 placed rows > half of the 40 fitted: refit
+    assert project_states(sqlite_stores, MODEL, "umap", cache).attrs["source"] == "fit"
+    assert fake_umap.fits == [40, 61]
+
+    changed = [(initial[0][0], initial[0][1], initial[0][2] + 1)]  # an old state's vector changed: refit
+    put_states(sqlite_stores, changed + _states(1, seed=6, first=61))
+    assert project_states(sqlite_stores, MODEL, "umap", cache).attrs["source"] == "fit"
+    assert fake_umap.fits == [40, 61, 62]
+    assert fake_umap.fitted_params[0] == {
+        "n_components": 2,
+        "random_state": 42,
+        "n_neighbors": 15,
+        "min_dist": 0.1,
+        "metric": "cosine",
+    }
+
+
+def test_damaged_cache_files_are_recomputed(sqlite_stores: Stores, cache: Path, fake_umap: type[FakeUMAP]) -> None:
+    put_states(sqlite_stores, _states(20, seed=7))
+    project_states(sqlite_stores, MODEL, "umap", cache)
+    (npz,) = cache.glob("*.npz")
+    npz.write_bytes(b"not a zip file")
+    assert project_states(sqlite_stores, MODEL, "umap", cache).attrs["source"] == "fit"
+    (npz,) = cache.glob("*.npz")
+    npz.write_bytes(npz.read_bytes()[:40])  # truncated mid-write by something other than this module
+    assert project_states(sqlite_stores, MODEL, "umap", cache).attrs["source"] == "fit"
+    (pkl,) = cache.glob("*.pkl")
+    pkl.unlink()
+    put_states(sqlite_stores, _states(2, seed=8, first=20))
+    assert project_states(sqlite_stores, MODEL, "umap", cache).attrs["source"] == "fit"  # cannot place: refit
+    assert fake_umap.fits == [20, 20, 20, 22]
+    for manifest in cache.glob("*.json"):
+        manifest.write_text("{ half a manifest")
+    assert project_states(sqlite_stores, MODEL, "umap", cache).attrs["source"] == "fit"
+
+
+def test_concurrent_callers_share_one_consistent_cache(stores: Stores, cache: Path) -> None:
+    put_states(stores, _states(30, seed=9))
+    cache.mkdir()
+    stem = maps._stem(stores, MODEL, "pca", maps.PCA_PARAMS)
+    lost = [cache / f"{stem}-v0-deadbeef.npz", cache / f".{stem}-v0-cafe.npz.x1y2.tmp"]  # a crashed writer's
+    in_flight = cache / f".{stem}-v1-f00d.npz.a1b2.tmp"  # another writer, mid-write right now
+    for path in [*lost, in_flight]:
+        path.write_bytes(b"")
+    for path in lost:
+        os.utime(path, (0, 0))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        frames = list(pool.map(lambda _: project_states(stores, MODEL, "pca", cache), range(6)))
+    for frame in frames[1:]:
+        pd.testing.assert_frame_equal(frame[["portfolio_id", "as_of_date"]], frames[0][["portfolio_id", "as_of_date"]])
+        np.testing.assert_allclose(frame[["x", "y"]].to_numpy(), frames[0][["x", "y"]].to_numpy())
+    assert not any(path.exists() for path in lost) and in_flight.exists()
+    (manifest,) = cache.glob("*.json")
+    assert project_states(stores, MODEL, "pca", cache).attrs["source"] == "cache"
+    assert manifest.exists()
+
+
+def test_empty_database_small_data_and_bad_arguments(stores: Stores, cache: Path, fake_umap: type[FakeUMAP]) -> None:
+    for method in ("pca", "umap"):
+        frame = project_states(stores, MODEL, method, cache)
+        assert frame.empty and list(frame.columns) == ["portfolio_id", "as_of_date", "x", "y"]
+        assert frame.attrs["source"] == "empty"
+    put_states(stores, _states(1, seed=10))
+    assert project_states(stores, MODEL, "pca", cache)[["x", "y"]].to_numpy().tolist() == [[0.0, 0.0]]
+    put_states(stores, _states(2, seed=11, first=1))
+    with pytest.raises(InvalidInput) as too_few:
+        project_states(stores, MODEL, "umap", cache)
+    assert str(too_few.value) == "a UMAP map needs at least 4 states, got 3"
+    put_states(stores, _states(2, seed=12, first=3))
+    assert project_states(stores, MODEL, "umap", cache).attrs["source"] == "fit"
+    assert fake_umap.fitted_params[-1]["n_neighbors"] == 4  # capped below the number of states
+    with pytest.raises(InvalidInput) as bad_method:
+        project_states(stores, MODEL, "tsne", cache)
+    assert str(bad_method.value) == "method must be 'pca' or 'umap', got 'tsne'"
+    with pytest.raises(InvalidInput) as bad_params:
+        project_states(stores, MODEL, "umap", cache, umap_params={"n_components": 3})
+    assert str(bad_params.value) == "a map has 2 dimensions, got n_components=3"
+    with pytest.raises(UnknownModel):
+        project_states(stores, "joint-x", "pca", cache)
+
+
+@pytest.mark.slow
+def test_real_umap_fits_once_then_places_new_rows(sqlite_url: str, cache: Path) -> None:
+    """~20 s: numba compiles UMAP's kernels on first use in a process."""
+    stores = open_stores(Settings(db_url=sqlite_url))
+    centres = random_vectors(3, seed=14) * 3
+    rng = np.random.default_rng(13)
+    vectors = (centres[np.arange(320) % 3] + rng.normal(size=(320, 384))).astype(np.float32)
+    states = [(f"P{i % 10}", START + timedelta(days=7 * (i // 10)), vectors[i]) for i in range(320)]
+    put_states(stores, states[:300])
+    messages: list[str] = []
+    fitted = project_states(stores, MODEL, "umap", cache, progress=messages.append)
+    assert fitted.attrs["source"] == "fit" and "Fitting UMAP on 300 states…" in messages
+    assert np.isfinite(fitted[["x", "y"]].to_numpy()).all()
+    put_states(stores, states[300:])
+    placed = project_states(stores, MODEL, "umap", cache, progress=messages.append)
+    assert placed.attrs["source"] == "transform" and len(placed) == 320
+    assert np.isfinite(placed[["x", "y"]].to_numpy()).all()
+    merged = placed.merge(fitted, on=["portfolio_id", "as_of_date"], suffixes=("", "_before"))
+    np.testing.assert_array_equal(merged["x"], merged["x_before"])
+    stores.dispose()
