@@ -61,7 +61,8 @@ def test_sample_matches_a_brute_force_pairwise_search(loaded_stores: Stores, exc
 
 
 def test_no_stress_state_leaves_the_match_empty(loaded_stores: Stores) -> None:
-    frame = early_warning(loaded_stores, MODEL)  # the sample never falls 20%, and is dated after every window
+    # the sample never falls 60%, and is dated after every named window
+    frame = early_warning(loaded_stores, MODEL, drawdown_threshold=-0.60)
     assert list(frame["portfolio_id"]) == list(PORTFOLIOS)
     assert set(frame["as_of_date"]) == {date(2025, 12, 31)}
     assert frame["nearest_stress_portfolio"].isna().all() and frame["cosine"].isna().all()
