@@ -98,6 +98,29 @@ class Server:
             "start",
         )
 
+    def pause(self) -> None:
+        """Stop the server but keep its data (a restart test resumes it)."""
+        self._run(self.bindir / "pg_ctl", "-D", self.data_dir, "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        options = (
+            f"-k {self.socket_dir} -p {PORT} -c listen_addresses='' -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            self.bindir / "pg_ctl",
+            "-D",
+            self.data_dir,
+            "-l",
+            self.base / "server.log",
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+
     def stop(self) -> None:
         try:
             self._run(self.bindir / "pg_ctl", "-D", self.data_dir, "-m", "immediate", "-w", "stop")
