@@ -55,6 +55,16 @@ class Settings:
             return Path(self.db_url.removeprefix("sqlite:///")).parent / "cache"
         return DEFAULT_HOME / "cache"
 
+    def require_writable(self) -> None:
+        """Refuse a write action when the deployment is configured read-only."""
+        if self.read_only:
+            from prometheus.errors import ReadOnlyMode
+
+            raise ReadOnlyMode(
+                f"this deployment is read-only ({ENV_READ_ONLY} or read_only in secrets): "
+                "backfills, imports and demo loading are disabled"
+            )
+
     def with_db_url(self, db_url: str) -> Settings:
         return replace(self, db_url=db_url)
 

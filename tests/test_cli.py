@@ -428,3 +428,29 @@ def test_find_similar_with_outcomes(loaded: str) -> None:
     assert all(r["fwd_return_3m"] == "" for r in late)  # no reports three months after: empty, not invented
     early = [r for r in rows if r["as_of_date"] <= "2025-06-30"]
     assert early and all(float(r["fwd_max_drawdown_3m"]) <= 0 for r in early)
+
+
+def test_read_only_deployments_refuse_every_write_command(loaded: str) -> None:
+    env = cli_env() | {"PROMETHEUS_READ_ONLY": "1"}
+    message = (
+        "error: this deployment is read-only (PROMETHEUS_READ_ONLY or read_only in secrets): "
+        "backfills, imports and demo loading are disabled\n"
+    )
+    for name, args in [
+        ("backfill_numeric_portfolio_embeddings", ["--as-of", "2025-01-31"]),
+        ("backfill_joint_portfolios", ["--as-of", "2025-01-31"]),
+        ("import_risk_reports", [str(SAMPLE_JSONL)]),
+        ("load_demo", []),
+    ]:
+        command = [sys.executable, "-m", f"prometheus.scripts.{name}", *args, "--db-url", loaded]
+        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=PROJECT, check=False)
+        assert (result.returncode, result.stderr) == (2, message), name
+    reading = subprocess.run(
+        [sys.executable, "-m", "prometheus.scripts.show_joint_portfolios", "--as-of", "2025-01-31", "--db-url", loaded],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT,
+        check=False,
+    )
+    assert reading.returncode == 0 and len(_csv(reading.stdout)) == 5

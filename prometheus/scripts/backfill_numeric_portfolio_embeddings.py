@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require_writable()
     stores = open_stores(settings)
     bar = ProgressBar("numeric backfill")
     try:

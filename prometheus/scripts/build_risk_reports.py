@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require_writable()
     summary = build_and_store_reports(
         open_stores(settings),
         prices=args.prices,

@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require_writable()
     stores = open_stores(settings)
     summary = import_report_file(stores, args.file, skip_invalid=args.skip_invalid, file_format=args.format)
     for bad in summary.skipped[:50]:

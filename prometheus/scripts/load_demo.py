@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require_writable()
     stores = open_stores(settings)
     bar = _StepBar()
     try:
