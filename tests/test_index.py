@@ -199,3 +199,21 @@ def test_a_recreated_database_at_the_same_url_never_gets_the_old_index(tmp_path:
     _write(stores, pids[:8], days[:8], _vectors(8, 2))  # same data version (1), different rows
     assert len(load_index(stores, MODEL)) == 8
     stores.dispose()
+
+
+def test_concurrent_queries_on_one_shared_store_answer_correctly(filled: Stores) -> None:
+    """Streamlit shares one Stores across sessions (cache_resource): threads must not disturb each other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pids, days = _grid(12, 30)
+    queries = [SimilarQuery(MODEL, pids[i], days[i], top_k=10) for i in range(0, len(pids), 7)]
+    expected = [[(n.portfolio_id, n.as_of_date, n.cosine) for n in find_similar(filled, q).neighbours] for q in queries]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(3):
+            got = list(
+                pool.map(
+                    lambda q: [(n.portfolio_id, n.as_of_date, n.cosine) for n in find_similar(filled, q).neighbours],
+                    queries,
+                )
+            )
+            assert got == expected
