@@ -254,7 +254,7 @@ def map_frame(points: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataFrame:
 def _row_number(custom: object) -> int | None:
     # customdata[0] comes back as a list, or (from a typed array) as a {"0": .., "1": ..} mapping
     if isinstance(custom, Mapping):
-        first = custom.get("0", custom.get(0))  # type: ignore[call-overload]
+        first = custom.get("0", custom.get(0))
     elif isinstance(custom, list | tuple):
         first = custom[0] if custom else None
     else:
@@ -265,6 +265,30 @@ def _row_number(custom: object) -> int | None:
         return int(float(first))
     except ValueError:
         return None
+
+
+def year_ticks(years: pd.Series, target: int = 8) -> tuple[list[float], list[str]]:
+    """Colour-bar ticks for fractional years: whole years over long spans, quarters or months over short ones."""
+    if years.empty:
+        return [], []
+    low, high = float(years.min()), float(years.max())
+    span = high - low
+    steps = (10.0, 5.0, 2.0, 1.0, 0.25, 1 / 12)
+    step = next((s for s in steps if span / s >= target / 2), steps[-1])
+    fmt = "%Y" if step >= 1 else "%Y-%m"
+    start = int(low / step) * step
+    values: list[float] = []
+    tick = start
+    while tick <= high + 1e-9:
+        if tick >= low - 1e-9:
+            values.append(round(tick, 6))
+        tick += step
+    labels = []
+    for value in values:
+        year = int(value)
+        month = min(12, round((value - year) * 12) + 1)
+        labels.append(date(year, month, 1).strftime(fmt))
+    return values, labels
 
 
 def selected_rows(frame: pd.DataFrame, points: Sequence[Mapping[str, object]]) -> pd.DataFrame:
@@ -282,3 +306,24 @@ def trajectory(frame: pd.DataFrame, portfolio_id: str) -> pd.DataFrame:
 def trajectory_between(path: pd.DataFrame, first_year: int, last_year: int) -> pd.DataFrame:
     years = pd.to_datetime(path["as_of_date"]).dt.year
     return path[(years >= first_year) & (years <= last_year)]
+
+
+# Above this many states a first UMAP fit takes minutes (58k states: ~3 min on 2 cores), so the
+# Map page runs it as a background job, which survives leaving the page, instead of in the script.
+BACKGROUND_UMAP_STATES = 20_000
+
+
+def joint_data_version(stores: Stores, model_id: str) -> int:
+    return stores.historical.data_version(f"joint:{model_id}")
+
+
+def latest_projection_job(jobs: Sequence[Job], model_id: str, method: str) -> Job | None:
+    """The newest background map job for this model and method (jobs come newest first)."""
+    return next((j for j in jobs if j.kind == "projection" and j.params.get("model_id") == model_id
+                 and j.params.get("method") == method), None)
+
+
+def projection_ready(job: Job | None, data_version: int) -> bool:
+    """Whether a finished job left a map of exactly this data version in the cache."""
+    return (job is not None and job.display_status == "succeeded" and job.result is not None
+            and job.result.get("data_version") == data_version)

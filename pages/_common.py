@@ -1,0 +1,213 @@
+"""The app shell (navigation, access code, sidebar), the one error boundary of every page,
+the empty-store help and the job progress widget.
+
+Pages only render: every number they show comes from a prometheus service.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+import streamlit as st
+
+from pages._context import MODEL_KEY, PAGES, PageContext, context, log, settings
+from pages._data import overview
+from pages._widgets import seed_from_query
+from prometheus import jobs
+from prometheus.config import Settings
+from prometheus.errors import PrometheusError
+from prometheus.services import ui_support
+from prometheus.store.database import describe_db_error, mask_url
+
+_this_run = threading.local()  # a script run executes app.py, then the page, on one thread
+
+
+def app_pages() -> list[Any]:
+    return [st.Page(path, title=title, icon=icon, url_path=name, default=(name == "overview"))
+            for name, (path, title, icon) in PAGES.items()]
+
+
+def main() -> None:
+    """The app around every page: layout, navigation, the sidebar; then the chosen page."""
+    st.set_page_config(page_title="Prometheus", page_icon=":material/insights:", layout="wide")
+    if not _access_granted():
+        st.stop()
+    navigation = st.navigation(app_pages())
+    sidebar()
+    _this_run.through_app = True
+    navigation.run()
+
+
+def _access_granted() -> bool:
+    """With PROMETHEUS_ACCESS_CODE (or secrets' access_code) set, ask for it once per session."""
+    try:
+        code = settings().access_code
+    except Exception:  # settings are re-read (and any problem shown) by the page itself
+        return True
+    if not code or st.session_state.get("_access_granted"):
+        return True
+    st.title("Prometheus")
+    with st.form("access"):
+        given = st.text_input("Access code", type="password", key="access_code_input")
+        submitted = st.form_submit_button("Enter")
+    if submitted:
+        if hmac.compare_digest(given.encode(), code.encode()):
+            st.session_state["_access_granted"] = True
+            st.rerun()
+        st.error("That access code is not right.")
+    return False
+
+
+def _ran_through_app() -> bool:
+    through_app = getattr(_this_run, "through_app", False)
+    _this_run.through_app = False
+    return bool(through_app)
+
+
+def sidebar() -> None:
+    """The database in use (masked) and the model every page reads."""
+    try:
+        ctx = context()
+        models = ui_support.model_choices(overview(ctx).joint_counts)
+    except Exception as exc:  # the page body shows the full message; the sidebar stays quiet
+        log.warning("sidebar: %s", type(exc).__name__)
+        return
+    seed_from_query(MODEL_KEY, "model", lambda raw: raw if raw in models else None)
+    if st.session_state.get(MODEL_KEY) not in models:
+        st.session_state[MODEL_KEY] = models[0]
+    with st.sidebar:
+        st.selectbox("Model", models, key=MODEL_KEY,
+                     help="Joint embedding model whose states every page searches and maps.")
+        st.caption(f"Store: `{ctx.stores.historical.display_url}`")
+        if ctx.stores.runtime is not ctx.stores.historical:
+            st.caption(f"Reports and jobs: `{ctx.stores.runtime.display_url}`")
+        if ctx.read_only:
+            st.caption(":material/lock: Read-only deployment: backfills and the demo loader are disabled.")
+
+
+# ---------------------------------------------------------------- the error boundary
+
+def show_error(exc: BaseException, settings_: Settings | None) -> None:
+    """One message a person can act on; the traceback goes to the server log only."""
+    if isinstance(exc, PrometheusError):
+        st.error(str(exc), icon=":material/error:")
+        return
+    url = settings_.db_url if settings_ else ""
+    if isinstance(exc, sa.exc.DBAPIError):
+        st.error(describe_db_error(exc, url), icon=":material/database:")
+        return
+    log.exception("unexpected error on a page")
+    text = (str(exc).strip().splitlines() or [""])[0]
+    if settings_ is not None:
+        for secret in {settings_.db_url, settings_.effective_runtime_url}:
+            text = text.replace(secret, mask_url(secret))
+    st.error(f"internal error: {type(exc).__name__}: {text}", icon=":material/bug_report:")
+
+
+def run_page(title: str, body: Callable[[PageContext], None], caption: str | None = None) -> None:
+    """Render a page inside the one place where domain errors become a message."""
+    if not _ran_through_app():
+        # Streamlit runs the files of a pages/ folder directly (its original multipage
+        # mode) until a session has called st.navigation, so a deep link to a fresh
+        # server (or an AppTest run) lands here without app.py: run the app around
+        # this page now. The page file runs again inside; this outer run renders nothing.
+        main()
+        return
+    st.title(title)
+    if caption:
+        st.caption(caption)
+    resolved: Settings | None = None
+    try:
+        resolved = settings()
+        body(context())
+    except Exception as exc:  # st.rerun / st.stop / st.switch_page are BaseExceptions and pass through
+        show_error(exc, resolved)
+
+
+def guarded(settings_: Settings, action: Callable[[], Any]) -> Any:
+    """Run one action (a button's work) and show its error in place; None if it failed."""
+    try:
+        return action()
+    except Exception as exc:
+        show_error(exc, settings_)
+        return None
+
+
+# ---------------------------------------------------------------- empty stores and jobs
+
+def demo_button(ctx: PageContext, key: str, watch: bool = True) -> None:
+    """Offer to load the demo book; in read-only mode say why it cannot."""
+    help_text = ("Builds 40 portfolios' weekly risk reports (1990-2018) from real prices and embeds them, "
+                 "in the background (about half a minute).")
+    if ctx.read_only:
+        st.button("Load the demo book", key=key, disabled=True, help=help_text)
+        st.caption("This deployment is read-only: loading data is disabled. Ask whoever runs it to load "
+                   "the demo book (`python -m prometheus.scripts.load_demo`) or to import reports.")
+        return
+    if st.button("Load the demo book", key=key, type="primary", help=help_text):
+        job_id = guarded(ctx.settings, lambda: jobs.submit_job(ctx.stores, jobs.LOAD_DEMO, {}))
+        if job_id:
+            st.session_state["watched_job"] = job_id
+    watched = st.session_state.get("watched_job")
+    if watched and watch:
+        job_progress(ctx, watched)
+
+
+def require_states(ctx: PageContext) -> Any | None:
+    """The store overview when the model has states; otherwise say what to do next and return None."""
+    summary = overview(ctx)
+    states = int(summary.joint_counts.get(ctx.model_id, 0))
+    if summary.report_count == 0:
+        st.info("The store is empty: no risk reports yet. Load the demo book to explore, or import your own "
+                "reports with `python -m prometheus.scripts.import_risk_reports FILE` and run a backfill.",
+                icon=":material/inbox:")
+        demo_button(ctx, key="demo_empty")
+        return None
+    if states == 0:
+        st.info(f"{summary.report_count} risk reports are stored, but no `{ctx.model_id}` states yet: "
+                "run a backfill to embed them.", icon=":material/sync:")
+        st.page_link(PAGES["backfill"][0], label="Go to Backfill", icon=":material/sync:")
+        demo_button(ctx, key="demo_no_states")
+        return None
+    return summary
+
+
+def job_progress(ctx: PageContext, job_id: str) -> None:
+    """A progress bar for one job that refreshes itself every second while the job runs."""
+    job = jobs.get_job(ctx.stores, job_id)
+    if job is None:
+        return
+
+    @st.fragment(run_every=1 if job.is_active else None)
+    def _poll() -> None:
+        current = jobs.get_job(ctx.stores, job_id)
+        if current is None:
+            return
+        render_job(current)
+        if not current.is_active and st.session_state.get(f"job_seen_active:{job_id}"):
+            # it just finished: rerun the whole page once so counts and caches catch up
+            del st.session_state[f"job_seen_active:{job_id}"]
+            st.rerun(scope="app")
+        if current.is_active:
+            st.session_state[f"job_seen_active:{job_id}"] = True
+
+    _poll()
+
+
+def render_job(job: jobs.Job) -> None:
+    label = {"backfill": "Backfill", "load_demo": "Demo book", "projection": "Map"}.get(job.kind, job.kind)
+    status = job.display_status
+    if status == jobs.FAILED:
+        st.error(f"{label} job failed: {job.display_error}", icon=":material/error:")
+    elif status == jobs.SUCCEEDED:
+        st.success(f"{label} job succeeded: {job.message}", icon=":material/check_circle:")
+    elif job.total <= 0 and job.progress > 0:  # no known total (a map fit): the message is the progress
+        st.caption(f":material/hourglass_top: {label} job {status}: {job.message}")
+    else:
+        st.progress(job.fraction, text=f"{label} job {status}: {job.message}")
+
+

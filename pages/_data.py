@@ -1,0 +1,161 @@
+"""Service calls cached per data version: a backfill or demo load invalidates them by itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from pages._context import PageContext
+from prometheus.search.index import StateIndex
+from prometheus.services import ui_support
+from prometheus.services.dates import DateSelection
+from prometheus.services.listing import list_joint_states
+from prometheus.services.similar import load_index
+from prometheus.store.stores import Stores
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _overview(_stores: Stores, version: str) -> Any:
+    from prometheus.services.overview import store_overview
+
+    return store_overview(_stores)
+
+
+def overview(ctx: PageContext) -> Any:
+    return _overview(ctx.stores, ctx.version)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _report_dates(_stores: Stores, version: str) -> list[date]:
+    return ui_support.report_dates(_stores)
+
+
+def report_dates(ctx: PageContext) -> list[date]:
+    return _report_dates(ctx.stores, ctx.version)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _index(_stores: Stores, model_id: str, version: str) -> StateIndex:
+    return load_index(_stores, model_id)
+
+
+def state_index(ctx: PageContext) -> StateIndex:
+    """All states of the model as one matrix, loaded once per data version and shared by sessions."""
+    return _index(ctx.stores, ctx.model_id, ctx.version)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _states(_stores: Stores, model_id: str, version: str, start: date | None, end: date | None,
+            portfolio_ids: tuple[str, ...]) -> pd.DataFrame:
+    rows = list_joint_states(_stores, model_id, DateSelection(start=start, end=end), portfolio_ids)
+    return ui_support.states_frame(rows)
+
+
+def states(ctx: PageContext, start: date | None, end: date | None, portfolio_ids: list[str]) -> pd.DataFrame:
+    return _states(ctx.stores, ctx.model_id, ctx.version, start, end, tuple(portfolio_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _attributes(_stores: Stores, model_id: str, version: str) -> pd.DataFrame:
+    from prometheus.services.history import state_attributes
+
+    return state_attributes(_stores, model_id)
+
+
+def attributes(ctx: PageContext) -> pd.DataFrame:
+    return _attributes(ctx.stores, ctx.model_id, ctx.version)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _history(_stores: Stores, model_id: str, version: str, portfolio_id: str) -> pd.DataFrame:
+    from prometheus.services.history import portfolio_history
+
+    return portfolio_history(_stores, model_id, portfolio_id)
+
+
+def history(ctx: PageContext, portfolio_id: str) -> pd.DataFrame:
+    return _history(ctx.stores, ctx.model_id, ctx.version, portfolio_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _coverage(_stores: Stores, model_id: str, version: str, freq: str) -> pd.DataFrame:
+    from prometheus.services.overview import coverage
+
+    return coverage(_stores, model_id, freq=freq)
+
+
+def coverage(ctx: PageContext, freq: str = "year") -> pd.DataFrame:
+    return _coverage(ctx.stores, ctx.model_id, ctx.version, freq)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _early_warning(_stores: Stores, model_id: str, version: str, threshold: float) -> pd.DataFrame:
+    from prometheus.services.early_warning import early_warning
+
+    return early_warning(_stores, model_id, drawdown_threshold=threshold)
+
+
+def early_warning(ctx: PageContext, threshold: float) -> pd.DataFrame:
+    return _early_warning(ctx.stores, ctx.model_id, ctx.version, threshold)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _underwater(_stores: Stores, version: str, portfolio_id: str) -> pd.DataFrame:
+    from prometheus.services.drawdown import underwater
+
+    return underwater(_stores, portfolio_id)
+
+
+def underwater(ctx: PageContext, portfolio_id: str) -> pd.DataFrame:
+    return _underwater(ctx.stores, ctx.version, portfolio_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _outcomes(_stores: Stores, version: str, keys: tuple[tuple[str, date], ...]) -> pd.DataFrame:
+    from prometheus.services.outcomes import forward_outcomes
+
+    return forward_outcomes(_stores, list(keys))
+
+
+def outcomes(ctx: PageContext, keys: list[tuple[str, date]]) -> pd.DataFrame:
+    return _outcomes(ctx.stores, ctx.version, tuple(keys))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _compare(_stores: Stores, model_id: str, version: str, a: tuple[str, date], b: tuple[str, date]) -> Any:
+    from prometheus.services.compare import compare_states
+
+    return compare_states(_stores, model_id, a, b)
+
+
+def compare(ctx: PageContext, a: tuple[str, date], b: tuple[str, date]) -> Any:
+    return _compare(ctx.stores, ctx.model_id, ctx.version, a, b)
+
+
+@st.cache_resource(show_spinner=False)
+def _projection_memo() -> dict[tuple[str, str, str], pd.DataFrame]:
+    # A plain dict (not st.cache_data) so a first UMAP run can report progress into the page;
+    # the projection service also caches on disk, per data version, across restarts.
+    return {}
+
+
+def cached_projection(ctx: PageContext, method: str) -> pd.DataFrame | None:
+    return _projection_memo().get((ctx.model_id, ctx.version, method))
+
+
+def compute_projection(ctx: PageContext, method: str, progress: Callable[[str], None]) -> pd.DataFrame:
+    from prometheus.projection.maps import project_states
+
+    points = project_states(ctx.stores, ctx.model_id, method=method,
+                            cache_dir=ctx.settings.effective_cache_dir / "projections", progress=progress)
+    memo = _projection_memo()
+    for key in [k for k in memo if k[0] == ctx.model_id and k[1] != ctx.version]:
+        memo.pop(key, None)  # superseded by newer data
+    memo[(ctx.model_id, ctx.version, method)] = points
+    return points
+
+

@@ -1,0 +1,125 @@
+"""Backfill: embed stored risk reports (numeric, then joint) in a background job, and watch it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from pages import _common, _context, _data
+from prometheus import jobs
+from prometheus.services import ui_support
+
+ALL, ONE, RANGE = "All dates", "One date", "Date range"
+
+
+def request_form(ctx: _context.PageContext, summary: Any) -> None:
+    days = _data.report_dates(ctx)
+    left, right = st.columns(2)
+    with left:
+        mode = st.radio("Dates", [ALL, ONE, RANGE], horizontal=True, key="bf_mode")
+        params: dict[str, Any] = {}
+        if mode == ONE:
+            day = st.selectbox("Date", list(reversed(days)), key="bf_day", format_func=lambda d: d.isoformat())
+            params["as_of"] = day.isoformat()
+        elif mode == RANGE:
+            start = st.date_input("From", value=days[0], min_value=days[0], max_value=days[-1], key="bf_start")
+            end = st.date_input("To", value=days[-1], min_value=days[0], max_value=days[-1], key="bf_end")
+            params["start"], params["end"] = start.isoformat(), end.isoformat()
+        else:
+            params["start"], params["end"] = days[0].isoformat(), days[-1].isoformat()
+    with right:
+        models = st.multiselect("Models", ui_support.model_choices(summary.joint_counts),
+                                default=[ctx.model_id], key="bf_models",
+                                help="Each joint model backfills its numeric source model first.")
+        portfolios = st.multiselect("Portfolios", summary.portfolio_ids, key="bf_portfolios",
+                                    placeholder="All portfolios")
+        limit = st.number_input("At most this many portfolios per date (0 = no limit)", min_value=0,
+                                value=0, step=1, key="bf_limit")
+    params.update(joint_model_ids=models, portfolio_ids=portfolios, limit=int(limit) or None)
+
+    if ctx.read_only:
+        st.button("Start backfill", disabled=True, key="bf_start_button")
+        st.caption("This deployment is read-only: backfills are disabled.")
+        return
+    if st.button("Start backfill", type="primary", key="bf_start_button", disabled=not models,
+                 icon=":material/play_arrow:"):
+        job_id = _common.guarded(ctx.settings, lambda: jobs.submit_job(ctx.stores, jobs.BACKFILL, params))
+        if job_id:
+            st.session_state["watched_job"] = job_id
+            st.toast("Backfill started: it keeps running if you leave this page.", icon=":material/sync:")
+
+
+def recent_jobs(ctx: _context.PageContext) -> None:
+    listed = jobs.list_jobs(ctx.stores, limit=20)
+    active = any(j.is_active for j in listed)
+
+    @st.fragment(run_every=1 if active else None)
+    def _jobs() -> None:
+        current = jobs.list_jobs(ctx.stores, limit=20)
+        running = [j for j in current if j.is_active]
+        for job in running:
+            _common.render_job(job)
+        watched = st.session_state.get("watched_job")
+        latest = next((j for j in current if j.job_id == watched), None)
+        if latest is not None and not latest.is_active:
+            _common.render_job(latest)
+        still_active = bool(running)
+        if st.session_state.get("bf_had_active") and not still_active:
+            st.session_state["bf_had_active"] = False
+            st.rerun(scope="app")  # a job ended: refresh counts and the polling rate
+        st.session_state["bf_had_active"] = still_active
+        if not current:
+            st.caption("No jobs yet.")
+            return
+        frame = ui_support.jobs_frame(current)
+        st.dataframe(
+            frame, hide_index=True, width="stretch", key="bf_jobs_table",
+            column_config={
+                "created": st.column_config.DatetimeColumn("Created (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+                "kind": st.column_config.TextColumn("Kind"),
+                "status": st.column_config.TextColumn("Status"),
+                "message": st.column_config.TextColumn("Message", width="large"),
+                "params": st.column_config.TextColumn("Parameters"),
+                "progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%d%%"),
+                "seconds": st.column_config.NumberColumn("Seconds", format="%.1f"),
+                "job_id": st.column_config.TextColumn("Job id", width="small"),
+            },
+        )
+        failed = [j for j in current if j.display_status == jobs.FAILED]
+        if failed:
+            with st.expander(f"Errors of failed jobs ({len(failed)})"):
+                for job in failed:
+                    st.markdown(f"- `{job.job_id[:8]}` {job.kind}: {job.display_error}")
+            latest_failed = failed[0]
+            if not ctx.read_only and st.button(
+                "Run the last failed job again", key="bf_rerun", icon=":material/replay:",
+                help="Safe: backfills skip states that are already stored.",
+            ):
+                job_id = _common.guarded(ctx.settings, lambda: jobs.submit_job(
+                    ctx.stores, latest_failed.kind, latest_failed.params))
+                if job_id:
+                    st.session_state["watched_job"] = job_id
+                    st.rerun(scope="app")
+
+    _jobs()
+    if not active:
+        st.button("Refresh", key="bf_refresh", icon=":material/refresh:")
+
+
+def body(ctx: _context.PageContext) -> None:
+    summary = _data.overview(ctx)
+    if summary.report_count == 0:
+        st.info("No risk reports are stored, so there is nothing to backfill yet. Load the demo book, or import "
+                "reports with `python -m prometheus.scripts.import_risk_reports FILE`.", icon=":material/inbox:")
+        _common.demo_button(ctx, key="demo_backfill", watch=False)  # the jobs list below shows it
+    else:
+        st.markdown(f"**{summary.report_count}** risk reports for **{len(summary.portfolio_ids)}** portfolios, "
+                    f"{summary.first_date:%Y-%m-%d} to {summary.last_date:%Y-%m-%d}. A backfill embeds them "
+                    "(numeric, then joint); reruns skip unchanged states, so it is always safe to run again.")
+        request_form(ctx, summary)
+    st.subheader("Recent jobs")
+    recent_jobs(ctx)
+
+
+_common.run_page("Backfill", body)

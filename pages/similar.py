@@ -1,0 +1,181 @@
+"""Similar portfolios: the nearest historical states to one portfolio's state, why, and what happened next."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages import _common, _context, _data, _widgets
+from prometheus.services import ui_support
+from prometheus.services.outcomes import summarise_outcomes
+from prometheus.services.similar import SimilarQuery, search_index
+
+SCOPES = {"all": "All history", "same": "Same date", "range": "Date range"}
+PCT = "%.2f%%"
+
+
+def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
+    portfolios = ui_support.index_portfolios(index)
+    all_days = ui_support.index_dates(index)
+    top = st.columns([3, 2, 1])
+    with top[0]:
+        portfolio = _widgets.portfolio_picker("Portfolio", portfolios, key="sim_portfolio")
+    days = index.dates_of(portfolio)
+    with top[1]:
+        _widgets.seed_from_query("sim_date", "date",
+                                lambda raw: ui_support.nearest_on_or_before(days, ui_support.parse_day(raw)))
+        if st.session_state.get("sim_date") not in days:
+            st.session_state["sim_date"] = days[-1]  # default: the latest state
+        as_of = st.selectbox("Date", days, key="sim_date", format_func=date.isoformat,
+                             help="The portfolio's state on this date is the query.")
+    with top[2]:
+        _widgets.seed_from_query("sim_k", "k", lambda raw: int(raw) if raw.isdigit() and 1 <= int(raw) <= 500 else None)
+        st.session_state.setdefault("sim_k", 20)
+        top_k = st.number_input("Top k", min_value=1, max_value=500, step=1, key="sim_k")
+    bottom = st.columns([3, 3])
+    with bottom[0]:
+        _widgets.seed_from_query("sim_scope", "scope", lambda raw: SCOPES.get(raw))
+        st.session_state.setdefault("sim_scope", SCOPES["all"])
+        scope = st.radio("Search", list(SCOPES.values()), horizontal=True, key="sim_scope")
+    with bottom[1]:
+        _widgets.seed_from_query("sim_self", "self", lambda raw: raw == "1")
+        st.write("")  # line the checkbox up with the radio buttons, not their label
+        include_self = st.checkbox("Include this portfolio's other dates", key="sim_self",
+                                   help="Rank the portfolio's own history too (never the query state itself).")
+    start = end = None
+    if scope == SCOPES["range"]:
+        st.session_state.setdefault("sim_start", all_days[0])
+        st.session_state.setdefault("sim_end", all_days[-1])
+        left, right, _ = st.columns([2, 2, 2])
+        start = left.date_input("From", min_value=all_days[0], max_value=all_days[-1], key="sim_start")
+        end = right.date_input("To", min_value=all_days[0], max_value=all_days[-1], key="sim_end")
+    scope_key = next(k for k, v in SCOPES.items() if v == scope)
+    _widgets.publish_query(date=as_of, k=int(top_k or 20), scope=None if scope_key == "all" else scope_key,
+                          self="1" if include_self else None)
+    return SimilarQuery(model_id=ctx.model_id, portfolio_id=portfolio, as_of=as_of, top_k=int(top_k or 20),
+                        same_date=scope_key == "same", start=start, end=end, include_self=include_self)
+
+
+def neighbours_table(table: pd.DataFrame, query: SimilarQuery) -> None:
+    st.dataframe(
+        table, hide_index=True, width="stretch", key="sim_table",
+        column_config={
+            "rank": st.column_config.NumberColumn("#", format="%d", width="small"),
+            "cosine": st.column_config.NumberColumn("Cosine", format="%.4f"),
+            "euclidean": st.column_config.NumberColumn("Euclidean", format="%.4f"),
+            "portfolio_id": st.column_config.TextColumn("Portfolio"),
+            "as_of_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
+            "drawdown": st.column_config.NumberColumn("Its drawdown", format="percent"),
+            "volatility_1y": st.column_config.NumberColumn("Its volatility (1y)", format="percent"),
+            "dominant_sector": st.column_config.TextColumn("Largest sector"),
+            "stress_window": st.column_config.TextColumn("Stress window"),
+        },
+    )
+    _widgets.csv_download(table, f"similar_{query.portfolio_id}_{query.as_of.isoformat()}.csv", key="sim_csv",
+                         label="Download neighbours (CSV)")
+
+
+def explanation_chart(table: pd.DataFrame) -> None:
+    top = table.head(15).iloc[::-1]
+    figure = go.Figure(go.Bar(
+        x=top["distance_contribution"], y=top["feature"], orientation="h", marker_color="#2f5d8a",
+        customdata=top[["description", "coordinate_a", "coordinate_b"]],
+        hovertemplate="%{y}: %{x:.4f}<br>%{customdata[0]}<br>query %{customdata[1]:.4f} · "
+                      "neighbour %{customdata[2]:.4f}<extra></extra>",
+    ))
+    figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                         title="Features that pull the two states apart (share of euclidean distance)",
+                         xaxis_title="contribution to distance")
+    st.plotly_chart(figure, width="stretch", key="sim_explain_chart")
+
+
+def side_by_side(frame: pd.DataFrame, label: str, key: str, percent: bool) -> None:
+    fmt = "percent" if percent else "%.4f"
+    st.dataframe(
+        frame, hide_index=True, width="stretch", key=key,
+        column_config={
+            label: st.column_config.TextColumn(label.capitalize()),
+            "a": st.column_config.NumberColumn("Query", format=fmt),
+            "b": st.column_config.NumberColumn("Neighbour", format=fmt),
+            "difference": st.column_config.NumberColumn("Neighbour − query", format=fmt),
+        },
+    )
+
+
+def comparison(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFrame) -> None:
+    st.subheader("Compare with a neighbour")
+    keys = ui_support.state_keys(table)
+    labels = [f"#{rank} {key.label()} (cosine {cosine:.4f})"
+              for rank, key, cosine in zip(table["rank"], keys, table["cosine"], strict=True)]
+    picked = st.selectbox("Neighbour", range(len(labels)), format_func=lambda i: labels[i], key="sim_pick")
+    other = keys[int(picked or 0)]
+    result = _data.compare(ctx, (query.portfolio_id, query.as_of), (other.portfolio_id, other.as_of_date))
+    tabs = st.tabs(["Risk metrics", "Sectors", "Factors", "Scenario P&L", "Why they are close"])
+    with tabs[0]:
+        side_by_side(result.risk_metrics, "metric", "sim_cmp_metrics", percent=False)
+    with tabs[1]:
+        side_by_side(result.sectors, "sector", "sim_cmp_sectors", percent=True)
+    with tabs[2]:
+        side_by_side(result.factors, "factor", "sim_cmp_factors", percent=False)
+    with tabs[3]:
+        side_by_side(result.scenarios, "scenario", "sim_cmp_scenarios", percent=True)
+    with tabs[4]:
+        explanation = result.explanation
+        st.caption(f"cosine {explanation.cosine:.4f} · euclidean {explanation.euclidean:.4f}: each feature's "
+                   "products sum to the cosine, its shares of squared difference sum to the distance.")
+        table_ = result.explanation_table()
+        explanation_chart(table_)
+        st.dataframe(table_, hide_index=True, width="stretch", key="sim_explain_table",
+                     column_config={c: st.column_config.NumberColumn(format="%.5f")
+                                    for c in ("coordinate_a", "coordinate_b", "cosine_contribution",
+                                              "distance_contribution")})
+
+
+def what_happened_next(ctx: _context.PageContext, table: pd.DataFrame) -> None:
+    st.subheader("What happened next")
+    keys = [(str(p), d) for p, d in zip(table["portfolio_id"], table["as_of_date"], strict=True)]
+    frame = _data.outcomes(ctx, keys)
+    summary = summarise_outcomes(frame)
+    for months in (1, 3):
+        st.markdown(f"- {summary.sentence(months)}")
+    st.dataframe(
+        frame, hide_index=True, width="stretch", key="sim_outcomes",
+        column_config={
+            "portfolio_id": st.column_config.TextColumn("Neighbour"),
+            "as_of_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
+            "fwd_return_1m": st.column_config.NumberColumn("Return, next month", format="percent"),
+            "fwd_max_drawdown_1m": st.column_config.NumberColumn("Max drawdown, next month", format="percent"),
+            "fwd_return_3m": st.column_config.NumberColumn("Return, next 3 months", format="percent"),
+            "fwd_max_drawdown_3m": st.column_config.NumberColumn("Max drawdown, next 3 months", format="percent"),
+        },
+    )
+    st.caption("Returns and drawdowns come from each neighbour's own later reports; an empty cell means the store "
+               "does not reach that far after the neighbour's date.")
+    _widgets.csv_download(frame, "what_happened_next.csv", key="sim_outcomes_csv",
+                         label="Download outcomes (CSV)")
+
+
+def body(ctx: _context.PageContext) -> None:
+    if _common.require_states(ctx) is None:
+        return
+    index = _data.state_index(ctx)
+    query = query_controls(ctx, index)
+    result = search_index(index, query)
+    attributes = _data.attributes(ctx)
+    table = ui_support.neighbours_frame(result, attributes)
+    st.markdown(f"**Query:** {ui_support.describe_state(attributes, query.portfolio_id, query.as_of)}")
+    st.caption(f"{len(table)} nearest of {result.candidates:,} candidate state(s): cosine first, then euclidean.")
+    if table.empty:
+        st.info("No candidate states in this scope: widen the dates or include the portfolio's own history.")
+        return
+    neighbours_table(table, query)
+    comparison(ctx, query, table)
+    what_happened_next(ctx, table)
+
+
+_common.run_page("Similar portfolios", body,
+                 caption="Historical analogues: the stored states closest to one portfolio's state.")

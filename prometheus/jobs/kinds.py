@@ -1,0 +1,193 @@
+"""What each kind of job runs: params are checked at submit time, run by the worker.
+
+Params are plain JSON (they live in the jobs table): dates as YYYY-MM-DD strings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from prometheus.encoders.joint import JOINT_PORTFOLIO_MODEL_ID, joint_model
+from prometheus.errors import InvalidInput, PrometheusError
+from prometheus.report_files import parse_date
+from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
+from prometheus.services.dates import DateSelection
+from prometheus.store.stores import Stores
+
+BACKFILL = "backfill"
+LOAD_DEMO = "load_demo"
+PROJECTION = "projection"
+KINDS = (BACKFILL, LOAD_DEMO, PROJECTION)
+PROJECTION_METHODS = ("pca", "umap")
+
+# (done, total, message): the worker turns these into rows of the jobs table.
+Reporter = Callable[[int, int, str], None]
+
+
+def _optional_date(params: Mapping[str, Any], key: str) -> date | None:
+    value = params.get(key)
+    return parse_date(value, key.replace("_", "-")) if value else None
+
+
+def backfill_request(params: Mapping[str, Any]) -> BackfillRequest:
+    limit = params.get("limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+        raise InvalidInput(f"limit must be a whole number, got {limit!r}")
+    portfolio_ids = params.get("portfolio_ids") or []
+    if not isinstance(portfolio_ids, list) or not all(isinstance(p, str) for p in portfolio_ids):
+        raise InvalidInput("portfolio_ids must be a list of portfolio ids")
+    dates = DateSelection(
+        as_of=_optional_date(params, "as_of"),
+        start=_optional_date(params, "start"),
+        end=_optional_date(params, "end"),
+    )
+    return BackfillRequest(dates=dates, portfolio_ids=tuple(portfolio_ids), limit=limit)
+
+
+def backfill_models(params: Mapping[str, Any]) -> list[str]:
+    models = params.get("joint_model_ids") or [JOINT_PORTFOLIO_MODEL_ID]
+    if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
+        raise InvalidInput("joint_model_ids must be a list of model ids")
+    for model_id in models:
+        joint_model(model_id)  # UnknownModel names the known ones
+    return list(dict.fromkeys(models))
+
+
+def projection_params(params: Mapping[str, Any]) -> tuple[str, str]:
+    model_id = params.get("model_id") or JOINT_PORTFOLIO_MODEL_ID
+    method = params.get("method") or "umap"
+    if not isinstance(model_id, str) or method not in PROJECTION_METHODS:
+        raise InvalidInput(f"method must be 'pca' or 'umap', got {method!r}")
+    joint_model(model_id)
+    return model_id, str(method)
+
+
+def validate(kind: str, params: Mapping[str, Any]) -> None:
+    """Raise the error the worker would raise on bad params, before any process starts."""
+    if kind == BACKFILL:
+        backfill_request(params)
+        backfill_models(params)
+    elif kind == PROJECTION:
+        projection_params(params)
+    elif kind != LOAD_DEMO:
+        raise InvalidInput(f"unknown job kind '{kind}': known kinds are {', '.join(KINDS)}")
+
+
+def run_backfill(stores: Stores, params: Mapping[str, Any], report: Reporter) -> dict[str, Any]:
+    """Numeric then joint for every joint model; one step of progress per backfill."""
+    request = backfill_request(params)
+    steps: list[tuple[str, str, str | None]] = []  # (label, numeric model, joint model or None)
+    seen_numeric: set[str] = set()
+    for joint_id in backfill_models(params):
+        numeric_id = joint_model(joint_id).numeric_model_id
+        if numeric_id not in seen_numeric:
+            steps.append((f"numeric embeddings ({numeric_id})", numeric_id, None))
+            seen_numeric.add(numeric_id)
+        steps.append((f"joint embeddings ({joint_id})", numeric_id, joint_id))
+    summaries: list[dict[str, Any]] = []
+    lines: list[str] = []
+    for index, (label, step_numeric, step_joint) in enumerate(steps):
+
+        def progress(done: int, total: int, index: int = index, label: str = label) -> None:
+            # Progress over all steps as one bar, in thousandths of a step; the message has real counts.
+            share = 1000 * done // total if total else 1000
+            report(
+                index * 1000 + share,
+                len(steps) * 1000,
+                f"step {index + 1}/{len(steps)}: {label}: {done}/{total} date(s)",
+            )
+
+        report(index * 1000, len(steps) * 1000, f"step {index + 1}/{len(steps)}: {label}")
+        if step_joint is None:
+            summary = backfill_numeric(stores, step_numeric, request, progress)
+        else:
+            summary = backfill_joint(stores, step_numeric, step_joint, request, progress)
+        summaries.append(summary.as_dict())
+        lines.append(summary.line())
+    return {"steps": summaries, "summary": "; ".join(lines)}
+
+
+def jsonable(value: Any) -> Any:
+    """A result as JSON-safe values: dataclasses, dates and counters flattened."""
+    if hasattr(value, "as_dict") and callable(value.as_dict):
+        return jsonable(value.as_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def run_load_demo(stores: Stores, params: Mapping[str, Any], report: Reporter) -> dict[str, Any]:
+    try:
+        from prometheus.demo import load as demo_load
+    except ModuleNotFoundError:
+        raise PrometheusError("the demo book loader (prometheus.demo.load) is not part of this installation") from None
+    began = time.perf_counter()
+    stages: list[str] = list(getattr(demo_load, "STEPS", ()))
+
+    def progress(stage: str, done: int, total: int) -> None:
+        # One bar over all stages (thousandths of a stage); the message keeps the real counts.
+        if stage not in stages:
+            stages.append(stage)
+        index = stages.index(stage)
+        share = 1000 * done // total if total > 0 else 0
+        counts = f": {done}/{total}" if total > 1 else ""
+        report(index * 1000 + share, len(stages) * 1000, f"step {index + 1}/{len(stages)}: {stage}{counts}")
+
+    summary = demo_load.load_demo(stores, progress=progress)
+    result = jsonable(summary)
+    if not isinstance(result, dict):
+        result = {"summary": result}
+    if hasattr(summary, "line"):
+        result["line"] = summary.line()
+    result.setdefault("seconds", round(time.perf_counter() - began, 3))
+    return result
+
+
+def run_projection(stores: Stores, params: Mapping[str, Any], report: Reporter) -> dict[str, Any]:
+    """Fit a map in the background; the page then reads it from the on-disk cache."""
+    from prometheus.projection.maps import project_states
+
+    model_id, method = projection_params(params)
+    steps = 0
+
+    def progress(message: str) -> None:
+        nonlocal steps
+        steps += 1
+        report(steps, 0, message)  # no known total: the message is the progress
+
+    frame = project_states(stores, model_id, method=method, progress=progress)
+    return {"model_id": model_id, "method": method, "rows": len(frame),
+            "data_version": int(frame.attrs.get("data_version", 0)), "source": str(frame.attrs.get("source", ""))}
+
+
+RUNNERS: dict[str, Callable[[Stores, Mapping[str, Any], Reporter], dict[str, Any]]] = {
+    BACKFILL: run_backfill,
+    LOAD_DEMO: run_load_demo,
+    PROJECTION: run_projection,
+}
+
+
+def result_message(kind: str, result: Mapping[str, Any]) -> str:
+    """The one line shown for a finished job."""
+    if kind == BACKFILL and result.get("summary"):
+        return str(result["summary"])
+    if kind == LOAD_DEMO:
+        line = result.get("line") or result.get("summary")
+        if isinstance(line, str):
+            return line
+        return "demo book loaded"
+    if kind == PROJECTION:
+        return f"{str(result.get('method', '')).upper()} map of {result.get('rows', 0):,} states ready"
+    return "done"

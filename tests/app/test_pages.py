@@ -1,0 +1,477 @@
+"""Every page through Streamlit's AppTest: empty store, sample store, widgets changing what is shown.
+
+AppTest cannot click Plotly selections or download buttons: tests/browser covers those.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import streamlit as st
+from app_helpers import ALL_SAMPLE_DATES, PF1, PROJECT, SAMPLE_JSONL, fill_sample, wait_for_job
+from streamlit.testing.v1 import AppTest
+
+from prometheus import jobs
+from prometheus.config import Settings
+from prometheus.services import ui_support
+from prometheus.store.stores import open_stores
+
+PAGES = ("overview", "backfill", "embeddings", "similar", "map", "drawdown")
+PF2 = "PORTFOLIO_CORE_US_EQ_002"
+TIMEOUT = 30
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in [k for k in os.environ if k.startswith("PROMETHEUS_")]:
+        monkeypatch.delenv(name)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()  # disposes nothing, but drops engines on deleted temp files
+
+
+@pytest.fixture(scope="module")
+def sample_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The sample reports, both backfills over every date; shared by the read-only page tests."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('sample') / 'prometheus.db'}"
+    fill_sample(url, backfill=ALL_SAMPLE_DATES)
+    return url
+
+
+def use_store(monkeypatch: pytest.MonkeyPatch, url: str, cache: Path, **extra: str) -> None:
+    monkeypatch.setenv("PROMETHEUS_DB_URL", url)
+    monkeypatch.setenv("PROMETHEUS_CACHE_DIR", str(cache))
+    for name, value in extra.items():
+        monkeypatch.setenv(name, value)
+
+
+def open_page(page: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=TIMEOUT)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    if page != "overview":
+        at.switch_page(f"pages/{page}.py").run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert not at.warning, [e.value for e in at.warning]
+
+
+def by_key(at: AppTest, kind: str, key: str) -> Any:
+    found = [e for e in getattr(at, kind) if e.key == key]
+    assert found, f"no {kind} with key {key}"
+    return found[0]
+
+
+# st.dataframe without selection has no element id in AppTest: tell tables apart by their columns
+TABLE_COLUMNS = {
+    "ov_warning_table": ({"nearest_stress_portfolio"}, set()),
+    "emb_table": ({"l2_norm", "model_id"}, set()),
+    "sim_table": ({"rank", "cosine"}, set()),
+    "sim_cmp_metrics": ({"metric", "difference"}, set()),
+    "sim_explain_table": ({"distance_contribution"}, set()),
+    "sim_outcomes": ({"fwd_return_3m"}, {"rank"}),
+    "dd_analogues": ({"rank", "fwd_return_3m"}, set()),
+    "dd_episodes": ({"trough_date"}, set()),
+    "bf_jobs_table": ({"job_id", "status"}, set()),
+}
+
+
+def tables(at: AppTest, key: str) -> list[Any]:
+    wanted, unwanted = TABLE_COLUMNS[key]
+    return [d.value for d in at.dataframe
+            if wanted <= set(d.value.columns) and not unwanted & set(d.value.columns)]
+
+
+def table(at: AppTest, key: str) -> Any:
+    found = tables(at, key)
+    assert found, f"no table {key}: {[list(d.value.columns) for d in at.dataframe]}"
+    return found[0]
+
+
+def values(data: Any) -> np.ndarray:
+    """A Plotly array, plain or base64-typed (plotly >= 6 sends numeric arrays as {"dtype", "bdata", "shape"})."""
+    if isinstance(data, dict) and "bdata" in data:
+        flat = np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
+        shape = [int(n) for n in str(data.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape)
+    return np.asarray(data)
+
+
+def plotly_figures(at: AppTest) -> list[dict[str, Any]]:
+    return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+
+
+# ---------------------------------------------------------------- empty and broken stores
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_on_an_empty_store_says_what_to_do(page: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, f"sqlite:///{tmp_path / 'empty.db'}", tmp_path / "cache")
+    at = open_page(page)
+    assert_clean(at)
+    assert any("Load the demo book" in i.value or "import" in i.value for i in at.info)
+    demo = [b for b in at.button if b.label == "Load the demo book"]
+    assert demo and not demo[0].disabled
+
+
+def test_read_only_store_disables_loading_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, f"sqlite:///{tmp_path / 'empty.db'}", tmp_path / "cache", PROMETHEUS_READ_ONLY="1")
+    at = open_page("overview")
+    assert_clean(at)
+    (demo,) = [b for b in at.button if b.label == "Load the demo book"]
+    assert demo.disabled
+    assert any("read-only" in c.value for c in at.caption)
+
+
+def test_an_access_code_guards_every_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, f"sqlite:///{tmp_path / 'empty.db'}", tmp_path / "cache",
+              PROMETHEUS_ACCESS_CODE="open sesame")
+    at = open_page("similar")
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Prometheus"] and not at.info  # nothing but the form
+    at.text_input(key="access_code_input").input("wrong")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["That access code is not right."]
+    at.text_input(key="access_code_input").input("open sesame")
+    at.button[0].click().run()
+    assert_clean(at)
+    assert any("The store is empty" in i.value for i in at.info)
+
+
+def test_an_unreachable_database_is_one_masked_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, "postgresql+psycopg://analyst:hunter2@127.0.0.1:9/prometheus?connect_timeout=2",
+              tmp_path / "cache")
+    for page in ("overview", "similar"):
+        at = open_page(page)
+        assert not at.exception
+        (error,) = at.error
+        assert "analyst:***@127.0.0.1:9/prometheus" in error.value
+        everything = json.dumps([str(e.proto) for e in at.main]) + str(at.sidebar)
+        assert "hunter2" not in everything
+
+
+# ---------------------------------------------------------------- the sample store
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_the_sample_store(page: str, sample_url: str, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page(page)
+    assert_clean(at)
+    assert not any("Load the demo book" in b.label for b in at.button)
+
+
+@pytest.mark.postgres
+def test_every_page_renders_on_postgresql(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fill_sample(pg_url, backfill=ALL_SAMPLE_DATES)
+    use_store(monkeypatch, pg_url, tmp_path / "cache")
+    for page in PAGES:
+        at = open_page(page)
+        assert_clean(at)
+        assert not any("Load the demo book" in b.label for b in at.button)
+    assert len(table(at, "dd_analogues")) == 10  # the last page opened: drawdown
+    st.cache_resource.clear()  # let go of the pool before the database is dropped
+
+
+def test_overview_counts_coverage_and_threshold(sample_url: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page("overview")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Portfolios"] == "5"
+    assert metrics["Report dates"] == "24"
+    assert (metrics["First date"], metrics["Last date"]) == ("2024-01-31", "2025-12-31")
+    assert metrics["States"] == "120"
+    (heatmap,) = [f for f in plotly_figures(at) if f["data"][0]["type"] == "heatmap"]
+    assert heatmap["data"][0]["x"] == ["2024", "2025"]
+    assert values(heatmap["data"][0]["z"]).sum() == 120
+    # thresholds from the sample itself: one deeper than any drawdown in it, one most states pass
+    deepest = min(json.loads(line)["risk_metrics"]["drawdown"] for line in SAMPLE_JSONL.read_text().splitlines())
+    too_deep = int(deepest * 100) // 5 * 5 - 5  # a slider step below the deepest drawdown, in percent
+    by_key(at, "slider", "ov_threshold").set_value(too_deep).run()
+    assert_clean(at)
+    assert not tables(at, "ov_warning_table")
+    assert any("nothing to warn about" in i.value for i in at.info)
+
+    by_key(at, "slider", "ov_threshold").set_value(-5).run()
+    assert_clean(at)
+    ranking = table(at, "ov_warning_table")
+    assert len(ranking) == 5 and set(ranking["portfolio_id"]) == {f"PORTFOLIO_CORE_US_EQ_00{i}" for i in range(1, 6)}
+    assert all(reason.startswith("drawdown -") for reason in ranking["stress_reason"].dropna())
+    cosines = list(ranking["cosine"].dropna())
+    assert cosines and cosines == sorted(cosines, reverse=True)
+    assert {link.proto.label for link in at.page_link} >= {"Similar portfolios", "Map", "Drawdown & stress"}
+
+
+def test_overview_threshold_deep_link(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page("overview", threshold="-5")
+    assert_clean(at)
+    assert by_key(at, "slider", "ov_threshold").value == -5
+    assert len(table(at, "ov_warning_table")) == 5
+    at = open_page("overview", threshold="-7")  # not a slider step: ignored, default kept
+    assert by_key(at, "slider", "ov_threshold").value == -20
+
+
+def test_embeddings_filters_change_the_rows(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page("embeddings")
+    rows = table(at, "emb_table")
+    assert len(rows) == 120
+    assert list(rows.columns) == ["as_of_date", "portfolio_id", "model_id", "dim", "l2_norm"]
+
+    by_key(at, "multiselect", "emb_portfolios").set_value([PF2]).run()
+    rows = table(at, "emb_table")
+    assert len(rows) == 24 and set(rows["portfolio_id"]) == {PF2}
+    assert at.query_params["portfolios"] == PF2
+
+    by_key(at, "radio", "emb_mode").set_value("One date").run()
+    rows = table(at, "emb_table")
+    assert len(rows) == 1 and str(rows["as_of_date"].iloc[0])[:10] == "2025-12-31"
+
+    history = plotly_figures(at)[0]
+    assert len(history["data"]) == 5 and len(values(history["data"][0]["x"])) == 24
+
+
+def test_embeddings_deep_link_sets_the_filters(sample_url: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page("embeddings", start="2025-01-01", end="2025-03-31", portfolio=PF2)
+    assert_clean(at)
+    assert len(table(at, "emb_table")) == 15
+    assert by_key(at, "selectbox", "emb_history_portfolio").value == PF2
+
+
+def test_similar_top_k_scope_and_portfolio(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page("similar")
+    ranked = table(at, "sim_table")
+    assert len(ranked) == 20
+    assert list(ranked.columns[:5]) == ["rank", "cosine", "euclidean", "portfolio_id", "as_of_date"]
+    assert list(ranked["cosine"]) == sorted(ranked["cosine"], reverse=True)
+    assert PF1 not in set(ranked["portfolio_id"])  # default: the first portfolio, own history excluded
+    assert by_key(at, "selectbox", "sim_date").value.isoformat() == "2025-12-31"  # default: latest
+
+    by_key(at, "number_input", "sim_k").set_value(5).run()
+    assert len(table(at, "sim_table")) == 5
+    assert at.query_params["k"] == "5"
+
+    by_key(at, "radio", "sim_scope").set_value("Same date").run()
+    same = table(at, "sim_table")
+    assert len(same) == 4 and {str(d)[:10] for d in same["as_of_date"]} == {"2025-12-31"}
+
+    by_key(at, "selectbox", "sim_portfolio").set_value(PF2).run()
+    assert_clean(at)
+    other = table(at, "sim_table")
+    assert PF2 not in set(other["portfolio_id"]) and PF1 in set(other["portfolio_id"])
+    assert at.query_params["portfolio"] == PF2
+
+    by_key(at, "checkbox", "sim_self").check().run()
+    by_key(at, "radio", "sim_scope").set_value("All history").run()
+    by_key(at, "number_input", "sim_k").set_value(200).run()
+    assert len(table(at, "sim_table")) == 119  # every other state
+
+
+def test_similar_comparison_and_what_happened_next(sample_url: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page("similar", portfolio=PF2, date="2024-06-30", k="3")
+    assert_clean(at)
+    assert by_key(at, "selectbox", "sim_date").value.isoformat() == "2024-06-28"  # nearest on or before
+    ranked = table(at, "sim_table")
+    assert len(ranked) == 3
+    metrics = table(at, "sim_cmp_metrics")
+    assert list(metrics.columns) == ["metric", "a", "b", "difference"]
+    assert metrics.loc[metrics["metric"] == "drawdown", "b"].iloc[0] == ranked["drawdown"].iloc[0]
+    by_key(at, "selectbox", "sim_pick").set_value(2).run()
+    third = table(at, "sim_cmp_metrics")
+    assert third.loc[third["metric"] == "drawdown", "b"].iloc[0] == ranked["drawdown"].iloc[2]
+    assert third["a"].equals(metrics["a"])  # the query side stays
+    explanation = table(at, "sim_explain_table")
+    assert list(explanation["distance_contribution"]) == sorted(explanation["distance_contribution"], reverse=True)
+    outcomes = table(at, "sim_outcomes")
+    assert len(outcomes) == 3 and "fwd_return_3m" in outcomes.columns
+    sentences = [m.value for m in at.markdown if "Over the next" in m.value]
+    assert len(sentences) == 2 and "of 3 analogues have data" in sentences[0]
+
+
+def test_similar_ignores_a_bad_deep_link(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page("similar", portfolio="NOPE", date="yesterday", k="zero")
+    assert_clean(at)
+    assert by_key(at, "selectbox", "sim_portfolio").value == PF1
+    assert len(table(at, "sim_table")) == 20
+
+
+def test_map_colours_trajectory_and_stress(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page("map")
+    assert_clean(at)
+    (figure,) = plotly_figures(at)
+    assert figure["data"][0]["type"] == "scattergl" and len(values(figure["data"][0]["x"])) == 120
+    assert figure["layout"]["dragmode"] == "select"
+
+    by_key(at, "selectbox", "map_colour").set_value("Portfolio").run()
+    by_key(at, "selectbox", "map_path").set_value(PF2).run()
+    assert_clean(at)
+    (figure,) = plotly_figures(at)
+    names = [trace.get("name") for trace in figure["data"]]
+    assert names[:5] == [f"PORTFOLIO_CORE_US_EQ_00{i}" for i in range(1, 6)]
+    path = next(t for t in figure["data"] if str(t.get("name")).startswith(f"{PF2}, "))
+    assert path["name"] == f"{PF2}, 2024-01 to 2025-12" and len(values(path["x"])) == 24
+    by_key(at, "select_slider", "map_path_years").set_value((2025, 2025)).run()
+    (figure,) = plotly_figures(at)
+    path = next(t for t in figure["data"] if str(t.get("name")).startswith(f"{PF2}, "))
+    assert len(values(path["x"])) == 12
+    assert at.query_params["portfolio"] == PF2 and at.query_params["color"] == "portfolio"
+
+
+def test_map_umap_reports_progress(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prometheus.projection import maps
+
+    def quick_umap(matrix: np.ndarray, params: Any, progress: Any) -> tuple[np.ndarray, None]:
+        # numba's first compile takes ~15 s; the page only needs the progress path exercised
+        progress("Fitting UMAP on 120 states…")
+        return np.column_stack([np.arange(len(matrix)), np.zeros(len(matrix))]).astype(float), None
+
+    monkeypatch.setattr(maps, "_fit_umap", quick_umap)
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page("map", method="umap")
+    assert_clean(at)
+    assert by_key(at, "radio", "map_method").value == "UMAP"
+    assert any("Fitting UMAP" in m.value for m in at.markdown)
+    assert any("UMAP projection" in c.value for c in at.caption)
+
+
+def test_map_umap_of_a_large_store_runs_as_a_background_job(sample_url: str, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ui_support, "BACKGROUND_UMAP_STATES", 10)  # the sample's 120 states count as large
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page("map", method="umap")
+    assert_clean(at)
+    assert any("in the background" in i.value for i in at.info)
+    assert not plotly_figures(at)
+    stores = open_stores(Settings(db_url=sample_url))
+    try:
+        (job,) = jobs.list_jobs(stores, kinds=(jobs.PROJECTION,))
+        assert job.params == {"model_id": "joint-portfolio-core-v1", "method": "umap"}
+        # stop the worker (numba's first compile alone takes longer than this test may)
+        deadline = time.monotonic() + 30
+        while (current := jobs.get_job(stores, job.job_id)) is not None and current.status == jobs.QUEUED:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert current is not None and current.pid
+        os.kill(current.pid, signal.SIGTERM)
+        stopped = wait_for_job(stores, job.job_id)
+    finally:
+        stores.dispose()
+    assert stopped.display_status == jobs.FAILED
+    assert str(stopped.display_error).startswith("stopped: the worker received SIGTERM")
+    at.run()
+    assert [e.value for e in at.error] == [f"The UMAP map could not be computed: {stopped.display_error}"]
+    assert by_key(at, "button", "map_retry")
+
+
+def test_drawdown_portfolio_and_analogue_scope(sample_url: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page("drawdown", portfolio=PF2, date="2025-06-30")
+    assert_clean(at)
+    figure = plotly_figures(at)[0]
+    assert figure["data"][0]["name"] == "Drawdown" and len(values(figure["data"][0]["x"])) == 24
+    analogues = table(at, "dd_analogues")
+    assert len(analogues) == 10 and all(str(d)[:10] < "2025-06-30" for d in analogues["as_of_date"])
+    episodes = table(at, "dd_episodes")
+    assert list(episodes.columns)[:4] == ["peak_date", "trough_date", "recovery_date", "depth"]
+
+    by_key(at, "selectbox", "dd_portfolio").set_value(PF1).run()
+    assert_clean(at)
+    assert at.query_params["portfolio"] == PF1
+    assert not table(at, "dd_episodes").equals(episodes)
+
+    by_key(at, "selectbox", "dd_date").set_value(by_key(at, "selectbox", "dd_date").options[0]).run()
+    # the first date has no earlier states: say so instead of an empty table
+    first_day = by_key(at, "selectbox", "dd_date").value
+    if str(first_day)[:10] == "2024-01-31":
+        assert any("No stored state lies before" in i.value for i in at.info)
+    by_key(at, "checkbox", "dd_earlier").uncheck().run()
+    assert len(table(at, "dd_analogues")) == 10
+
+
+# ---------------------------------------------------------------- backfill through the page
+
+def test_backfill_page_starts_a_job_and_shows_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'reports.db'}"
+    fill_sample(url)
+    use_store(monkeypatch, url, tmp_path / "cache")
+    at = open_page("backfill")
+    assert_clean(at)
+    by_key(at, "radio", "bf_mode").set_value("One date").run()
+    by_key(at, "multiselect", "bf_portfolios").set_value([PF1, PF2]).run()
+    by_key(at, "button", "bf_start_button").click().run()
+    assert_clean(at)
+    stores = open_stores(Settings(db_url=url))
+    try:
+        (job,) = jobs.list_jobs(stores)
+        assert job.params["as_of"] == "2025-12-31" and job.params["portfolio_ids"] == [PF1, PF2]
+        done = wait_for_job(stores, job.job_id)
+    finally:
+        stores.dispose()
+    assert done.display_status == jobs.SUCCEEDED, done.describe()
+    at.run()
+    listed = table(at, "bf_jobs_table")
+    assert list(listed["status"]) == ["succeeded"] and list(listed["progress"]) == [100]
+    assert any("succeeded" in s.value and "2 state(s) written" in s.value for s in at.success)
+
+
+def test_backfill_page_is_disabled_when_read_only(sample_url: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    use_store(monkeypatch, sample_url, tmp_path / "cache", PROMETHEUS_READ_ONLY="true")
+    at = open_page("backfill")
+    assert_clean(at)
+    assert by_key(at, "button", "bf_start_button").disabled
+    assert any("read-only" in c.value for c in at.caption)
+
+
+def test_failed_jobs_show_their_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'reports.db'}"
+    fill_sample(url)
+    stores = open_stores(Settings(db_url=url, cache_dir=tmp_path / "cache"))
+    try:
+        job_id = jobs.submit_job(stores, jobs.BACKFILL, {"as_of": "2025-12-31", "portfolio_ids": ["GONE"]})
+        wait_for_job(stores, job_id)
+    finally:
+        stores.dispose()
+    use_store(monkeypatch, url, tmp_path / "cache")
+    at = open_page("backfill")
+    assert_clean(at)
+    listed = table(at, "bf_jobs_table")
+    assert list(listed["status"]) == ["failed"]
+    assert list(listed["message"]) == ["unknown portfolio 'GONE': no risk reports exist for it"]
+    assert any("unknown portfolio 'GONE'" in m.value for m in at.markdown)
+
+    by_key(at, "button", "bf_rerun").click().run()  # the same params again: fails the same way
+    assert_clean(at)
+    stores = open_stores(Settings(db_url=url))
+    try:
+        rerun = jobs.list_jobs(stores)[0]
+        assert rerun.job_id != job_id and rerun.params == {"as_of": "2025-12-31", "portfolio_ids": ["GONE"]}
+        done = wait_for_job(stores, rerun.job_id)
+        assert done.display_error == "unknown portfolio 'GONE': no risk reports exist for it"
+    finally:
+        stores.dispose()

@@ -1,0 +1,80 @@
+"""The Streamlit-free helpers behind the pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+from app_helpers import fill_sample
+
+from prometheus.config import Settings
+from prometheus.jobs.store import Job
+from prometheus.services import ui_support
+from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
+from prometheus.services.dates import DateSelection
+from prometheus.store.stores import open_stores
+
+
+def test_parse_day_and_nearest_date_forgive_bad_links() -> None:
+    days = [date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 28)]
+    assert ui_support.parse_day("2024-02-29") == date(2024, 2, 29)
+    assert ui_support.parse_day("29/02/2024") is None
+    assert ui_support.parse_day(None) is None
+    assert ui_support.nearest_on_or_before(days, date(2024, 3, 1)) == date(2024, 2, 29)
+    assert ui_support.nearest_on_or_before(days, date(2023, 1, 1)) == date(2024, 1, 31)
+    assert ui_support.nearest_on_or_before(days, None) == date(2024, 3, 28)
+    assert ui_support.nearest_on_or_before([], date(2024, 3, 1)) is None
+
+
+def test_selected_rows_reads_both_shapes_of_customdata() -> None:
+    frame = pd.DataFrame({"portfolio_id": ["B", "A", "C"], "as_of_date": [date(2024, 2, 1), date(2024, 1, 1),
+                                                                          date(2024, 1, 1)],
+                          "x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 2.0], "drawdown": [0.0, -0.1, -0.2],
+                          "volatility_1y": [0.1, 0.2, 0.3], "dominant_sector": ["E", "F", "G"],
+                          "stress_window": ["", "", "GFC"]})
+    points = [{"customdata": {"0": 0, "1": 0.0}}, {"customdata": [2.0, -0.2]}, {"customdata": [2, 1]},
+              {"customdata": None}, {"customdata": [99]}, {}]
+    chosen = ui_support.selected_rows(frame, points)
+    assert list(zip(chosen["portfolio_id"], chosen["as_of_date"], strict=True)) == [
+        ("C", date(2024, 1, 1)), ("B", date(2024, 2, 1))]
+    assert list(chosen.columns) == ui_support.MAP_COLUMNS
+
+
+def test_year_ticks_fit_the_span() -> None:
+    values, labels = ui_support.year_ticks(pd.Series([1990.1, 2018.9]))
+    assert labels == ["1995", "2000", "2005", "2010", "2015"] and values[0] == 1995.0
+    _, labels = ui_support.year_ticks(pd.Series([2024.0, 2025.95]))
+    assert labels[:3] == ["2024-01", "2024-04", "2024-07"]
+    assert ui_support.year_ticks(pd.Series([], dtype=float)) == ([], [])
+
+
+def test_jobs_frame_shows_dead_workers_as_failed() -> None:
+    now = datetime(2025, 1, 1, 12, tzinfo=UTC)
+    job = Job("abc", "backfill", {"start": "2024-01-01", "end": "2024-12-31", "portfolio_ids": ["P"], "limit": 3},
+              "running", 500, 1000, "step 1/2", None, None, 1, now, now, now, None, stale=True)
+    frame = ui_support.jobs_frame([job])
+    row = frame.iloc[0]
+    assert (row["status"], row["message"], row["progress"]) == ("failed", "worker died", 50)
+    assert row["params"] == "2024-01-01 to 2024-12-31; 1 portfolio(s); limit 3"
+
+
+def test_cache_key_moves_with_the_data_and_hides_the_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'secret-name.db'}"
+    fill_sample(url)
+    stores = open_stores(Settings(db_url=url))
+    try:
+        before = ui_support.cache_key(stores, "joint-portfolio-core-v1")
+        request = BackfillRequest(DateSelection(as_of=date(2025, 1, 31)))
+        backfill_numeric(stores, "num-portfolio-core-v1", request)
+        backfill_joint(stores, "num-portfolio-core-v1", "joint-portfolio-core-v1", request)
+        after = ui_support.cache_key(stores, "joint-portfolio-core-v1")
+        attributes = pd.DataFrame({"portfolio_id": ["PORTFOLIO_CORE_US_EQ_001"], "as_of_date": [date(2025, 1, 31)],
+                                   "drawdown": [-0.05], "volatility_1y": [0.2], "dominant_sector": ["Energy"],
+                                   "stress_window": [""]})
+        line = ui_support.describe_state(attributes, "PORTFOLIO_CORE_US_EQ_001", date(2025, 1, 31))
+    finally:
+        stores.dispose()
+    assert before != after and "secret-name" not in after
+    assert line == ("PORTFOLIO_CORE_US_EQ_001 on 2025-01-31 · drawdown -5.0% · volatility (1y) 20.0% · "
+                    "largest sector Energy")

@@ -1,0 +1,268 @@
+"""The real app in Debian's Chromium: `streamlit run app.py` on a temp SQLite store with the sample data.
+
+Covers what AppTest cannot: clicks that start a background job, Plotly box
+selection, downloads. Screenshots of every page land in test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from prometheus.config import Settings
+from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
+from prometheus.services.dates import DateSelection
+from prometheus.services.importing import import_report_file
+from prometheus.store.stores import open_stores
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PROJECT = Path(__file__).resolve().parents[2]
+SAMPLE = PROJECT / "prometheus" / "samples" / "risk_reports.jsonl"
+SCREENSHOTS = PROJECT / "test-artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+PAGES = {"overview": "", "backfill": "backfill", "embeddings": "embeddings", "similar": "similar", "map": "map",
+         "drawdown": "drawdown"}
+PF2 = "PORTFOLIO_CORE_US_EQ_002"
+NEIGHBOUR_HEADER = "rank,cosine,euclidean,portfolio_id,as_of_date,drawdown,volatility_1y,dominant_sector,stress_window"
+
+if not CHROMIUM.exists():
+    pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _fill(url: str) -> None:
+    """All sample reports; states for 2024 only, so the backfill clicked in the browser has work to do."""
+    stores = open_stores(Settings(db_url=url))
+    try:
+        import_report_file(stores, SAMPLE)
+        request = BackfillRequest(DateSelection(start=date(2024, 1, 1), end=date(2024, 12, 31)))
+        backfill_numeric(stores, "num-portfolio-core-v1", request)
+        backfill_joint(stores, "num-portfolio-core-v1", "joint-portfolio-core-v1", request)
+    finally:
+        stores.dispose()
+
+
+@contextlib.contextmanager
+def streamlit_server(home: Path, url: str) -> Iterator[str]:
+    """`streamlit run app.py` on a free port against ``url``; yields the base URL, stops it after."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
+    env.update(PROMETHEUS_DB_URL=url, PROMETHEUS_CACHE_DIR=str(home / "cache"), PYTHONPATH=str(PROJECT),
+               HOME=str(home))
+    log_path = home / "streamlit.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.headless", "true"],
+            cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        base = f"http://localhost:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                        if response.read() == b"ok":
+                            break
+                except OSError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not start: {log_path.read_text()[-2000:]}")
+                time.sleep(0.3)
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    text = log_path.read_text()
+    assert "Traceback" not in text, text[-3000:]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{home / 'prometheus.db'}"
+    _fill(url)
+    with streamlit_server(home, url) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    opened = context.new_page()
+    opened.set_default_timeout(60_000)
+    yield opened
+    context.close()
+
+
+def settle(page: Page) -> None:
+    """Wait until the script run (not a periodic fragment) has finished and the page has drawn."""
+    page.wait_for_selector("h1")
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    page.wait_for_timeout(400)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+
+
+def assert_no_errors(page: Page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0, \
+        page.locator('[data-testid="stAlertContentError"]').first.inner_text()
+    assert "Traceback" not in page.content()
+
+
+def screenshot(page: Page, name: str) -> None:
+    """The whole page: Streamlit scrolls an inner container, so grow the viewport to its height."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 1000")
+    page.set_viewport_size({"width": 1400, "height": min(max(1000, int(height) + 40), 8000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def download_csv(page: Page, label: str) -> list[list[str]]:
+    """Click the named download button (elements keep mounting after the run ends: wait for it)."""
+    button = page.get_by_role("button", name=label)
+    expect(button).to_be_enabled()
+    with page.expect_download() as info:
+        button.click()
+    path = info.value.path()
+    return list(csv.reader(io.StringIO(Path(path).read_text())))
+
+
+def test_a_deep_link_to_a_fresh_server_goes_through_the_app(app_url: str, page: Page) -> None:
+    # Streamlit runs pages/ files directly until st.navigation has run once in the server
+    page.goto(f"{app_url}/similar?portfolio={PF2}&date=2024-06-28&k=4")
+    settle(page)
+    assert_no_errors(page)
+    expect(page.get_by_text("4 nearest of")).to_be_visible()
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Drawdown & stress" in nav and "common" not in nav
+    expect(page.get_by_text("Store:")).to_be_visible()  # app.py's sidebar: it ran
+    assert f"portfolio={PF2}" in page.url and "k=4" in page.url
+
+
+def test_backfill_started_by_a_click_finishes(app_url: str, page: Page) -> None:
+    page.goto(f"{app_url}/backfill")
+    settle(page)
+    assert_no_errors(page)
+    page.get_by_role("button", name="Start backfill").click()
+    expect(page.get_by_text("Backfill job succeeded")).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("24 date(s), 60 state(s) written").first).to_be_visible()
+    settle(page)
+    screenshot(page, "backfill")
+
+    page.goto(f"{app_url}/embeddings")
+    settle(page)
+    expect(page.get_by_text("120 state(s) of")).to_be_visible()
+    rows = download_csv(page, "Download states (CSV)")
+    assert rows[0] == ["as_of_date", "portfolio_id", "model_id", "dim", "l2_norm"]
+    assert len(rows) == 1 + 120
+
+
+@pytest.mark.parametrize("name", [n for n in PAGES if n != "backfill"])
+def test_every_page_opens_cleanly(app_url: str, page: Page, name: str) -> None:
+    page.goto(f"{app_url}/{PAGES[name]}")
+    settle(page)
+    if name in ("map", "drawdown", "overview", "embeddings"):
+        page.wait_for_selector(".js-plotly-plot")
+    assert_no_errors(page)
+    screenshot(page, name)
+
+
+def test_similar_search_deep_link_and_csv(app_url: str, page: Page) -> None:
+    page.goto(f"{app_url}/similar?portfolio={PF2}&date=2025-06-30&k=7")
+    settle(page)
+    assert_no_errors(page)
+    expect(page.get_by_text("7 nearest of")).to_be_visible()
+    expect(page.get_by_text(f"Query: {PF2} on 2025-06-30")).to_be_visible()
+    rows = download_csv(page, "Download neighbours (CSV)")
+    assert ",".join(rows[0]) == NEIGHBOUR_HEADER
+    assert len(rows) == 1 + 7
+    assert PF2 not in {r[3] for r in rows[1:]}
+    assert [r[0] for r in rows[1:]] == [str(i) for i in range(1, 8)]
+    # changing top-k reruns the search and lands in the URL
+    box = page.get_by_label("Top k")
+    box.fill("3")
+    box.press("Enter")
+    expect(page.get_by_text("3 nearest of")).to_be_visible()
+    assert "k=3" in page.url
+    screenshot(page, "similar-top3")
+
+
+def test_map_box_selection_opens_a_state_in_similar(app_url: str, page: Page) -> None:
+    page.goto(f"{app_url}/map")
+    settle(page)
+    page.wait_for_selector(".js-plotly-plot .nsewdrag")
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    assert area is not None
+    # a box over the whole plotting area selects every state
+    page.mouse.move(area["x"] + 3, area["y"] + 3)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2, steps=8)
+    page.mouse.move(area["x"] + area["width"] - 3, area["y"] + area["height"] - 3, steps=8)
+    page.mouse.up()
+    expect(page.get_by_text("state(s) selected")).to_be_visible(timeout=30_000)
+    settle(page)
+    rows = download_csv(page, "Download selection (CSV)")
+    assert rows[0] == ["portfolio_id", "as_of_date", "x", "y", "drawdown", "volatility_1y", "dominant_sector",
+                       "stress_window"]
+    assert len(rows) == 1 + 120
+    screenshot(page, "map-selection")
+    page.get_by_role("button", name="Open in Similar portfolios").click()
+    page.wait_for_url("**/similar?**")
+    settle(page)
+    assert_no_errors(page)
+    first = rows[1]  # selected rows are sorted by date then portfolio: the first state opens by default
+    assert f"portfolio={first[0]}" in page.url and f"date={first[1]}" in page.url
+    expect(page.get_by_text(f"Query: {first[0]} on {first[1]}")).to_be_visible()
+
+
+def test_an_empty_store_offers_the_demo_book_and_loads_it(tmp_path: Path, page: Page) -> None:
+    with streamlit_server(tmp_path, f"sqlite:///{tmp_path / 'empty.db'}") as base:
+        page.goto(f"{base}/map")
+        settle(page)
+        assert_no_errors(page)
+        expect(page.get_by_text("The store is empty")).to_be_visible()
+        screenshot(page, "empty-store")
+        page.get_by_role("button", name="Load the demo book").click()
+        expect(page.get_by_text("Demo book job running")).to_be_visible(timeout=30_000)
+        # the job finishes in the background; the page then reruns and draws the map
+        page.wait_for_selector(".js-plotly-plot", timeout=240_000)
+        settle(page)
+        assert_no_errors(page)
+        expect(page.get_by_text("states, PCA projection")).to_be_visible()
+        screenshot(page, "map-demo-book")
