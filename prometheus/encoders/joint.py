@@ -66,6 +66,11 @@ _JOINT_MODELS: dict[str, Callable[[], JointModel]] = {
 }
 
 
+def joint_model_ids() -> list[str]:
+    """Every registered joint model, sorted."""
+    return sorted(_JOINT_MODELS)
+
+
 def joint_model(model_id: str) -> JointModel:
     try:
         return _JOINT_MODELS[model_id]()

@@ -138,6 +138,7 @@ class HorizonOutcome:
 
 
 def _pct(value: float, signed: bool) -> str:
+    value = value if round(value, 3) != 0 else 0.0  # never "-0.0%"
     return f"{value:+.1%}" if signed else f"{value:.1%}"
 
 

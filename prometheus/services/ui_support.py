@@ -14,7 +14,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from prometheus.encoders.joint import JOINT_PORTFOLIO_MODEL_ID, joint_model
+from prometheus.encoders.joint import JOINT_PORTFOLIO_MODEL_ID, joint_model, joint_model_ids
 from prometheus.errors import InvalidInput, UnknownModel
 from prometheus.jobs.store import Job
 from prometheus.report_files import parse_date
@@ -67,8 +67,8 @@ def states_frame(rows: Sequence[JointStateRow]) -> pd.DataFrame:
 
 
 def model_choices(stored: Iterable[str]) -> list[str]:
-    """The default joint model first, then any other model that has stored states."""
-    return list(dict.fromkeys([JOINT_PORTFOLIO_MODEL_ID, *sorted(stored)]))
+    """The default joint model first, then every other registered model and any model with stored states."""
+    return list(dict.fromkeys([JOINT_PORTFOLIO_MODEL_ID, *joint_model_ids(), *sorted(stored)]))
 
 
 def parse_day(value: object) -> date | None:
