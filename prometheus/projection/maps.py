@@ -48,11 +48,10 @@ import sqlalchemy as sa
 
 from prometheus.encoders.joint import JointModel, joint_model
 from prometheus.errors import InvalidInput
-from prometheus.services._frames import canonical_order
+from prometheus.services.similar import load_index
 from prometheus.store.embeddings import JointEmbeddingStore
 from prometheus.store.schema import joint_embeddings
 from prometheus.store.stores import Stores
-from prometheus.store.vector import decode_matrix
 
 Progress = Callable[[str], None]
 METHODS = ("pca", "umap")
@@ -110,19 +109,6 @@ def _fingerprint(store: JointEmbeddingStore, model: JointModel) -> list[Any]:
     with store.db.read() as conn:
         count, newest = conn.execute(query).one()
     return [int(count or 0), str(newest)]
-
-
-def _load_vectors(store: JointEmbeddingStore, model: JointModel) -> tuple[list[str], list[Any], np.ndarray]:
-    """Keys and vectors only: the store's load() also decodes every row's JSON spec, a third of its time."""
-    c = joint_embeddings.c
-    query = sa.select(c.portfolio_id, c.as_of_date, c.vector, c.dim).where(
-        c.joint_type == model.joint_type, c.model_id == model.model_id
-    )
-    with store.db.read() as conn:
-        rows = conn.execute(query).all()
-    labels = [f"{model.model_id} {r[0]} {r[1].isoformat()}" for r in rows]
-    matrix = decode_matrix([bytes(r[2]) for r in rows], [r[3] for r in rows], model.dim, labels)
-    return [r[0] for r in rows], [r[1] for r in rows], matrix
 
 
 def _row_hashes(matrix: np.ndarray) -> np.ndarray:
@@ -306,17 +292,19 @@ def project_states(
 
     if progress is not None and fingerprint[0]:
         progress(f"Loading {fingerprint[0]:,} states…")
-    portfolio_ids, days, loaded = _load_vectors(store, model)
-    if not portfolio_ids:
+    # The search index: canonical row order, active coordinates only (the reserved
+    # all-zero ones change no distance), usually read from its cache file in milliseconds.
+    index = load_index(stores, model_id)
+    if not len(index):
         empty = _Rows(
             np.zeros(0, dtype=object), np.zeros(0, dtype="datetime64[D]"), np.zeros(0, np.uint64), np.zeros((0, 2))
         )
         return _frame(empty, "empty", version)
-    order = canonical_order(portfolio_ids, days)
-    pids = np.array(portfolio_ids, dtype=object)[order]
-    dates = np.array(days, dtype="datetime64[D]")[order]
-    matrix = loaded[order]
+    pids = index.portfolio_ids
+    dates = index.dates
+    matrix = np.asarray(index.matrix)
     hashes = _row_hashes(matrix)
+    columns = index.active_columns.tolist()
 
     reducer: Any = None
     fitted_rows = len(pids)
@@ -325,7 +313,8 @@ def project_states(
             progress(f"Fitting PCA on {len(pids):,} states…")
         coords, source = _fit_pca(matrix), "fit"
     else:
-        placed = _place(manifest, folder, pids, dates, hashes, matrix, progress)
+        same_columns = manifest is not None and manifest.get("active_columns") == columns
+        placed = _place(manifest, folder, pids, dates, hashes, matrix, progress) if same_columns else None
         if placed is not None and manifest is not None:
             coords, source, fitted_rows = placed, "transform", int(manifest["fitted_rows"])
         else:
@@ -340,6 +329,7 @@ def project_states(
         source,
         {
             "format": CACHE_FORMAT,
+            "active_columns": columns,
             "model_id": model_id,
             "method": method,
             "params": params,
