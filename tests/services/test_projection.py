@@ -163,7 +163,7 @@ def test_umap_places_new_rows_on_the_cached_map(sqlite_stores: Stores, cache: Pa
     assert fake_umap.fits == [40, 61, 62]
     assert fake_umap.fitted_params[0] == {
         "n_components": 2,
-        "random_state": 42,
+        "random_state": None,
         "n_neighbors": 15,
         "min_dist": 0.1,
         "metric": "cosine",
