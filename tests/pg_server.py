@@ -80,23 +80,7 @@ class Server:
             "--no-sync",
             "--locale=C",
         )
-        options = (
-            f"-k {self.socket_dir} -p {PORT} -c listen_addresses='' -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        self._run(
-            self.bindir / "pg_ctl",
-            "-D",
-            self.data_dir,
-            "-l",
-            self.base / "server.log",
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
+        self.resume()
 
     def pause(self) -> None:
         """Stop the server but keep its data (a restart test resumes it)."""

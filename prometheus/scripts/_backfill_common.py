@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from prometheus.scripts._cli import EXIT_OK, EXIT_PARTIAL, add_date_args, positive_int, say
+from prometheus.scripts._cli import EXIT_OK, EXIT_PARTIAL, add_date_args, add_portfolio_filter, positive_int, say
 from prometheus.services.backfill import BackfillRequest, BackfillSummary
 from prometheus.services.dates import DateSelection
 
@@ -13,13 +13,7 @@ MAX_LISTED = 20
 
 def add_selection_args(parser: argparse.ArgumentParser, what: str) -> None:
     add_date_args(parser, what)
-    parser.add_argument(
-        "--portfolio-id",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="only this portfolio (repeat the flag for several)",
-    )
+    add_portfolio_filter(parser)
     parser.add_argument(
         "--limit",
         type=positive_int,

@@ -75,6 +75,16 @@ def add_date_args(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--end", type=date_arg, metavar="YYYY-MM-DD", help=f"last date of {what} (inclusive)")
 
 
+def add_portfolio_filter(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--portfolio-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only this portfolio (repeat the flag for several)",
+    )
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.from_sources(
         db_url=getattr(args, "db_url", None),

@@ -10,6 +10,7 @@ from prometheus.scripts._cli import (
     EXIT_OK,
     add_date_args,
     add_db_args,
+    add_portfolio_filter,
     entry,
     make_parser,
     positive_int,
@@ -36,13 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model-id", default=JOINT_PORTFOLIO_MODEL_ID, help=f"joint model (default: {JOINT_PORTFOLIO_MODEL_ID})"
     )
     add_date_args(parser, "states to list")
-    parser.add_argument(
-        "--portfolio-id",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="only this portfolio (repeat the flag for several)",
-    )
+    add_portfolio_filter(parser)
     parser.add_argument("--limit", type=positive_int, metavar="N", help="print at most N rows")
     add_db_args(parser)
     return parser

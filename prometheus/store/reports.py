@@ -9,63 +9,21 @@ from typing import Any
 import sqlalchemy as sa
 
 from prometheus.errors import InvalidReport
-from prometheus.reports import RiskReport
+from prometheus.reports import REPORT_COLUMNS, RiskReport
 from prometheus.store.database import Database
 from prometheus.store.schema import portfolio_risk_reports as reports_table
 from prometheus.store.schema import utc_now
 from prometheus.store.upsert import bump_data_version, upsert_rows
 
 REPORTS_VERSION = "reports"
-_UPDATE_COLUMNS = (
-    "report_id",
-    "portfolio_value",
-    "cash",
-    "net_exposure",
-    "gross_exposure",
-    "leverage",
-    "risk_metrics",
-    "scenario_pnl",
-    "exposures_by_sector",
-    "exposures_by_factor",
-    "metadata",
-)
+# Everything but the key is replaced on conflict.
+_UPDATE_COLUMNS = tuple(c for c in REPORT_COLUMNS if c not in ("portfolio_id", "as_of_date"))
+_COLUMNS = (*REPORT_COLUMNS, "created_at")
 
 
-_COLUMNS = (
-    "report_id",
-    "portfolio_id",
-    "as_of_date",
-    "portfolio_value",
-    "cash",
-    "net_exposure",
-    "gross_exposure",
-    "leverage",
-    "risk_metrics",
-    "scenario_pnl",
-    "exposures_by_sector",
-    "exposures_by_factor",
-    "metadata",
-    "created_at",
-)
-
-
-def _row(report: RiskReport, created_at: Any) -> dict[str, Any]:
-    return {
-        "report_id": report.report_id,
-        "portfolio_id": report.portfolio_id,
-        "as_of_date": report.as_of_date,
-        "portfolio_value": report.portfolio_value,
-        "cash": report.cash,
-        "net_exposure": report.net_exposure,
-        "gross_exposure": report.gross_exposure,
-        "leverage": report.leverage,
-        "risk_metrics": report.risk_metrics,
-        "scenario_pnl": report.scenario_pnl,
-        "exposures_by_sector": report.exposures_by_sector,
-        "exposures_by_factor": report.exposures_by_factor,
-        "metadata": report.metadata,
-        "created_at": created_at,
-    }
+def _row(report: RiskReport, created_at: Any) -> tuple[Any, ...]:
+    """The report's values in ``_COLUMNS`` order."""
+    return (*(getattr(report, column) for column in REPORT_COLUMNS), created_at)
 
 
 def _report(row: sa.Row[Any]) -> RiskReport:
@@ -94,7 +52,7 @@ class ReportStore:
     def upsert(self, reports: Iterable[RiskReport]) -> int:
         """Write all reports in one transaction; a report's key is (portfolio, date)."""
         created_at = utc_now()
-        rows = [tuple(_row(r, created_at).values()) for r in reports]
+        rows = [_row(r, created_at) for r in reports]
         if not rows:
             return 0
         try:
