@@ -9,18 +9,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from bench.load_app import streamlit_app
 from prometheus.config import Settings
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
@@ -46,12 +41,6 @@ if not CHROMIUM.exists():
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _fill(url: str) -> None:
     """All sample reports; states for 2024 only, so the backfill clicked in the browser has work to do."""
     stores = open_stores(Settings(db_url=url))
@@ -66,39 +55,10 @@ def _fill(url: str) -> None:
 
 @contextlib.contextmanager
 def streamlit_server(home: Path, url: str) -> Iterator[str]:
-    """`streamlit run app.py` on a free port against ``url``; yields the base URL, stops it after."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
-    env.update(PROMETHEUS_DB_URL=url, PROMETHEUS_CACHE_DIR=str(home / "cache"), PYTHONPATH=str(PROJECT),
-               HOME=str(home))
-    log_path = home / "streamlit.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true"],
-            cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        base = f"http://localhost:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                        if response.read() == b"ok":
-                            break
-                except OSError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.3)
-            yield base
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-    text = log_path.read_text()
+    """`streamlit run app.py` on a free port against ``url`` (bench/load_app.py); its log must hold no traceback."""
+    with streamlit_app(url, home) as base:
+        yield base
+    text = (home / "streamlit.log").read_text()
     assert "Traceback" not in text, text[-3000:]
 
 
