@@ -286,13 +286,15 @@ def bench_search(table: Table, stores: Stores, url: str, size: int, quick: bool)
     )
 
     probe = (
-        "import resource,sys; sys.path.insert(0, sys.argv[2]);"
+        "import sys; sys.path.insert(0, sys.argv[2]);"
         "from prometheus.config import Settings; from prometheus.store.stores import open_stores;"
         "from prometheus.services.similar import SimilarQuery, load_index, search_index;"
         "s = open_stores(Settings(db_url=sys.argv[1])); i = load_index(s, 'joint-portfolio-core-v1');"
         "[search_index(i, SimilarQuery('joint-portfolio-core-v1', i.portfolio_names[i.portfolio_codes[r]],"
         " i.dates[r].astype(object), top_k=20)) for r in range(0, len(i), max(1, len(i) // 20))];"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so a child of this
+        # multi-GB benchmark process would report the parent's peak.
+        "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')))"
     )
     rss = subprocess.run(
         [sys.executable, "-c", probe, url, str(PROJECT)], capture_output=True, text=True, env=env, check=True
@@ -371,12 +373,44 @@ def postgres_url() -> tuple[str | None, object | None]:
     return server.url(), server
 
 
+def _backfill_section(table: Table, work: Path, backfill_size: int, no_postgres: bool) -> None:
+    url = f"sqlite:///{work / 'backfill.db'}"
+    stores = open_stores(Settings(db_url=url, cache_dir=work / "cache-backfill"))
+    sqlite_combined = bench_backfill(table, stores, backfill_size, "SQLite", 50_000)
+    stores.dispose()
+    naive = naive_backfill_rate(f"sqlite:///{work / 'naive.db'}")
+    table.add("naive backfill: INSERT + COMMIT per row (SQLite)", 2000, f"{naive:,.0f} states/s")
+    table.add(
+        "ours vs naive (SQLite)", "", f"{sqlite_combined / naive:,.0f}x", ">= 100x", sqlite_combined / naive >= 100
+    )
+    if not no_postgres:
+        pg, server = postgres_url()
+        if pg:
+            try:
+                pg_stores = open_stores(Settings(db_url=pg, cache_dir=work / "cache-pg"))
+                pg_combined = bench_backfill(table, pg_stores, backfill_size, "PostgreSQL", 40_000)
+                pg_stores.dispose()
+                naive_pg = naive_backfill_rate(pg)
+                table.add("naive backfill: INSERT + COMMIT per row (PostgreSQL)", 2000, f"{naive_pg:,.0f} states/s")
+                table.add(
+                    "ours vs naive (PostgreSQL)",
+                    "",
+                    f"{pg_combined / naive_pg:,.0f}x",
+                    ">= 100x",
+                    pg_combined / naive_pg >= 100,
+                )
+            finally:
+                if server is not None:
+                    server.stop()  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--quick", action="store_true", help="fewer repeats; no UMAP, no HNSW below 100k")
     parser.add_argument("--no-umap", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--skip-backfill", action="store_true", help="only the search and map measures")
     parser.add_argument("--out", type=Path, default=PROJECT / "bench" / "results" / "latest.md")
     args = parser.parse_args(argv)
     table = Table()
@@ -384,34 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="prometheus-bench-") as tmp:
         work = Path(tmp)
         backfill_size = min(args.sizes)
-        url = f"sqlite:///{work / 'backfill.db'}"
-        stores = open_stores(Settings(db_url=url, cache_dir=work / "cache-backfill"))
-        sqlite_combined = bench_backfill(table, stores, backfill_size, "SQLite", 50_000)
-        stores.dispose()
-        naive = naive_backfill_rate(f"sqlite:///{work / 'naive.db'}")
-        table.add("naive backfill: INSERT + COMMIT per row (SQLite)", 2000, f"{naive:,.0f} states/s")
-        table.add(
-            "ours vs naive (SQLite)", "", f"{sqlite_combined / naive:,.0f}x", ">= 100x", sqlite_combined / naive >= 100
-        )
-        if not args.no_postgres:
-            pg, server = postgres_url()
-            if pg:
-                try:
-                    pg_stores = open_stores(Settings(db_url=pg, cache_dir=work / "cache-pg"))
-                    pg_combined = bench_backfill(table, pg_stores, backfill_size, "PostgreSQL", 40_000)
-                    pg_stores.dispose()
-                    naive_pg = naive_backfill_rate(pg)
-                    table.add("naive backfill: INSERT + COMMIT per row (PostgreSQL)", 2000, f"{naive_pg:,.0f} states/s")
-                    table.add(
-                        "ours vs naive (PostgreSQL)",
-                        "",
-                        f"{pg_combined / naive_pg:,.0f}x",
-                        ">= 100x",
-                        pg_combined / naive_pg >= 100,
-                    )
-                finally:
-                    if server is not None:
-                        server.stop()  # type: ignore[attr-defined]
+        if not args.skip_backfill:
+            _backfill_section(table, work, backfill_size, args.no_postgres)
         for size in args.sizes:
             url = f"sqlite:///{work / f'search-{size}.db'}"
             stores = open_stores(Settings(db_url=url))

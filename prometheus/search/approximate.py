@@ -13,16 +13,28 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from prometheus.search.exact import Ranked, search_index_rows, top_k_exact
 from prometheus.search.index import StateIndex
 
+
+class Scope(Protocol):
+    """Which rows may be returned (prometheus.services.similar.CandidateScope)."""
+
+    @property
+    def query_row(self) -> int: ...
+
+    def rows(self, index: StateIndex, rows: np.ndarray) -> np.ndarray: ...
+
+    def mask(self, index: StateIndex) -> np.ndarray: ...
+
+
 DEFAULT_M = 32
 DEFAULT_EF_CONSTRUCTION = 80
-DEFAULT_EF_SEARCH = 128
+DEFAULT_EF_SEARCH = 256
 
 
 def faiss_available() -> bool:
@@ -72,21 +84,26 @@ class HnswSearcher:
 
         return cls(faiss.read_index(str(path)), data_version)
 
-    def search(self, index: StateIndex, query_row: int, candidates: np.ndarray, top_k: int) -> Ranked:
-        """Graph candidates inside ``candidates``, ranked exactly; exact scan if too few survive."""
+    def search(self, index: StateIndex, scope: Scope, top_k: int) -> tuple[Ranked, int]:
+        """Graph candidates the scope accepts, ranked exactly; the exact scan if too few survive.
+
+        Returns the ranking and how many candidates were scored. Only the graph's
+        rows are filtered, so no per-query pass over the whole index is made.
+        """
         import faiss
 
-        wanted = max(4 * top_k, 100)
+        wanted = max(8 * top_k, 200)
         self.graph.hnsw.efSearch = max(self.ef_search, wanted)
-        query = np.asarray(index.matrix[query_row], dtype=np.float32)[None, :]
-        norm = float(index.norms[query_row]) or 1.0
+        query = np.asarray(index.matrix[scope.query_row], dtype=np.float32)[None, :]
+        norm = float(index.norms[scope.query_row]) or 1.0
         faiss.omp_set_num_threads(1)  # one query: threads cost more than they give (REFERENCE.md)
         _, found = self.graph.search(query / norm, wanted)
         rows = found[0][found[0] >= 0]
-        rows = rows[candidates[rows]]
+        rows = rows[scope.rows(index, rows)]
         if rows.size < top_k:
-            return search_index_rows(index, query_row, candidates, top_k)
+            mask = scope.mask(index)
+            return search_index_rows(index, scope.query_row, mask, top_k), int(mask.sum())
         ranked = top_k_exact(
             index.matrix[rows], query[0], top_k, tie_keys=(index.portfolio_codes[rows], index.dates[rows])
         )
-        return Ranked(rows[ranked.rows], ranked.cosine, ranked.euclidean)
+        return Ranked(rows[ranked.rows], ranked.cosine, ranked.euclidean), int(rows.size)

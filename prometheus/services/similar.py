@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+
 from prometheus.encoders.joint import joint_model
 from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio, shown
 from prometheus.search.approximate import HnswSearcher
@@ -96,19 +98,44 @@ def query_row(index: StateIndex, portfolio_id: str, as_of: date) -> int:
     return row
 
 
+@dataclass(frozen=True)
+class CandidateScope:
+    """Which rows may be analogues of the query row: applied to a whole index or to a few rows."""
+
+    query_row: int
+    start: date | None
+    end: date | None
+    excluded_code: int | None  # the query portfolio's own states, unless include_self
+
+    @classmethod
+    def of(cls, index: StateIndex, query: SimilarQuery, row: int) -> CandidateScope:
+        start, end = (query.as_of, query.as_of) if query.same_date else (query.start, query.end)
+        excluded = None if query.include_self else index.code_of(query.portfolio_id)
+        return cls(row, start, end, excluded)
+
+    def rows(self, index: StateIndex, rows: np.ndarray) -> np.ndarray:
+        """True for the given rows that are candidates."""
+        keep = rows != self.query_row  # the query state itself is never its own analogue
+        if self.start is not None:
+            keep &= index.dates[rows] >= np.datetime64(self.start, "D")
+        if self.end is not None:
+            keep &= index.dates[rows] <= np.datetime64(self.end, "D")
+        if self.excluded_code is not None:
+            keep &= index.portfolio_codes[rows] != self.excluded_code
+        return keep
+
+    def mask(self, index: StateIndex) -> np.ndarray:
+        return self.rows(index, np.arange(len(index)))
+
+
 def search_index(index: StateIndex, query: SimilarQuery, searcher: HnswSearcher | None = None) -> SimilarResult:
     row = query_row(index, query.portfolio_id, query.as_of)
-    if query.same_date:
-        mask = index.mask(start=query.as_of, end=query.as_of)
-    else:
-        mask = index.mask(start=query.start, end=query.end)
-    if not query.include_self:
-        mask &= index.portfolio_codes != index.code_of(query.portfolio_id)
-    mask[row] = False  # the query state itself is never its own analogue
+    scope = CandidateScope.of(index, query, row)
     if searcher is not None and searcher.data_version == index.data_version:
-        ranked = searcher.search(index, row, mask, query.top_k)
+        ranked, candidates = searcher.search(index, scope, query.top_k)
     else:
-        ranked = search_index_rows(index, row, mask, query.top_k)
+        mask = scope.mask(index)
+        ranked, candidates = search_index_rows(index, row, mask, query.top_k), int(mask.sum())
     neighbours = [
         Neighbour(
             rank=i + 1,
@@ -120,7 +147,7 @@ def search_index(index: StateIndex, query: SimilarQuery, searcher: HnswSearcher 
         )
         for i, r in enumerate(ranked.rows)
     ]
-    return SimilarResult(query=query, candidates=int(mask.sum()), neighbours=neighbours)
+    return SimilarResult(query=query, candidates=candidates, neighbours=neighbours)
 
 
 def find_similar(stores: Stores, query: SimilarQuery) -> SimilarResult:
