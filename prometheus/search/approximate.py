@@ -31,6 +31,8 @@ class Scope(Protocol):
 
     def mask(self, index: StateIndex) -> np.ndarray: ...
 
+    def excluded_count(self, index: StateIndex) -> int: ...
+
 
 DEFAULT_M = 32
 DEFAULT_EF_CONSTRUCTION = 80
@@ -92,7 +94,9 @@ class HnswSearcher:
         """
         import faiss
 
-        wanted = max(8 * top_k, 200)
+        # A portfolio's own other dates are its nearest states, and the scope usually
+        # excludes them: ask for enough that the wanted number survives that filter.
+        wanted = max(8 * top_k, 200) + scope.excluded_count(index)
         self.graph.hnsw.efSearch = max(self.ef_search, wanted)
         query = np.asarray(index.matrix[scope.query_row], dtype=np.float32)[None, :]
         norm = float(index.norms[scope.query_row]) or 1.0

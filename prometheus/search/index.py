@@ -42,6 +42,11 @@ class StateIndex:
         return np.sqrt(np.einsum("ij,ij->i", m, m))
 
     @cached_property
+    def portfolio_sizes(self) -> np.ndarray:
+        """Number of states per portfolio code."""
+        return np.bincount(self.portfolio_codes, minlength=len(self.portfolio_names))
+
+    @cached_property
     def portfolio_ids(self) -> np.ndarray:
         """Per-row portfolio id as a str object array (built on first use)."""
         return np.array(self.portfolio_names, dtype=object)[self.portfolio_codes]

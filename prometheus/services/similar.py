@@ -127,6 +127,11 @@ class CandidateScope:
     def mask(self, index: StateIndex) -> np.ndarray:
         return self.rows(index, np.arange(len(index)))
 
+    def excluded_count(self, index: StateIndex) -> int:
+        """How many rows the portfolio exclusion removes (the query row included)."""
+        own = int(index.portfolio_sizes[self.excluded_code]) if self.excluded_code is not None else 0
+        return max(own, 1)
+
 
 def search_index(index: StateIndex, query: SimilarQuery, searcher: HnswSearcher | None = None) -> SimilarResult:
     row = query_row(index, query.portfolio_id, query.as_of)
