@@ -125,3 +125,18 @@ def portfolio_picker(label: str, portfolios: list[str], key: str, param: str = "
     chosen = st.selectbox(label, portfolios, key=key)
     publish_query(**{param: chosen})
     return str(chosen)
+
+
+def neighbour_columns() -> dict[str, Any]:
+    """Column formats of a ranked analogues table (Similar portfolios, Drawdown & stress)."""
+    return {
+        "rank": st.column_config.NumberColumn("#", format="%d", width="small"),
+        "cosine": st.column_config.NumberColumn("Cosine", format="%.4f"),
+        "euclidean": st.column_config.NumberColumn("Euclidean", format="%.4f"),
+        "portfolio_id": st.column_config.TextColumn("Portfolio"),
+        "as_of_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
+        "drawdown": st.column_config.NumberColumn("Its drawdown", format="percent"),
+        "volatility_1y": st.column_config.NumberColumn("Its volatility (1y)", format="percent"),
+        "dominant_sector": st.column_config.TextColumn("Largest sector"),
+        "stress_window": st.column_config.TextColumn("Stress window"),
+    }

@@ -102,15 +102,7 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
     st.dataframe(
         merged, hide_index=True, width="stretch", key="dd_analogues",
         column_config={
-            "rank": st.column_config.NumberColumn("#", format="%d", width="small"),
-            "cosine": st.column_config.NumberColumn("Cosine", format="%.4f"),
-            "euclidean": st.column_config.NumberColumn("Euclidean", format="%.4f"),
-            "portfolio_id": st.column_config.TextColumn("Portfolio"),
-            "as_of_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
-            "drawdown": st.column_config.NumberColumn("Its drawdown", format="percent"),
-            "volatility_1y": st.column_config.NumberColumn("Its volatility (1y)", format="percent"),
-            "dominant_sector": st.column_config.TextColumn("Largest sector"),
-            "stress_window": st.column_config.TextColumn("Stress window"),
+            **_widgets.neighbour_columns(),
             "fwd_return_1m": st.column_config.NumberColumn("Return, next month", format="percent"),
             "fwd_max_drawdown_1m": st.column_config.NumberColumn("Max drawdown, next month", format="percent"),
             "fwd_return_3m": st.column_config.NumberColumn("Return, next 3 months", format="percent"),

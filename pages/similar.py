@@ -63,17 +63,7 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
 def neighbours_table(table: pd.DataFrame, query: SimilarQuery) -> None:
     st.dataframe(
         table, hide_index=True, width="stretch", key="sim_table",
-        column_config={
-            "rank": st.column_config.NumberColumn("#", format="%d", width="small"),
-            "cosine": st.column_config.NumberColumn("Cosine", format="%.4f"),
-            "euclidean": st.column_config.NumberColumn("Euclidean", format="%.4f"),
-            "portfolio_id": st.column_config.TextColumn("Portfolio"),
-            "as_of_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
-            "drawdown": st.column_config.NumberColumn("Its drawdown", format="percent"),
-            "volatility_1y": st.column_config.NumberColumn("Its volatility (1y)", format="percent"),
-            "dominant_sector": st.column_config.TextColumn("Largest sector"),
-            "stress_window": st.column_config.TextColumn("Stress window"),
-        },
+        column_config=_widgets.neighbour_columns(),
     )
     _widgets.csv_download(table, f"similar_{query.portfolio_id}_{query.as_of.isoformat()}.csv", key="sim_csv",
                          label="Download neighbours (CSV)")
