@@ -93,6 +93,15 @@ def _first(mask: pd.Series | np.ndarray) -> int:
     return int(np.flatnonzero(np.asarray(mask))[0])
 
 
+def _require_filled(table: pd.DataFrame, label: str, columns: tuple[str, ...]) -> None:
+    """Every cell of ``columns`` holds text; the first empty one is reported with its line."""
+    for column in columns:
+        empty = table[column] == ""
+        if empty.any():
+            line = table.index[_first(empty)]
+            raise InvalidHoldings(f"{label} line {line}: empty {column}; fill it in or delete the line")
+
+
 def _parse_dates(text: pd.Series, label: str, column: str = "date") -> pd.Series:
     parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     bad = parsed.isna()
@@ -191,11 +200,7 @@ def read_sectors(source: Source) -> pd.DataFrame:
     """
     label = _label(source, "sectors")
     table = _read_table(source, label, SECTOR_COLUMNS, ",".join(SECTOR_COLUMNS))
-    for column in ("ticker", "gics_sector"):
-        empty = table[column] == ""
-        if empty.any():
-            line = table.index[_first(empty)]
-            raise InvalidHoldings(f"{label} line {line}: empty {column}; fill it in or delete the line")
+    _require_filled(table, label, ("ticker", "gics_sector"))
     dup = table["ticker"].duplicated()
     if dup.any():
         i = _first(dup)
@@ -235,11 +240,7 @@ def read_holdings(
     """
     label = _label(source, "holdings")
     table = _read_table(source, label, HOLDINGS_COLUMNS, ",".join(HOLDINGS_COLUMNS))
-    for column in ("portfolio_id", "ticker"):
-        empty = table[column] == ""
-        if empty.any():
-            line = table.index[_first(empty)]
-            raise InvalidHoldings(f"{label} line {line}: empty {column}; fill it in or delete the line")
+    _require_filled(table, label, ("portfolio_id", "ticker"))
     dates = _parse_dates(table["date"], label)
     weights = pd.to_numeric(table["weight"], errors="coerce").astype(float)
     bad = ~np.isfinite(weights.to_numpy())
