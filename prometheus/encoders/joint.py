@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from prometheus.encoders.numeric import NUMERIC_PORTFOLIO_MODEL_ID
+from prometheus.encoders.numeric import NUMERIC_PORTFOLIO_MODEL_ID, numeric_encoder
 from prometheus.errors import UnknownModel, shown
 from prometheus.store.embeddings import EmbeddingBatch, JointEmbeddingStore, NumericEmbeddingStore
 
@@ -36,12 +36,17 @@ class JointModel(Protocol):
     joint_type: str
     numeric_model_id: str
     dim: int
+    # True when the joint vector is the numeric vector unchanged, so the
+    # database can copy it without a round trip through Python.
+    copies_numeric: bool
 
     def embed(self, examples: Sequence[JointExample]) -> np.ndarray: ...
 
 
 class IdentityNumericJointModel:
     """Joint vector = numeric vector, unchanged (the V0 joint space)."""
+
+    copies_numeric = True
 
     def __init__(
         self,
@@ -110,6 +115,19 @@ class JointEmbeddingService:
             JointExample(pid, day, self.model.numeric_model_id, states.matrix[i])
             for i, (pid, day) in enumerate(zip(states.portfolio_ids, states.dates, strict=True))
         ]
+
+    def backfill_dates(self, dates: Sequence[date], portfolio_ids: Sequence[str] | None = None) -> JointBatchResult:
+        """Embed and store every numeric state on these dates (and portfolios) in one transaction."""
+        if self.model.copies_numeric and self.model.dim == numeric_encoder(self.model.numeric_model_id).dim:
+            counts = self.joint_store.copy_numeric(
+                self.model.numeric_model_id,
+                self.model.model_id,
+                dates=dates,
+                portfolio_ids=portfolio_ids,
+                entity_type=self.numeric_store.kind,
+            )
+            return JointBatchResult(counts.written, counts.unchanged)
+        return self.embed_and_store(self.examples(dates, portfolio_ids))
 
     def embed_and_store(self, examples: Sequence[JointExample]) -> JointBatchResult:
         batch = EmbeddingBatch(

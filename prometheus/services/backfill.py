@@ -180,12 +180,15 @@ def backfill_joint(
     portfolios = len(request.portfolio_ids) or len(numeric.portfolio_ids(numeric_model_id))
     done = 0
     for chunk in _chunks(days, portfolios):
-        examples = service.examples(chunk, portfolio_filter)
-        by_date: dict[date, list[str]] = {}
-        for example in examples:
-            by_date.setdefault(example.as_of_date, []).append(example.portfolio_id)
-        kept = _apply_limit(by_date, request.limit, summary)
-        result = service.embed_and_store([e for e in examples if e.portfolio_id in kept[e.as_of_date]])
+        if request.limit is None:
+            result = service.backfill_dates(chunk, portfolio_filter)
+        else:
+            examples = service.examples(chunk, portfolio_filter)
+            by_date: dict[date, list[str]] = {}
+            for example in examples:
+                by_date.setdefault(example.as_of_date, []).append(example.portfolio_id)
+            kept = _apply_limit(by_date, request.limit, summary)
+            result = service.embed_and_store([e for e in examples if e.portfolio_id in kept[e.as_of_date]])
         summary.written += result.written
         summary.skipped += result.unchanged
         done += len(chunk)

@@ -24,7 +24,9 @@ _WRITE_OPTION = "prometheus_write"
 
 def json_dumps(value: Any) -> str:
     # allow_nan=False: a NaN must never become the invalid JSON token NaN in the store.
-    return json.dumps(value, allow_nan=False, separators=(",", ":"))
+    # Compact UTF-8, the same text SQLite's json_object() builds, so rows built
+    # in SQL and in Python compare equal.
+    return json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
 
 
 def json_loads(text: str | bytes) -> Any:

@@ -10,12 +10,13 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from prometheus.errors import InvalidVector
 from prometheus.store.database import Database
 from prometheus.store.pgvector import sync_vectors
 from prometheus.store.schema import joint_embeddings, numeric_window_embeddings, utc_now
-from prometheus.store.upsert import bump_data_version, upsert_rows
+from prometheus.store.upsert import bump_data_version, unbump_data_version, upsert_rows
 from prometheus.store.vector import EMBEDDING_DIM, VECTOR_DTYPE, Vector, decode_matrix
 
 
@@ -298,3 +299,79 @@ class JointEmbeddingStore(_EmbeddingStore):
     def _after_write(self, conn: sa.Connection, batch: EmbeddingBatch, rows: list[int]) -> None:
         if self.db.vector_column:
             sync_vectors(conn, [self._key_values(batch, i) for i in rows], np.asarray(batch.matrix)[rows])
+
+    def copy_numeric(
+        self,
+        numeric_model_id: str,
+        model_id: str,
+        *,
+        dates: Sequence[date],
+        portfolio_ids: Sequence[str] | None = None,
+        entity_type: str = "PORTFOLIO",
+    ) -> UpsertCounts:
+        """Identity joint states written inside the database: one INSERT ... SELECT from the numeric table.
+
+        Same rows as embedding the numeric vectors one by one (vector, dim and
+        entity_scope alike), but the vectors never leave the database. Rows
+        already identical are left alone, as in :meth:`upsert_batches`.
+        """
+        n = numeric_window_embeddings.c
+        j = self.table.c
+        dialect = self.db.dialect
+        if dialect == "postgresql":
+            day_text: sa.ColumnElement[Any] = sa.func.to_char(n.as_of_date, "YYYY-MM-DD")
+            build_object: Any = sa.func.jsonb_build_object
+            insert: Any = postgresql.insert(self.table)
+        else:
+            day_text = n.as_of_date  # SQLite keeps dates as ISO text
+            build_object = sa.func.json_object
+            insert = sqlite.insert(self.table)
+        scope = build_object(
+            "entity_type", entity_type, "portfolio_id", n.entity_id, "source", n.model_id, "as_of_date", day_text
+        )
+        source = [n.entity_type == entity_type, n.model_id == numeric_model_id, n.as_of_date.in_(list(dates))]
+        if portfolio_ids:
+            source.append(n.entity_id.in_(list(portfolio_ids)))
+        with self.db.write() as conn:
+            candidates = int(conn.execute(sa.select(sa.func.count()).where(*source)).scalar_one())
+            if not candidates:
+                return UpsertCounts(written=0, unchanged=0)
+            version = self.version_name(model_id)
+            revision = bump_data_version(conn, version)
+            select = sa.select(
+                sa.literal(self.kind, sa.String),
+                sa.literal(model_id, sa.String),
+                n.entity_id,
+                n.as_of_date,
+                n.vector,
+                n.dim,
+                sa.type_coerce(scope, self.table.c.entity_scope.type),
+                sa.literal(utc_now(), sa.DateTime(timezone=True)),
+                sa.literal(revision, sa.BigInteger),
+            ).where(*source)
+            columns = ["joint_type", "model_id", "portfolio_id", "as_of_date", "vector", "dim", "entity_scope"]
+            statement = insert.from_select([*columns, "created_at", "revision"], select)
+            statement = statement.on_conflict_do_update(
+                index_elements=list(self._key_columns()),
+                set_={name: statement.excluded[name] for name in ("vector", "dim", "entity_scope", "revision")},
+                where=sa.or_(
+                    *(j[name].is_distinct_from(statement.excluded[name]) for name in ("vector", "dim", "entity_scope"))
+                ),
+            )
+            if self.db.vector_column:
+                written_rows = conn.execute(statement.returning(j.portfolio_id, j.as_of_date, j.vector, j.dim)).all()
+                written = len(written_rows)
+                if written_rows:
+                    labels = [f"{model_id} {r[0]} {r[1]}" for r in written_rows]
+                    matrix = decode_matrix(
+                        [bytes(r[2]) for r in written_rows],
+                        [r[3] for r in written_rows],
+                        int(written_rows[0][3]),
+                        labels,
+                    )
+                    sync_vectors(conn, [(self.kind, model_id, r[0], r[1]) for r in written_rows], matrix)
+            else:
+                written = int(conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount)
+            if not written:
+                unbump_data_version(conn, version)  # nothing changed: caches stay valid
+        return UpsertCounts(written=written, unchanged=candidates - written)

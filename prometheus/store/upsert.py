@@ -132,3 +132,12 @@ def bump_data_version(conn: sa.Connection, name: str) -> int:
         .returning(data_versions.c.version)
     )
     return int(conn.execute(statement).scalar_one())
+
+
+def unbump_data_version(conn: sa.Connection, name: str) -> None:
+    """Undo :func:`bump_data_version` in the same transaction, when the write turned out to change nothing."""
+    from prometheus.store.schema import data_versions
+
+    conn.execute(
+        sa.update(data_versions).where(data_versions.c.name == name).values(version=data_versions.c.version - 1)
+    )
