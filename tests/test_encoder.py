@@ -179,3 +179,25 @@ def test_unknown_model_id() -> None:
     with pytest.raises(UnknownModel) as info:
         numeric_encoder("num-portfolio-core-v9")
     assert str(info.value) == "unknown numeric model 'num-portfolio-core-v9': known models are num-portfolio-core-v1"
+
+
+def test_numpy_scalars_encode_like_plain_floats() -> None:
+    # Reports built in memory (the risk engine, notebooks) may carry numpy scalars.
+    plain = make_report()
+    numpy_metrics = {k: (np.float64(v) if v is not None else None) for k, v in plain.risk_metrics.items()}
+    numpy_report = replace(plain, risk_metrics=numpy_metrics, leverage=np.float32(1.0))
+    batch = NumericPortfolioEncoder().encode_batch([numpy_report, plain])
+    assert batch.refused == []
+    assert np.array_equal(batch.matrix[0], batch.matrix[1])
+    assert batch.missing[0] == batch.missing[1]
+
+
+def test_a_bad_value_among_good_rows_refuses_only_its_own_report() -> None:
+    good = [make_report(f"PF_{i}", metrics={"volatility_1m": 0.1 + i / 100}) for i in range(5)]
+    bad = make_report("PF_BAD")
+    bad = replace(bad, risk_metrics={**bad.risk_metrics, "beta_1y": float("inf")})
+    batch = NumericPortfolioEncoder().encode_batch([*good[:2], bad, *good[2:]])
+    assert [r.portfolio_id for r in batch.reports] == [r.portfolio_id for r in good]
+    assert [r.portfolio_id for r in batch.refused] == ["PF_BAD"]
+    alone = NumericPortfolioEncoder().encode_batch(good)
+    assert np.array_equal(batch.matrix, alone.matrix)

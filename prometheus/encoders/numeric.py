@@ -47,6 +47,18 @@ class EncodedBatch:
             spec["unknown_keys"] = self.unknown[row]
         return spec
 
+    def window_specs(self, schema: FeatureSchema) -> list[dict[str, object]]:
+        """Every row's window_spec; rows with the same missing and unknown keys share one dict (read-only)."""
+        shared: dict[tuple[int, tuple[str, ...]], dict[str, object]] = {}
+        specs = []
+        for row in range(len(self.reports)):
+            key = (id(self.missing[row]), tuple(self.unknown[row]))
+            spec = shared.get(key)
+            if spec is None:
+                spec = shared[key] = self.window_spec(row, schema)
+            specs.append(spec)
+        return specs
+
 
 def _where(report: RiskReport) -> str:
     return f"{printable(report.portfolio_id)} {report.as_of_date.isoformat()}"
@@ -148,10 +160,13 @@ class NumericPortfolioEncoder:
         positions = [position for position, _, _, _ in ordered]
         keys_by_block = [[key for _, b, key, _ in ordered if b == block] for block in range(3)]
         column_fallbacks = [(i, key) for i, (_, _, key, has_column) in enumerate(ordered) if has_column]
-        # Fast path: pull raw values with C-level list comprehensions; anything unusual
-        # (a non-number, a non-finite value, an unknown key) goes through _read_row for its message.
+        known_metrics, known_sectors, known_factors = known
+        blank: list[object] = [None] * len(ordered)
+        # Fast path: pull raw values with C-level comprehensions and let numpy turn None into NaN.
+        # Anything unusual (a non-number, a non-finite value, an unknown key) is marked
+        # suspicious and goes through _read_row, which reads it slowly and names what is wrong.
         raw_rows: list[list[object]] = []
-        plain_rows: list[bool] = []
+        suspicious_rows: list[bool] = []
         for report in reports:
             rm, sec, fac = report.risk_metrics, report.exposures_by_sector, report.exposures_by_factor
             row: list[object] = [rm.get(k) for k in keys_by_block[0]]
@@ -160,45 +175,49 @@ class NumericPortfolioEncoder:
             for i, key in column_fallbacks:
                 if row[i] is None:
                     row[i] = getattr(report, key)
-            plain = {type(v) for v in row} <= _PLAIN_TYPES
-            raw_rows.append(row if plain else [None] * len(row))
-            plain_rows.append(plain)
-        raw = np.array(raw_rows, dtype=object).reshape(len(reports), len(reads))
-        absent_raw = np.asarray(raw == None, dtype=bool)  # noqa: E711 - elementwise on an object array
-        values_raw = np.where(absent_raw, 0.0, raw).astype(np.float64)
-        suspicious = ~np.array(plain_rows, dtype=bool) | (~np.isfinite(values_raw)).any(axis=1)
-        for block_index, block_name in enumerate(_ENCODED_SOURCES):
-            known_keys = known[block_index]
-            for i, report in enumerate(reports):
-                if not suspicious[i] and not getattr(report, block_name).keys() <= known_keys:
-                    suspicious[i] = True
+            usual = (
+                set(map(type, row)) <= _PLAIN_TYPES
+                and rm.keys() <= known_metrics
+                and sec.keys() <= known_sectors
+                and fac.keys() <= known_factors
+            )
+            raw_rows.append(row if usual else blank)
+            suspicious_rows.append(not usual)
+        values_raw = np.array(raw_rows, dtype=np.float64).reshape(len(reports), len(ordered))
+        nan_raw = np.isnan(values_raw)
+        # A NaN that was not a None is a real NaN in the report; infinity likewise.
+        nones = np.fromiter((row.count(None) for row in raw_rows), dtype=np.int64, count=len(raw_rows))
+        suspicious = np.array(suspicious_rows, dtype=bool) | (nan_raw.sum(axis=1) != nones)
+        suspicious |= np.isinf(values_raw).any(axis=1)
 
-        kept_rows: list[int] = []
-        kept: list[RiskReport] = []
-        unknown: list[list[str]] = []
+        values = np.full((len(reports), len(features)), np.nan)
+        values[:, positions] = values_raw
+        keep = np.ones(len(reports), dtype=bool)
+        unknown: list[list[str]] = [[] for _ in reports]
         refused: list[Refusal] = []
-        for i, report in enumerate(reports):
-            row_unknown: list[str] = []
-            if suspicious[i]:
-                try:
-                    row_unknown = self._read_row(report, [math.nan] * len(features), reads, known)
-                except InvalidReport as exc:
-                    refused.append(Refusal(report.portfolio_id, report.as_of_date.isoformat(), str(exc)))
-                    continue
-            kept_rows.append(i)
-            kept.append(report)
-            unknown.append(row_unknown)
-
-        values = np.zeros((len(kept_rows), len(features)))
-        values[:, positions] = values_raw[kept_rows]
-        absent = np.zeros((len(kept_rows), len(features)), dtype=bool)
-        absent[:, positions] = absent_raw[kept_rows]
+        for i in np.flatnonzero(suspicious).tolist():
+            report = reports[i]
+            row_values = [math.nan] * len(features)
+            try:
+                unknown[i] = self._read_row(report, row_values, reads, known)
+            except InvalidReport as exc:
+                refused.append(Refusal(report.portfolio_id, report.as_of_date.isoformat(), str(exc)))
+                keep[i] = False
+                continue
+            values[i] = row_values
+        kept_rows = np.flatnonzero(keep)
+        values = values[kept_rows]
+        absent = np.isnan(values)  # real NaNs were refused above, so NaN now means "missing"
+        for i, feature in enumerate(features):
+            if feature.transform == "constant":
+                absent[:, i] = False  # constants are set by _transform, never "missing"
         names = np.array([f.name for f in features], dtype=object)
         # Reports from one source tend to miss the same keys: name each pattern once.
         patterns, inverse = np.unique(np.packbits(absent, axis=1), axis=0, return_inverse=True)
         pattern_names = [list(names[np.unpackbits(p, count=len(features)).astype(bool)]) for p in patterns]
         missing = [pattern_names[k] for k in inverse.reshape(-1)]
-        return EncodedBatch(kept, self._transform(values, ~absent), missing, unknown, refused)
+        kept = [reports[i] for i in kept_rows.tolist()]
+        return EncodedBatch(kept, self._transform(values, ~absent), missing, [unknown[i] for i in kept_rows], refused)
 
     def transform(self, reports: Sequence[RiskReport]) -> np.ndarray:
         """Vectors for all reports; raises InvalidReport on the first one that cannot be encoded."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
 from prometheus.encoders.joint import JointEmbeddingService, joint_model
-from prometheus.encoders.numeric import Refusal, numeric_encoder
+from prometheus.encoders.numeric import EncodedBatch, Refusal, numeric_encoder
 from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio, shown
 from prometheus.services.dates import DateSelection, describe_nearest
 from prometheus.store.embeddings import EmbeddingBatch
@@ -119,34 +120,47 @@ def backfill_numeric(
     portfolio_filter = list(request.portfolio_ids) or None
     days = _resolve_dates(stores.reports.dates(portfolio_ids=portfolio_filter), request.dates, "risk reports")
     summary.dates = len(days)
-    done = 0
-    for chunk in _chunks(days, len(portfolio_filter or known)):
+
+    def encode(chunk: list[date]) -> tuple[EncodedBatch, EmbeddingBatch]:
         reports = stores.reports.load_for_encoding(dates=chunk, portfolio_ids=portfolio_filter)
         by_date: dict[date, list[str]] = {}
         for report in reports:
             by_date.setdefault(report.as_of_date, []).append(report.portfolio_id)
         kept = _apply_limit(by_date, request.limit, summary)
-        reports = [r for r in reports if r.portfolio_id in kept[r.as_of_date]]
-        batch = encoder.encode_batch(reports)
-        summary.refused.extend(batch.refused)
-        for row_unknown in batch.unknown:
-            summary.unknown_keys.update(row_unknown)
-        counts = stores.numeric.upsert_batches(
-            [
-                EmbeddingBatch(
-                    model_id,
-                    [r.portfolio_id for r in batch.reports],
-                    [r.as_of_date for r in batch.reports],
-                    batch.matrix,
-                    [batch.window_spec(row, encoder.schema) for row in range(len(batch.reports))],
-                )
-            ]
+        encoded = encoder.encode_batch([r for r in reports if r.portfolio_id in kept[r.as_of_date]])
+        batch = EmbeddingBatch(
+            model_id,
+            [r.portfolio_id for r in encoded.reports],
+            [r.as_of_date for r in encoded.reports],
+            encoded.matrix,
+            encoded.window_specs(encoder.schema),
         )
-        summary.written += counts.written
-        summary.skipped += counts.unchanged
-        done += len(chunk)
-        if progress:
-            progress(done, len(days))
+        return encoded, batch
+
+    done = 0
+    chunks = _chunks(days, len(portfolio_filter or known))
+    # Reading and encoding the next chunk overlaps with writing this one: the
+    # database driver releases the GIL while SQLite or PostgreSQL does the work.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="backfill-encode") as pool:
+        upcoming = pool.submit(encode, chunks[0]) if chunks else None
+        for index, chunk in enumerate(chunks):
+            assert upcoming is not None
+            encoded, batch = upcoming.result()
+            upcoming = pool.submit(encode, chunks[index + 1]) if index + 1 < len(chunks) else None
+            summary.refused.extend(encoded.refused)
+            for row_unknown in encoded.unknown:
+                summary.unknown_keys.update(row_unknown)
+            try:
+                counts = stores.numeric.upsert_batches([batch])
+            except BaseException:
+                if upcoming is not None:
+                    upcoming.cancel()
+                raise
+            summary.written += counts.written
+            summary.skipped += counts.unchanged
+            done += len(chunk)
+            if progress:
+                progress(done, len(days))
     summary.seconds = time.perf_counter() - began
     return summary
 

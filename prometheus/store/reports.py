@@ -8,9 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from prometheus.errors import InvalidReport
+from prometheus.errors import InvalidReport, printable
 from prometheus.reports import REPORT_COLUMNS, RiskReport
-from prometheus.store.database import Database
+from prometheus.store.database import Database, json_loads
 from prometheus.store.schema import portfolio_risk_reports as reports_table
 from prometheus.store.schema import utc_now
 from prometheus.store.upsert import bump_data_version, upsert_rows
@@ -24,6 +24,27 @@ _COLUMNS = (*REPORT_COLUMNS, "created_at")
 def _row(report: RiskReport, created_at: Any) -> tuple[Any, ...]:
     """The report's values in ``_COLUMNS`` order."""
     return (*(getattr(report, column) for column in REPORT_COLUMNS), created_at)
+
+
+_ENCODED_BLOCKS = ("risk_metrics", "exposures_by_sector", "exposures_by_factor")
+
+
+def _block(text: str | None) -> Any:
+    """A JSON block as stored: SQL NULL and JSON null read as an empty block."""
+    return {} if text is None else (json_loads(text) or {})
+
+
+def _name_unreadable(rows: Sequence[Sequence[Any]]) -> InvalidReport:
+    """The first report whose stored JSON cannot be parsed, named (the fast path does not track rows)."""
+    for row in rows:
+        for name, text in zip(_ENCODED_BLOCKS, row[6:9], strict=True):
+            try:
+                _block(text)
+            except InvalidReport:
+                return InvalidReport(
+                    f"report {printable(row[1])} {row[2].isoformat()}: {name} is not valid JSON; re-import that report"
+                )
+    return InvalidReport("a stored JSON value cannot be read; re-import the reports")
 
 
 def _report(row: sa.Row[Any]) -> RiskReport:
@@ -106,7 +127,11 @@ class ReportStore:
     def load_for_encoding(
         self, *, dates: Sequence[date], portfolio_ids: Sequence[str] | None = None
     ) -> list[RiskReport]:
-        """Reports with only what encoders read (no scenario P&L or metadata): cheaper to parse."""
+        """Reports with only what encoders read (no scenario P&L or metadata): cheaper to parse.
+
+        The JSON blocks come back as text and are parsed here with orjson, once,
+        rather than through the generic JSON type (the backfill's hot path).
+        """
         c = reports_table.c
         columns = [
             c.report_id,
@@ -115,26 +140,41 @@ class ReportStore:
             c.net_exposure,
             c.gross_exposure,
             c.leverage,
-            c.risk_metrics,
-            c.exposures_by_sector,
-            c.exposures_by_factor,
+            sa.cast(c.risk_metrics, sa.Text),
+            sa.cast(c.exposures_by_sector, sa.Text),
+            sa.cast(c.exposures_by_factor, sa.Text),
         ]
         query = self._filtered(sa.select(*columns), dates=dates, portfolio_ids=portfolio_ids)
         with self.db.read() as conn:
-            rows = conn.execute(query.order_by(c.as_of_date, c.portfolio_id)).all()
+            rows: Sequence[Sequence[Any]] = conn.execute(query.order_by(c.as_of_date, c.portfolio_id)).all()
+        try:
+            reports = self._build_for_encoding(rows)
+        except InvalidReport:
+            raise _name_unreadable(rows) from None
+        for report in reports:
+            for name in _ENCODED_BLOCKS:
+                if type(getattr(report, name)) is not dict:
+                    raise InvalidReport(
+                        f"report {printable(report.portfolio_id)} {report.as_of_date.isoformat()}: {name} is stored "
+                        "as something other than a JSON object; re-import that report"
+                    )
+        return reports
+
+    @staticmethod
+    def _build_for_encoding(rows: Sequence[Sequence[Any]]) -> list[RiskReport]:
         return [
             RiskReport(
-                portfolio_id=row.portfolio_id,
-                as_of_date=row.as_of_date,
-                net_exposure=row.net_exposure,
-                gross_exposure=row.gross_exposure,
-                leverage=row.leverage,
-                risk_metrics=row.risk_metrics or {},
-                exposures_by_sector=row.exposures_by_sector or {},
-                exposures_by_factor=row.exposures_by_factor or {},
-                report_id=row.report_id,
+                portfolio_id=portfolio_id,
+                as_of_date=day,
+                net_exposure=net,
+                gross_exposure=gross,
+                leverage=leverage,
+                risk_metrics=_block(metrics),
+                exposures_by_sector=_block(sectors),
+                exposures_by_factor=_block(factors),
+                report_id=report_id,
             )
-            for row in rows
+            for report_id, portfolio_id, day, net, gross, leverage, metrics, sectors, factors in rows
         ]
 
     def get(self, portfolio_id: str, as_of_date: date) -> RiskReport | None:

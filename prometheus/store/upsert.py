@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -73,6 +73,27 @@ def _copy_upsert(
     return len(rows)
 
 
+def _memoized(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The bind processor, run once per distinct value of one call.
+
+    Batches repeat a few values many times (a date per chunk of portfolios, one
+    window_spec per missing-key pattern); JSON encoding each repeat was the
+    write path's largest Python cost. Dicts and lists are keyed by identity,
+    which is stable while the caller's rows are alive.
+    """
+    done: dict[tuple[Any, ...], Any] = {}
+
+    def process(value: Any) -> Any:
+        key = (id(value),) if isinstance(value, (dict, list)) else (type(value), value)
+        try:
+            return done[key]
+        except KeyError:
+            done[key] = result = processor(value)
+            return result
+
+    return process
+
+
 def upsert_rows(
     conn: sa.Connection,
     table: sa.Table,
@@ -99,7 +120,7 @@ def upsert_rows(
     )
     compiled = statement.compile(dialect=dialect, column_keys=list(columns))
     processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
-    converters = [(i, p) for i, p in enumerate(processors) if p is not None]
+    converters = [(i, _memoized(p)) for i, p in enumerate(processors) if p is not None]
     prepared: list[Any] = []
     for row in rows:
         values = list(row)
