@@ -204,3 +204,66 @@ def test_large_batches_round_trip_and_stay_idempotent(stores: Stores) -> None:
     back = stores.reports.get(pids[-1], days[-1])
     assert back is not None and back.risk_metrics == reports[-1].risk_metrics
     assert back.exposures_by_sector == reports[-1].exposures_by_sector
+
+
+def test_a_mixed_batch_writes_only_new_and_changed_states(stores: Stores) -> None:
+    from prometheus.store.embeddings import EmbeddingBatch
+
+    odd_spec = {"feature_schema": "portfolio-core-features/v1", "unknown_keys": ['risk.ünï "q" \\ x']}
+    first = [_record("PF_A", D1, 1), replace(_record("PF_B", D1, 2), spec=odd_spec), _record("PF_C", D1, 3)]
+    stores.numeric.upsert(first)
+    before = {row[2]: row for row in _dump(stores, numeric_window_embeddings)}
+    version = stores.numeric.data_version("num-portfolio-core-v1")
+
+    changed = _record("PF_C", D1, 99)
+    matrix = np.vstack([first[0].vector.values, first[1].vector.values, changed.vector.values, changed.vector.values])
+    batch = EmbeddingBatch(
+        "num-portfolio-core-v1",
+        ["PF_A", "PF_B", "PF_C", "PF_D"],
+        [D1, D1, D1, D2],
+        matrix,
+        [first[0].spec, odd_spec, changed.spec, {"feature_schema": "portfolio-core-features/v1"}],
+    )
+    counts = stores.numeric.upsert_batches([batch])
+
+    assert (counts.written, counts.unchanged) == (2, 2)
+    assert stores.numeric.data_version("num-portfolio-core-v1") == version + 1
+    after = {row[2]: row for row in _dump(stores, numeric_window_embeddings)}
+    assert after["PF_A"] == before["PF_A"] and after["PF_B"] == before["PF_B"]  # untouched, created_at included
+    columns = [c.name for c in numeric_window_embeddings.columns]
+    assert after["PF_C"][columns.index("revision")] == version + 1
+    assert after["PF_C"][columns.index("created_at")] == before["PF_C"][columns.index("created_at")]
+    assert bytes(after["PF_C"][columns.index("vector")]) == changed.vector.values.astype("<f4").tobytes()
+    assert after["PF_D"][columns.index("as_of_date")] == D2
+    loaded = stores.numeric.load("num-portfolio-core-v1", portfolio_ids=["PF_B"])
+    assert loaded.specs == [odd_spec]
+
+
+def test_a_repeated_key_in_one_batch_keeps_the_last_vector(stores: Stores) -> None:
+    from prometheus.store.embeddings import EmbeddingBatch
+
+    a, b = _record("PF_A", D1, 1), _record("PF_A", D1, 2)
+    batch = EmbeddingBatch(
+        "num-portfolio-core-v1",
+        ["PF_A", "PF_A"],
+        [D1, D1],
+        np.vstack([a.vector.values, b.vector.values]),
+        [a.spec, b.spec],
+    )
+    stores.numeric.upsert_batches([batch])
+    loaded = stores.numeric.load("num-portfolio-core-v1")
+    assert len(loaded) == 1
+    assert np.array_equal(loaded.matrix[0], b.vector.values.astype(np.float32))
+
+
+def test_a_batch_with_a_nan_vector_writes_nothing(stores: Stores) -> None:
+    from prometheus.store.embeddings import EmbeddingBatch
+
+    matrix = np.ones((2, 384), dtype=np.float32)
+    matrix[1, 5] = np.nan
+    batch = EmbeddingBatch("num-portfolio-core-v1", ["PF_A", "PF_B"], [D1, D1], matrix, [{}, {}])
+    with pytest.raises(InvalidVector) as info:
+        stores.numeric.upsert_batches([batch])
+    assert str(info.value) == "a vector may not contain NaN or infinity"
+    assert stores.numeric.count("num-portfolio-core-v1") == 0
+    assert stores.numeric.data_version("num-portfolio-core-v1") == 0

@@ -9,11 +9,12 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from prometheus.errors import InvalidVector
-from prometheus.store.database import Database
+from prometheus.store.database import Database, json_dumps
 from prometheus.store.pgvector import sync_vectors
 from prometheus.store.schema import joint_embeddings, numeric_window_embeddings, utc_now
 from prometheus.store.upsert import bump_data_version, unbump_data_version, upsert_rows
@@ -44,16 +45,21 @@ class EmbeddingBatch:
     def __len__(self) -> int:
         return len(self.portfolio_ids)
 
-    def blobs(self) -> list[bytes]:
-        """Each row as float32 little-endian bytes; refuses NaN, infinity and non-numeric data."""
+    def matrix_bytes(self) -> bytes:
+        """All rows as float32 little-endian bytes, row after row; refuses NaN, infinity and non-numeric data."""
         matrix = np.asarray(self.matrix)
         if matrix.ndim != 2 or not np.issubdtype(matrix.dtype, np.number):
             raise InvalidVector(f"a batch of vectors must be a 2-D numeric matrix, got {matrix.dtype} {matrix.shape}")
+        if matrix.shape[0] != len(self.portfolio_ids):
+            raise InvalidVector(f"{matrix.shape[0]} vectors for {len(self.portfolio_ids)} states")
         if not np.isfinite(matrix).all():
             raise InvalidVector("a vector may not contain NaN or infinity")
-        data = np.ascontiguousarray(matrix, dtype=VECTOR_DTYPE)
-        width = data.shape[1] * VECTOR_DTYPE.itemsize
-        raw = data.tobytes()
+        return np.ascontiguousarray(matrix, dtype=VECTOR_DTYPE).tobytes()
+
+    def blobs(self) -> list[bytes]:
+        """Each row as float32 little-endian bytes (see :meth:`matrix_bytes`)."""
+        raw = self.matrix_bytes()
+        width = np.asarray(self.matrix).shape[1] * VECTOR_DTYPE.itemsize
         return [raw[i : i + width] for i in range(0, len(raw), width)]
 
 
@@ -125,6 +131,11 @@ class _EmbeddingStore:
         columns = (*self._key_columns(), "vector", "dim", self.spec_column, "created_at", "revision")
         with self.db.write() as conn:
             for batch in batches:
+                if conn.dialect.name == "sqlite":
+                    counts = self._sqlite_upsert(conn, batch, created_at)
+                    written += counts.written
+                    unchanged += counts.unchanged
+                    continue
                 blobs = batch.blobs()
                 existing: dict[tuple[str, date], tuple[bytes, Any]] = {}
                 dates = sorted(set(batch.dates))
@@ -158,6 +169,71 @@ class _EmbeddingStore:
                 self._after_write(conn, batch, changed)
                 written += len(rows)
         return UpsertCounts(written=written, unchanged=unchanged)
+
+    def _sqlite_upsert(self, conn: sa.Connection, batch: EmbeddingBatch, created_at: Any) -> UpsertCounts:
+        """The whole batch in one INSERT ... SELECT over json_each: no per-row Python work.
+
+        Keys travel as one JSON array, vectors as one blob sliced by substr(),
+        window specs as a JSON array of the distinct ones. The statement runs
+        inside SQLite with the GIL released, so a backfill's encoder thread
+        keeps working meanwhile. Identical rows are skipped by the ON CONFLICT
+        clause's WHERE, and the data version moves only if a row changed.
+        """
+        if not len(batch):
+            return UpsertCounts(written=0, unchanged=0)
+        matrix = batch.matrix_bytes()
+        width = batch.matrix.shape[1] * VECTOR_DTYPE.itemsize
+        spec_index: dict[int, int] = {}
+        specs: list[dict[str, Any]] = []
+        keys = []
+        for pid, day, spec in zip(batch.portfolio_ids, batch.dates, batch.specs, strict=True):
+            index = spec_index.get(id(spec))
+            if index is None:
+                index = spec_index[id(spec)] = len(specs)
+                specs.append(spec)
+            keys.append((pid, day.isoformat(), index))
+        version = self.version_name(batch.model_id)
+        revision = bump_data_version(conn, version)
+        key_sql = {
+            self.kind_column: ":kind",
+            "model_id": ":model_id",
+            self.id_column: "json_extract(value, '$[0]')",
+            "as_of_date": "json_extract(value, '$[1]')",
+        }
+        columns = [*self._key_columns(), "vector", "dim", self.spec_column, "created_at", "revision"]
+        selected = [key_sql[name] for name in self._key_columns()]
+        selected += [
+            "substr(:vectors, key * :width + 1, :width)",
+            ":dim",
+            "json_extract(:specs, '$[' || json_extract(value, '$[2]') || ']')",
+            ":created_at",
+            ":revision",
+        ]
+        spec_column = self.spec_column
+        statement = (
+            f"INSERT INTO {self.table.name} ({', '.join(columns)}) "
+            f"SELECT {', '.join(selected)} FROM json_each(:keys) WHERE true "
+            f"ON CONFLICT ({', '.join(self._key_columns())}) DO UPDATE SET vector = excluded.vector, "
+            f"dim = excluded.dim, {spec_column} = excluded.{spec_column}, revision = excluded.revision "
+            f"WHERE vector IS NOT excluded.vector OR dim IS NOT excluded.dim "
+            f"OR {spec_column} IS NOT excluded.{spec_column}"
+        )
+        created = self.table.c.created_at.type._cached_bind_processor(conn.dialect)
+        parameters = {
+            "kind": self.kind,
+            "model_id": batch.model_id,
+            "vectors": matrix,
+            "width": width,
+            "dim": batch.matrix.shape[1],
+            "specs": json_dumps(specs),
+            "created_at": created(created_at) if created else created_at,
+            "revision": revision,
+            "keys": orjson.dumps(keys).decode(),
+        }
+        written = int(conn.exec_driver_sql(statement, parameters).rowcount)
+        if not written:
+            unbump_data_version(conn, version)
+        return UpsertCounts(written=written, unchanged=len(batch) - written)
 
     def _key_values(self, batch: EmbeddingBatch, i: int) -> tuple[Any, ...]:
         raise NotImplementedError
