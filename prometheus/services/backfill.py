@@ -161,6 +161,8 @@ def backfill_numeric(
             done += len(chunk)
             if progress:
                 progress(done, len(days))
+    if summary.written >= STATES_PER_CHUNK:
+        stores.numeric.refresh_statistics()
     summary.seconds = time.perf_counter() - began
     return summary
 
@@ -208,5 +210,7 @@ def backfill_joint(
         done += len(chunk)
         if progress:
             progress(done, len(days))
+    if summary.written >= STATES_PER_CHUNK:
+        service.joint_store.refresh_statistics()
     summary.seconds = time.perf_counter() - began
     return summary

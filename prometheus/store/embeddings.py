@@ -17,7 +17,7 @@ from prometheus.errors import InvalidVector
 from prometheus.store.database import Database, json_dumps
 from prometheus.store.pgvector import sync_vectors
 from prometheus.store.schema import joint_embeddings, numeric_window_embeddings, utc_now
-from prometheus.store.upsert import bump_data_version, unbump_data_version, upsert_rows
+from prometheus.store.upsert import bump_data_version, copy_upsert_changed, unbump_data_version
 from prometheus.store.vector import EMBEDDING_DIM, VECTOR_DTYPE, Vector, decode_matrix
 
 
@@ -127,48 +127,42 @@ class _EmbeddingStore:
         """Write every batch in one transaction, skipping states stored identically already."""
         written = unchanged = 0
         created_at = utc_now()
-        c = self.table.c
-        columns = (*self._key_columns(), "vector", "dim", self.spec_column, "created_at", "revision")
         with self.db.write() as conn:
             for batch in batches:
                 if conn.dialect.name == "sqlite":
                     counts = self._sqlite_upsert(conn, batch, created_at)
-                    written += counts.written
-                    unchanged += counts.unchanged
-                    continue
-                blobs = batch.blobs()
-                existing: dict[tuple[str, date], tuple[bytes, Any]] = {}
-                dates = sorted(set(batch.dates))
-                for i in range(0, len(dates), 500):
-                    query = sa.select(c[self.id_column], c.as_of_date, c.vector, c[self.spec_column]).where(
-                        *self._base_filter(batch.model_id), c.as_of_date.in_(dates[i : i + 500])
-                    )
-                    for row in conn.execute(query):
-                        existing[(row[0], row[1])] = (bytes(row[2]), row[3])
-                changed = [
-                    i
-                    for i, key in enumerate(zip(batch.portfolio_ids, batch.dates, strict=True))
-                    if existing.get(key) != (blobs[i], batch.specs[i])
-                ]
-                unchanged += len(batch) - len(changed)
-                if not changed:
-                    continue
-                revision = bump_data_version(conn, self.version_name(batch.model_id))
-                dim = batch.matrix.shape[1]
-                rows = [
-                    (*self._key_values(batch, i), blobs[i], dim, batch.specs[i], created_at, revision) for i in changed
-                ]
-                upsert_rows(
-                    conn,
-                    self.table,
-                    columns,
-                    rows,
-                    self._key_columns(),
-                    ("vector", "dim", self.spec_column, "revision"),
-                )
-                self._after_write(conn, batch, changed)
-                written += len(rows)
+                else:
+                    counts = self._postgres_upsert(conn, batch, created_at)
+                written += counts.written
+                unchanged += counts.unchanged
         return UpsertCounts(written=written, unchanged=unchanged)
+
+    def _postgres_upsert(self, conn: sa.Connection, batch: EmbeddingBatch, created_at: Any) -> UpsertCounts:
+        """COPY (FORMAT BINARY) into a staging table, then one INSERT ... ON CONFLICT that skips identical rows."""
+        if not len(batch):
+            return UpsertCounts(written=0, unchanged=0)
+        blobs = batch.blobs()
+        # One row per key, the last one winning (as sequential upserts would):
+        # a single INSERT ... ON CONFLICT may not touch a row twice.
+        last = {self._key_values(batch, i): i for i in range(len(batch))}
+        version = self.version_name(batch.model_id)
+        revision = bump_data_version(conn, version)
+        dim = batch.matrix.shape[1]
+        spec = self.spec_column
+        changed_keys = copy_upsert_changed(
+            conn,
+            self.table,
+            (*self._key_columns(), "vector", "dim", spec, "created_at", "revision"),
+            [(*key, blobs[i], dim, batch.specs[i], created_at, revision) for key, i in last.items()],
+            self._key_columns(),
+            ("vector", "dim", spec, "revision"),
+            ("vector", "dim", spec),
+        )
+        if not changed_keys:
+            unbump_data_version(conn, version)
+        else:
+            self._after_write(conn, batch, sorted(last[key] for key in changed_keys))
+        return UpsertCounts(written=len(changed_keys), unchanged=len(last) - len(changed_keys))
 
     def _sqlite_upsert(self, conn: sa.Connection, batch: EmbeddingBatch, created_at: Any) -> UpsertCounts:
         """The whole batch in one INSERT ... SELECT over json_each: no per-row Python work.
@@ -300,6 +294,16 @@ class _EmbeddingStore:
         labels = [f"{model_id} {pid} {day.isoformat()}" for pid, day in zip(ids, days, strict=True)]
         matrix = decode_matrix([bytes(r[3]) for r in rows], [r[4] for r in rows], dim, labels)
         return EmbeddingMatrix(ids, days, [dict(r[2] or {}) for r in rows], matrix)
+
+    def refresh_statistics(self) -> None:
+        """PostgreSQL: ANALYZE the table after a bulk write, before autovacuum gets to it.
+
+        Without fresh statistics the planner reads a just-loaded table through
+        the wrong index (seen: every row scanned to find one chunk's dates).
+        """
+        if self.db.dialect == "postgresql":
+            with self.db.write() as conn:
+                conn.execute(sa.text(f"ANALYZE {self.table.name}"))
 
     def dates(
         self,

@@ -8,6 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from prometheus.store.database import json_dumps
+
 BATCH_ROWS = 2000
 COPY_THRESHOLD = 500  # from this many rows, PostgreSQL gets COPY ... (FORMAT BINARY)
 
@@ -32,6 +34,35 @@ def _pg_type(column: sa.Column[Any]) -> str:
     raise NotImplementedError(f"no COPY type for {column.name} ({column.type})")
 
 
+def _copy_to_staging(cursor: Any, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """COPY rows in binary into a per-transaction temporary copy of ``table``; return its name."""
+    from psycopg.types.json import Jsonb
+
+    types = [_pg_type(table.c[name]) for name in columns]
+    json_positions = [i for i, t in enumerate(types) if t == "jsonb"]
+    staging = f"_staging_{table.name}"
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    cursor.execute(f"TRUNCATE {staging}")
+    encoded: dict[int, str] = {}  # batches share a few spec dicts: encode each once
+
+    def dumps(value: Any) -> str:
+        text = encoded.get(id(value))
+        if text is None:
+            text = encoded[id(value)] = json_dumps(value)
+        return text
+
+    with cursor.copy(f"COPY {staging} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        for row in rows:
+            values = list(row)
+            for i in json_positions:
+                values[i] = None if values[i] is None else Jsonb(values[i], dumps=dumps)
+            copy.write_row(values)
+    return staging
+
+
 def _copy_upsert(
     conn: sa.Connection,
     table: sa.Table,
@@ -44,33 +75,47 @@ def _copy_upsert(
 
     Same transaction as the caller, so the upsert stays all or nothing.
     """
-    from psycopg.types.json import Jsonb
-
     raw = conn.connection.driver_connection
     assert raw is not None
-    types = [_pg_type(table.c[name]) for name in columns]
-    json_positions = [i for i, t in enumerate(types) if t == "jsonb"]
-    staging = f"_staging_{table.name}"
     names = ", ".join(columns)
     with raw.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} "
-            f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
-        cursor.execute(f"TRUNCATE {staging}")
-        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(types)
-            for row in rows:
-                values = list(row)
-                for i in json_positions:
-                    values[i] = None if values[i] is None else Jsonb(values[i])
-                copy.write_row(values)
+        staging = _copy_to_staging(cursor, table, columns, rows)
         updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in update_columns)
         cursor.execute(
             f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
             f"ON CONFLICT ({', '.join(conflict_columns)}) DO UPDATE SET {updates}"
         )
     return len(rows)
+
+
+def copy_upsert_changed(
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    conflict_columns: Sequence[str],
+    update_columns: Sequence[str],
+    compared_columns: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """PostgreSQL: like the COPY upsert, but a row whose ``compared_columns`` are unchanged is left alone.
+
+    Returns the conflict-key values of the rows actually inserted or updated.
+    """
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    names = ", ".join(columns)
+    with raw.cursor() as cursor:
+        staging = _copy_to_staging(cursor, table, columns, rows)
+        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in update_columns)
+        mine = ", ".join(f"{table.name}.{name}" for name in compared_columns)
+        theirs = ", ".join(f"EXCLUDED.{name}" for name in compared_columns)
+        cursor.execute(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
+            f"ON CONFLICT ({', '.join(conflict_columns)}) DO UPDATE SET {updates} "
+            f"WHERE ({mine}) IS DISTINCT FROM ({theirs}) "
+            f"RETURNING {', '.join(f'{table.name}.{name}' for name in conflict_columns)}"
+        )
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _memoized(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
