@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -120,29 +120,78 @@ def bench_backfill(table: Table, stores: Stores, size: int, label: str, target: 
     return combined
 
 
-def naive_backfill_rate(url: str, states: int = 2000) -> float:
-    """The original system's way: encode one report, INSERT it, COMMIT, next."""
-    stores = open_stores(Settings(db_url=url))
+NAIVE_INSERT = (
+    "INSERT INTO numeric_window_embeddings (entity_type, entity_id, window_spec, as_of_date, model_id, vector, dim, "
+    "created_at) VALUES ('PORTFOLIO', {p}, '{{}}', {p}, 'naive', {p}, 384, CURRENT_TIMESTAMP)"
+)
+
+
+def naive_backfill_rate(url: str, states: int = 2000, sqlite_defaults: bool = True) -> float:
+    """The original system's way: encode one report, INSERT it, COMMIT, next.
+
+    On SQLite, ``sqlite_defaults`` keeps what a program gets from a plain
+    connection (rollback journal, synchronous=FULL: every commit durable);
+    otherwise the commits run under our WAL settings (synchronous=NORMAL, not
+    durable per commit). PostgreSQL runs with its defaults in the benchmark.
+    """
+    stores = open_stores(Settings(db_url=url))  # creates the schema
     portfolios, dates = 40, max(1, states // 40)
     reports = [r for chunk in reports_in_chunks(portfolios, dates) for r in chunk]
     encoder = NumericPortfolioEncoder()
-    began = time.perf_counter()
-    with stores.historical.engine.connect() as conn:
+    if stores.historical.dialect == "sqlite":
+        stores.dispose()
+        import sqlite3
+
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("PRAGMA journal_mode=DELETE" if sqlite_defaults else "PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL" if sqlite_defaults else "PRAGMA synchronous=NORMAL")
+        began = time.perf_counter()
         for report in reports:
             vector = encoder.encode(report)
-            with conn.begin():
-                conn.exec_driver_sql(
-                    "INSERT INTO numeric_window_embeddings (entity_type, entity_id, window_spec, as_of_date, "
-                    "model_id, vector, dim, created_at) VALUES ('PORTFOLIO', ?, '{}', ?, 'naive', ?, 384, "
-                    "CURRENT_TIMESTAMP)"
-                    if conn.dialect.name == "sqlite"
-                    else "INSERT INTO numeric_window_embeddings (entity_type, entity_id, window_spec, as_of_date, "
-                    "model_id, vector, dim, created_at) VALUES ('PORTFOLIO', %s, '{}', %s, 'naive', %s, 384, now())",
-                    (report.portfolio_id, report.as_of_date.isoformat(), vector.tobytes()),
+            conn.execute("BEGIN")
+            conn.execute(
+                NAIVE_INSERT.format(p="?"), (report.portfolio_id, report.as_of_date.isoformat(), vector.tobytes())
+            )
+            conn.execute("COMMIT")
+        rate = len(reports) / (time.perf_counter() - began)
+        conn.close()
+        return rate
+    began = time.perf_counter()
+    with stores.historical.engine.connect() as sa_conn:
+        for report in reports:
+            vector = encoder.encode(report)
+            with sa_conn.begin():
+                sa_conn.exec_driver_sql(
+                    NAIVE_INSERT.format(p="%s"), (report.portfolio_id, report.as_of_date, vector.tobytes())
                 )
     rate = len(reports) / (time.perf_counter() - began)
     stores.dispose()
     return rate
+
+
+def write_floor_rate(stores: Stores, size: int) -> float:
+    """States/s for the writes alone: precomputed vectors upserted, then the joint copy (no reports, no encoding)."""
+    portfolios, dates = grid(size)
+    rng = np.random.default_rng(3)
+    days = [date(1995, 1, 6) + timedelta(weeks=i) for i in range(dates)]
+    ids = [f"SYN_PF_{p:06d}" for p in range(portfolios)]
+    per_chunk = max(1, 20_000 // portfolios)
+    spec = {"feature_schema": "portfolio-core-features/v1", "dim": 384}
+    batches = []
+    for begin in range(0, dates, per_chunk):
+        chunk = days[begin : begin + per_chunk]
+        matrix = np.zeros((len(chunk) * portfolios, 384), dtype=np.float32)
+        matrix[:, :41] = rng.standard_normal((len(chunk) * portfolios, 41))
+        batches.append(
+            EmbeddingBatch(NUMERIC, ids * len(chunk), [d for d in chunk for _ in ids], matrix, [spec] * len(matrix))
+        )
+    joint = JointEmbeddingStore(stores.historical, "PORTFOLIO_CORE_V0")
+    began = time.perf_counter()
+    for batch in batches:
+        stores.numeric.upsert_batches([batch])
+    for begin in range(0, dates, per_chunk):
+        joint.copy_numeric(NUMERIC, JOINT, dates=days[begin : begin + per_chunk])
+    return portfolios * dates / (time.perf_counter() - began)
 
 
 def write_joint_store(stores: Stores, size: int) -> None:
@@ -330,8 +379,9 @@ def bench_search(table: Table, stores: Stores, url: str, size: int, quick: bool)
 
 
 def bench_maps(table: Table, stores: Stores, size: int, with_umap: bool) -> None:
+    """The map page's data path: projection and the per-state attributes it colours by, both cached on disk."""
     from prometheus.projection.maps import project_states
-    from prometheus.services.history import state_attributes
+    from prometheus.services.history import cached_state_attributes
 
     cache = stores.settings.effective_cache_dir
     began = time.perf_counter()
@@ -344,20 +394,29 @@ def bench_maps(table: Table, stores: Stores, size: int, with_umap: bool) -> None
         "< 1 s" if size == 100_000 else "",
         pca < 1 if size == 100_000 else None,
     )
+    # The attributes come from the risk reports, which the search store above does not hold.
+    store_reports(stores, size)
     began = time.perf_counter()
-    state_attributes(stores, JOINT)
-    project_states(stores, JOINT, method="pca", cache_dir=cache)
-    table.add("map page data (attributes + cached PCA)", size, f"{time.perf_counter() - began:.2f} s")
+    cached_state_attributes(stores, JOINT)
+    table.add(
+        "map: state attributes from the reports, first time (once per data version)",
+        size,
+        f"{time.perf_counter() - began:.2f} s",
+    )
+
+    def page(method: str) -> None:  # what the map page reads; both from their cache files, as after a restart
+        cached_state_attributes(stores, JOINT)
+        project_states(stores, JOINT, method=method, cache_dir=cache)
+
+    page_data = median_ms(lambda: page("pca"), 5) / 1000
+    table.add("map page data (attributes + cached PCA), median of 5", size, f"{page_data:.2f} s")
     if not with_umap:
         return
     began = time.perf_counter()
     project_states(stores, JOINT, method="umap", cache_dir=cache)
     table.add("map: UMAP fit, first time (incl. numba compile)", size, f"{time.perf_counter() - began:.0f} s")
-    began = time.perf_counter()
-    state_attributes(stores, JOINT)
-    project_states(stores, JOINT, method="umap", cache_dir=cache)
-    reopen = time.perf_counter() - began
-    table.add("map page again after the UMAP fit", size, f"{reopen:.2f} s", "< 1 s", reopen < 1)
+    reopen = median_ms(lambda: page("umap"), 5) / 1000
+    table.add("map page again after the UMAP fit, median of 5", size, f"{reopen:.2f} s", "< 1 s", reopen < 1)
 
 
 def postgres_url() -> tuple[str | None, object | None]:
@@ -366,7 +425,7 @@ def postgres_url() -> tuple[str | None, object | None]:
     import pg_server
 
     try:
-        server = pg_server.start_server()
+        server = pg_server.start_server(durable=True)
     except pg_server.PostgresUnavailable as exc:
         print(f"  PostgreSQL benchmarks skipped: {exc}")
         return None, None
@@ -378,20 +437,49 @@ def _backfill_section(table: Table, work: Path, backfill_size: int, no_postgres:
     stores = open_stores(Settings(db_url=url, cache_dir=work / "cache-backfill"))
     sqlite_combined = bench_backfill(table, stores, backfill_size, "SQLite", 50_000)
     stores.dispose()
-    naive = naive_backfill_rate(f"sqlite:///{work / 'naive.db'}")
-    table.add("naive backfill: INSERT + COMMIT per row (SQLite)", 2000, f"{naive:,.0f} states/s")
+    floor_stores = open_stores(Settings(db_url=f"sqlite:///{work / 'floor.db'}"))
+    floor = write_floor_rate(floor_stores, backfill_size)
+    floor_stores.dispose()
     table.add(
-        "ours vs naive (SQLite)", "", f"{sqlite_combined / naive:,.0f}x", ">= 100x", sqlite_combined / naive >= 100
+        "writes alone: precomputed vectors, numeric upsert + joint copy (SQLite)",
+        backfill_size,
+        f"{floor:,.0f} states/s",
     )
+    naive = naive_backfill_rate(f"sqlite:///{work / 'naive.db'}")
+    naive_wal = naive_backfill_rate(f"sqlite:///{work / 'naive-wal.db'}", sqlite_defaults=False)
+    table.add(
+        "naive: encode + INSERT + COMMIT per row (SQLite defaults, durable commits)", 2000, f"{naive:,.0f} states/s"
+    )
+    table.add("naive, same under our WAL settings (synchronous=NORMAL)", 2000, f"{naive_wal:,.0f} states/s")
+    table.add(
+        "ours vs naive (SQLite defaults)",
+        "",
+        f"{sqlite_combined / naive:,.0f}x",
+        ">= 100x",
+        sqlite_combined / naive >= 100,
+    )
+    table.add("ours vs naive under our WAL settings (SQLite)", "", f"{sqlite_combined / naive_wal:,.1f}x")
     if not no_postgres:
         pg, server = postgres_url()
         if pg:
             try:
                 pg_stores = open_stores(Settings(db_url=pg, cache_dir=work / "cache-pg"))
                 pg_combined = bench_backfill(table, pg_stores, backfill_size, "PostgreSQL", 40_000)
+                with pg_stores.historical.write() as conn:
+                    conn.exec_driver_sql("TRUNCATE numeric_window_embeddings, joint_embeddings")
+                pg_floor = write_floor_rate(pg_stores, backfill_size)
+                table.add(
+                    "writes alone: precomputed vectors, numeric upsert + joint copy (PostgreSQL)",
+                    backfill_size,
+                    f"{pg_floor:,.0f} states/s",
+                )
                 pg_stores.dispose()
                 naive_pg = naive_backfill_rate(pg)
-                table.add("naive backfill: INSERT + COMMIT per row (PostgreSQL)", 2000, f"{naive_pg:,.0f} states/s")
+                table.add(
+                    "naive: encode + INSERT + COMMIT per row (PostgreSQL defaults, durable commits)",
+                    2000,
+                    f"{naive_pg:,.0f} states/s",
+                )
                 table.add(
                     "ours vs naive (PostgreSQL)",
                     "",

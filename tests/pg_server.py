@@ -45,6 +45,9 @@ class Server:
     base: Path
     bindir: Path
     run_as: str | None
+    # Tests trade durability for speed; the benchmark keeps PostgreSQL's defaults
+    # (fsync, synchronous_commit, full_page_writes on), as production would.
+    durable: bool = False
 
     @property
     def socket_dir(self) -> Path:
@@ -87,10 +90,9 @@ class Server:
         self._run(self.bindir / "pg_ctl", "-D", self.data_dir, "-m", "fast", "-w", "stop")
 
     def resume(self) -> None:
-        options = (
-            f"-k {self.socket_dir} -p {PORT} -c listen_addresses='' -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-k {self.socket_dir} -p {PORT} -c listen_addresses='' -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             self.bindir / "pg_ctl",
             "-D",
@@ -112,7 +114,7 @@ class Server:
             shutil.rmtree(self.base, ignore_errors=True)
 
 
-def start_server() -> Server:
+def start_server(durable: bool = False) -> Server:
     bindir = find_bindir()
     run_as = None
     if os.geteuid() == 0:
@@ -127,7 +129,7 @@ def start_server() -> Server:
         entry = pwd.getpwnam(run_as)
         for path in (base, base / "socket"):
             os.chown(path, entry.pw_uid, entry.pw_gid)
-    server = Server(base, bindir, run_as)
+    server = Server(base, bindir, run_as, durable)
     try:
         server.start()
     except Exception:
