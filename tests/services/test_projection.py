@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,16 @@ class FakeUMAP:
     def transform(self, matrix: np.ndarray) -> np.ndarray:
         FakeUMAP.transforms.append(matrix.copy())
         return matrix[:, :2].astype(np.float64) + 1000.0
+
+
+class Recording(FakeUMAP):
+    """A FakeUMAP that keeps what each fit was given."""
+
+    seen: ClassVar[list[tuple[dict[str, Any], np.ndarray]]] = []
+
+    def fit_transform(self, matrix: np.ndarray) -> np.ndarray:
+        Recording.seen.append((self.params, matrix.copy()))
+        return super().fit_transform(matrix)
 
 
 @pytest.fixture
@@ -85,7 +96,7 @@ def test_pca_map_of_the_sample_is_cached(loaded_stores: Stores, cache: Path, pca
     frame = project_states(loaded_stores, MODEL, "pca", cache, progress=messages.append)
     assert list(frame.columns) == ["portfolio_id", "as_of_date", "x", "y"]
     assert (frame.attrs["source"], frame.attrs["from_cache"], pca_fits) == ("fit", False, [120])
-    assert messages == ["Loading 120 states…", "Fitting PCA on 120 states…"]
+    assert messages == ["Loading the states…", "Fitting PCA on 120 states…"]
     attributes = state_attributes(loaded_stores, MODEL)  # rows line up with the attribute table
     assert list(zip(frame["portfolio_id"], frame["as_of_date"], strict=True)) == list(
         zip(attributes["portfolio_id"], attributes["as_of_date"], strict=True)
@@ -146,7 +157,8 @@ def test_umap_places_new_rows_on_the_cached_map(sqlite_stores: Stores, cache: Pa
     placed = project_states(sqlite_stores, MODEL, "umap", cache, progress=messages.append)
     assert (placed.attrs["source"], fake_umap.fits, len(placed)) == ("transform", [40], 50)
     assert "Placing 10 new states on the existing UMAP map…" in messages
-    np.testing.assert_array_equal(np.vstack(fake_umap.transforms), np.vstack([v for *_, v in added]))
+    raw = np.vstack([v for *_, v in added])  # a cosine map places unit-length rows, as it was fitted on
+    np.testing.assert_allclose(np.vstack(fake_umap.transforms), raw / np.linalg.norm(raw, axis=1, keepdims=True))
     merged = placed.merge(fitted, on=["portfolio_id", "as_of_date"], how="left", suffixes=("", "_before"))
     old = merged["x_before"].notna()
     assert old.sum() == 40 and (merged.loc[old, "x"] == merged.loc[old, "x_before"]).all()
@@ -166,7 +178,8 @@ def test_umap_places_new_rows_on_the_cached_map(sqlite_stores: Stores, cache: Pa
         "random_state": None,
         "n_neighbors": 15,
         "min_dist": 0.1,
-        "metric": "cosine",
+        "metric": "euclidean",  # the cosine map, fitted as euclidean on unit-length rows
+        "init": "pca",
     }
 
 
@@ -254,3 +267,78 @@ def test_real_umap_fits_once_then_places_new_rows(sqlite_url: str, cache: Path) 
     merged = placed.merge(fitted, on=["portfolio_id", "as_of_date"], suffixes=("", "_before"))
     np.testing.assert_array_equal(merged["x"], merged["x_before"])
     stores.dispose()
+
+
+def test_pca_is_scikit_learns_including_the_signs() -> None:
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng(5)
+    matrix = (rng.normal(size=(500, 7)) * [5, 3, 2, 1, 1, 0.5, 0.1] + 3).astype(np.float32)
+    expected = PCA(n_components=2, svd_solver="full").fit_transform(matrix.astype(np.float64))
+    np.testing.assert_allclose(maps._fit_pca(matrix), expected, atol=1e-9)
+    np.testing.assert_allclose(maps._fit_pca(-matrix), -expected, atol=1e-9)  # mirrored data, mirrored map
+    one_column = maps._fit_pca(matrix[:, :1])  # one component, loading +1: the centred column itself
+    np.testing.assert_allclose(one_column[:, 0], matrix[:, 0] - matrix[:, 0].astype(np.float64).mean(), atol=1e-5)
+    assert (one_column[:, 1] == 0).all()
+    assert (maps._fit_pca(np.ones((3, 4), np.float32)) == 0).all()  # no spread: every state at the origin
+
+
+def test_a_cache_hit_reads_no_states(stores: Stores, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    put_states(stores, _states(12, seed=15))
+    first = project_states(stores, MODEL, "pca", cache)
+
+    def no_index(*args: object) -> None:
+        raise AssertionError("a cache hit must not load the states")
+
+    monkeypatch.setattr(maps, "load_index", no_index)
+    again = project_states(stores, MODEL, "pca", cache)
+    assert again.attrs["source"] == "cache"
+    pd.testing.assert_frame_equal(again, first)
+    put_states(stores, _states(1, seed=16, first=12))  # the data version moved: the states are needed again
+    with pytest.raises(AssertionError, match="must not load"):
+        project_states(stores, MODEL, "pca", cache)
+
+
+def test_umap_fits_unit_rows_with_euclidean_and_a_pca_start(
+    stores: Stores, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = Recording.seen
+    seen.clear()
+    monkeypatch.setattr(maps, "_new_umap", lambda params: Recording(**params))
+    states = _states(8, seed=17)
+    states[3] = (states[3][0], states[3][1], np.zeros(384, np.float32))  # an all-zero state stays zero
+    put_states(stores, states)
+    project_states(stores, MODEL, "umap", cache)
+    ((params, matrix),) = seen
+    assert (params["metric"], params["init"], params["n_neighbors"]) == ("euclidean", "pca", 7)
+    norms = np.linalg.norm(matrix, axis=1)
+    np.testing.assert_allclose(np.delete(norms, 3), 1.0, rtol=1e-6)
+    assert norms[3] == 0
+    # the same neighbours as cosine: euclidean distance between unit rows is sqrt(2 - 2 cos)
+    raw = np.vstack([v for *_, v in states]).astype(np.float64)
+    unit = np.delete(raw, 3, axis=0) / np.linalg.norm(np.delete(raw, 3, axis=0), axis=1, keepdims=True)
+    cosine_order = np.argsort(-(unit @ unit[0]))
+    euclidean_order = np.argsort(np.linalg.norm(np.delete(matrix, 3, axis=0) - np.delete(matrix, 3, axis=0)[0], axis=1))
+    assert cosine_order.tolist() == euclidean_order.tolist()
+
+    seen.clear()  # an explicit metric is passed through untouched, rows as stored
+    project_states(stores, MODEL, "umap", cache, umap_params={"metric": "manhattan", "init": "spectral"})
+    ((params, matrix),) = seen
+    assert (params["metric"], params["init"]) == ("manhattan", "spectral")
+    np.testing.assert_array_equal(matrix, np.vstack([v for *_, v in states]))
+    assert maps._fit_params(maps.UMAP_PARAMS, np.ones((10, 1)))["init"] == "random"  # PCA needs two columns
+
+
+def test_an_earlier_versions_umap_cache_is_kept(sqlite_stores: Stores, cache: Path, fake_umap: type[FakeUMAP]) -> None:
+    """Manifests written before the store id was recorded: the map is reused (placed), not refitted."""
+    put_states(sqlite_stores, _states(20, seed=18))
+    fitted = project_states(sqlite_stores, MODEL, "umap", cache)
+    (manifest_path,) = cache.glob("*.json")
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["store_id"]
+    manifest["fingerprint"] = [20, "2026-01-01 00:00:00"]
+    manifest_path.write_text(json.dumps(manifest))
+    reused = project_states(sqlite_stores, MODEL, "umap", cache)
+    assert (reused.attrs["source"], fake_umap.fits, fake_umap.transforms) == ("transform", [20], [])
+    pd.testing.assert_frame_equal(reused[["x", "y"]], fitted[["x", "y"]])
+    assert project_states(sqlite_stores, MODEL, "umap", cache).attrs["source"] == "cache"
