@@ -61,9 +61,10 @@ def states(ctx: PageContext, start: date | None, end: date | None, portfolio_ids
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _attributes(_stores: Stores, model_id: str, version: str) -> pd.DataFrame:
-    from prometheus.services.history import state_attributes
+    from prometheus.services.history import cached_state_attributes
 
-    return state_attributes(_stores, model_id)
+    # Also cached on disk per data version: a restarted app (or another worker) reads it in milliseconds.
+    return cached_state_attributes(_stores, model_id)
 
 
 def attributes(ctx: PageContext) -> pd.DataFrame:

@@ -158,6 +158,7 @@ def run_load_demo(stores: Stores, params: Mapping[str, Any], report: Reporter) -
 def run_projection(stores: Stores, params: Mapping[str, Any], report: Reporter) -> dict[str, Any]:
     """Fit a map in the background; the page then reads it from the on-disk cache."""
     from prometheus.projection.maps import project_states
+    from prometheus.services.history import cached_state_attributes
 
     model_id, method = projection_params(params)
     steps = 0
@@ -168,6 +169,8 @@ def run_projection(stores: Stores, params: Mapping[str, Any], report: Reporter) 
         report(steps, 0, message)  # no known total: the message is the progress
 
     frame = project_states(stores, model_id, method=method, progress=progress)
+    progress("Reading the states' attributes for the map's colours…")
+    cached_state_attributes(stores, model_id)  # the page then opens from two cache files
     return {"model_id": model_id, "method": method, "rows": len(frame),
             "data_version": int(frame.attrs.get("data_version", 0)), "source": str(frame.attrs.get("source", ""))}
 

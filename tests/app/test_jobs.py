@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from app_helpers import JOINT, NUMERIC, fill_sample, wait_for_job
 
@@ -244,7 +245,9 @@ def test_projection_params_are_checked_at_submit(sqlite_url: str, tmp_path: Path
         stores.dispose()
 
 
-def test_pca_projection_job_fills_the_map_cache(sqlite_url: str, tmp_path: Path) -> None:
+def test_pca_projection_job_fills_the_map_cache(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from prometheus.projection.maps import project_states
 
     fill_sample(sqlite_url, backfill=DateSelection(start=date(2025, 1, 1), end=date(2025, 12, 31)))
@@ -255,5 +258,11 @@ def test_pca_projection_job_fills_the_map_cache(sqlite_url: str, tmp_path: Path)
         assert job.result is not None and job.result["rows"] == 60 and job.result["source"] == "fit"
         assert job.message == "PCA map of 60 states ready"
         assert project_states(stores, JOINT, method="pca").attrs["source"] == "cache"  # the page's call is instant
+        # the colours too: the job left the attributes file, so the page computes nothing
+        import prometheus.services.history as history
+
+        computed = history.state_attributes(stores, JOINT)
+        monkeypatch.setattr(history, "state_attributes", lambda *args: pytest.fail("attributes recomputed"))
+        pd.testing.assert_frame_equal(history.cached_state_attributes(stores, JOINT), computed)
     finally:
         stores.dispose()

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from factories import make_report, sectors
 from service_helpers import MODEL, NUMERIC, PF1, put_states, random_vectors, store_reports
 
+from prometheus.config import Settings
 from prometheus.errors import UnknownPortfolio
 from prometheus.reports import GICS_SECTORS, OTHER_SECTOR
-from prometheus.services.history import ATTRIBUTE_COLUMNS, HISTORY_COLUMNS, portfolio_history, state_attributes
-from prometheus.store.stores import Stores
+from prometheus.services.history import (
+    ATTRIBUTE_COLUMNS,
+    HISTORY_COLUMNS,
+    cached_state_attributes,
+    portfolio_history,
+    state_attributes,
+)
+from prometheus.store.stores import Stores, open_stores
 from prometheus.stress import stress_windows_on
 
 
@@ -113,3 +122,62 @@ def test_attributes_name_windows_sectors_and_missing_reports(stores: Stores) -> 
     assert [tuple(map(str, row)) for row in _expected_attributes(stores)[:2]] == [
         tuple(map(str, row)) for row in frame.iloc[:2].itertuples(index=False)
     ]
+
+
+def test_cached_attributes_equal_the_computed_ones_and_follow_the_data(
+    stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import prometheus.services.history as history
+
+    calls: list[int] = []
+    real = history.state_attributes
+
+    def counting(s: Stores, model_id: str) -> pd.DataFrame:
+        frame = real(s, model_id)
+        calls.append(len(frame))
+        return frame
+
+    monkeypatch.setattr(history, "state_attributes", counting)
+    folder = tmp_path / "attributes"
+    assert cached_state_attributes(stores, MODEL, folder).empty and calls == [0]  # nothing stored, nothing cached
+    store_reports(
+        stores,
+        [
+            make_report("A", date(2008, 10, 10), metrics={"drawdown": -0.31}, exposures_by_sector=sectors(energy=0.4)),
+            make_report("B", date(2008, 10, 10), metrics={"drawdown": -0.12}),
+        ],
+    )
+    put_states(stores, [("GHOST", date(2019, 6, 28), random_vectors(1)[0])])  # NaN attributes, "" labels
+    first = cached_state_attributes(stores, MODEL, folder)
+    again = cached_state_attributes(stores, MODEL, folder)
+    assert calls == [0, 3]  # the second call read the file
+    pd.testing.assert_frame_equal(first, real(stores, MODEL))
+    pd.testing.assert_frame_equal(again, first)
+    assert [type(d) for d in again["as_of_date"]] == [date, date, date]
+
+    # new reports (same states): the reports' data version moved, so the file is stale
+    store_reports(stores, [make_report("A", date(2008, 10, 10), metrics={"drawdown": -0.5})], embed=False)
+    changed = cached_state_attributes(stores, MODEL, folder)
+    assert calls == [0, 3, 3] and changed.loc[0, "drawdown"] == -0.5
+    # a new state: the joint data version moved
+    put_states(stores, [("GHOST", date(2019, 7, 5), random_vectors(1, seed=1)[0])])
+    assert len(cached_state_attributes(stores, MODEL, folder)) == 4 and calls == [0, 3, 3, 4]
+    pd.testing.assert_frame_equal(cached_state_attributes(stores, MODEL, folder), real(stores, MODEL))
+    assert calls == [0, 3, 3, 4] and [p.name for p in folder.iterdir()] == [f"attributes-{MODEL}.npz"]  # a hit
+
+    (file,) = folder.iterdir()
+    file.write_bytes(file.read_bytes()[:100])  # truncated by something else: recomputed, not an error
+    pd.testing.assert_frame_equal(cached_state_attributes(stores, MODEL, folder), real(stores, MODEL))
+    assert calls == [0, 3, 3, 4, 4]
+
+
+def test_cached_attributes_of_a_rebuilt_database_are_not_reused(sqlite_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "attributes"
+    drawdowns = []
+    for drawdown in (-0.1, -0.2):  # same URL, same data versions, same keys: only the database identity differs
+        stores = open_stores(Settings(db_url=sqlite_url))
+        store_reports(stores, [make_report("A", date(2020, 1, 3), metrics={"drawdown": drawdown})])
+        drawdowns.append(cached_state_attributes(stores, MODEL, folder).loc[0, "drawdown"])
+        stores.dispose()
+        Path(sqlite_url.removeprefix("sqlite:///")).unlink()
+    assert drawdowns == [-0.1, -0.2]
