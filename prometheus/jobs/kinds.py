@@ -171,8 +171,13 @@ def run_projection(stores: Stores, params: Mapping[str, Any], report: Reporter) 
     frame = project_states(stores, model_id, method=method, progress=progress)
     progress("Reading the states' attributes for the map's colours…")
     cached_state_attributes(stores, model_id)  # the page then opens from two cache files
-    return {"model_id": model_id, "method": method, "rows": len(frame),
-            "data_version": int(frame.attrs.get("data_version", 0)), "source": str(frame.attrs.get("source", ""))}
+    return {
+        "model_id": model_id,
+        "method": method,
+        "rows": len(frame),
+        "data_version": int(frame.attrs.get("data_version", 0)),
+        "source": str(frame.attrs.get("source", "")),
+    }
 
 
 RUNNERS: dict[str, Callable[[Stores, Mapping[str, Any], Reporter], dict[str, Any]]] = {

@@ -319,11 +319,21 @@ def joint_data_version(stores: Stores, model_id: str) -> int:
 
 def latest_projection_job(jobs: Sequence[Job], model_id: str, method: str) -> Job | None:
     """The newest background map job for this model and method (jobs come newest first)."""
-    return next((j for j in jobs if j.kind == "projection" and j.params.get("model_id") == model_id
-                 and j.params.get("method") == method), None)
+    return next(
+        (
+            j
+            for j in jobs
+            if j.kind == "projection" and j.params.get("model_id") == model_id and j.params.get("method") == method
+        ),
+        None,
+    )
 
 
 def projection_ready(job: Job | None, data_version: int) -> bool:
     """Whether a finished job left a map of exactly this data version in the cache."""
-    return (job is not None and job.display_status == "succeeded" and job.result is not None
-            and job.result.get("data_version") == data_version)
+    return (
+        job is not None
+        and job.display_status == "succeeded"
+        and job.result is not None
+        and job.result.get("data_version") == data_version
+    )
