@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-
 from factories import make_report
+
 from prometheus.encoders.joint import JointEmbeddingService, joint_model
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
