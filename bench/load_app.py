@@ -47,8 +47,9 @@ def streamlit_app(db_url: str, home: Path) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
-    env.update(PROMETHEUS_DB_URL=db_url, PROMETHEUS_CACHE_DIR=str(home / "cache"), PYTHONPATH=str(PROJECT),
-               HOME=str(home))
+    env.update(
+        PROMETHEUS_DB_URL=db_url, PROMETHEUS_CACHE_DIR=str(home / "cache"), PYTHONPATH=str(PROJECT), HOME=str(home)
+    )
     log = (home / "streamlit.log").open("wb")
     server = subprocess.Popen(
         [

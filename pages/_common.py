@@ -27,8 +27,10 @@ _this_run = threading.local()  # a script run executes app.py, then the page, on
 
 
 def app_pages() -> list[Any]:
-    return [st.Page(path, title=title, icon=icon, url_path=name, default=(name == "overview"))
-            for name, (path, title, icon) in PAGES.items()]
+    return [
+        st.Page(path, title=title, icon=icon, url_path=name, default=(name == "overview"))
+        for name, (path, title, icon) in PAGES.items()
+    ]
 
 
 def main() -> None:
@@ -80,8 +82,9 @@ def sidebar() -> None:
     if st.session_state.get(MODEL_KEY) not in models:
         st.session_state[MODEL_KEY] = models[0]
     with st.sidebar:
-        st.selectbox("Model", models, key=MODEL_KEY,
-                     help="Joint embedding model whose states every page searches and maps.")
+        st.selectbox(
+            "Model", models, key=MODEL_KEY, help="Joint embedding model whose states every page searches and maps."
+        )
         st.caption(f"Store: `{ctx.stores.historical.display_url}`")
         if ctx.stores.runtime is not ctx.stores.historical:
             st.caption(f"Reports and jobs: `{ctx.stores.runtime.display_url}`")
@@ -90,6 +93,7 @@ def sidebar() -> None:
 
 
 # ---------------------------------------------------------------- the error boundary
+
 
 def show_error(exc: BaseException, settings_: Settings | None) -> None:
     """One message a person can act on; the traceback goes to the server log only."""
@@ -139,14 +143,19 @@ def guarded(settings_: Settings, action: Callable[[], Any]) -> Any:
 
 # ---------------------------------------------------------------- empty stores and jobs
 
+
 def demo_button(ctx: PageContext, key: str, watch: bool = True) -> None:
     """Offer to load the demo book; in read-only mode say why it cannot."""
-    help_text = ("Builds 40 portfolios' weekly risk reports (1990-2018) from real prices and embeds them, "
-                 "in the background (about half a minute).")
+    help_text = (
+        "Builds 40 portfolios' weekly risk reports (1990-2018) from real prices and embeds them, "
+        "in the background (about half a minute)."
+    )
     if ctx.read_only:
         st.button("Load the demo book", key=key, disabled=True, help=help_text)
-        st.caption("This deployment is read-only: loading data is disabled. Ask whoever runs it to load "
-                   "the demo book (`python -m prometheus.scripts.load_demo`) or to import reports.")
+        st.caption(
+            "This deployment is read-only: loading data is disabled. Ask whoever runs it to load "
+            "the demo book (`python -m prometheus.scripts.load_demo`) or to import reports."
+        )
         return
     if st.button("Load the demo book", key=key, type="primary", help=help_text):
         job_id = guarded(ctx.settings, lambda: jobs.submit_job(ctx.stores, jobs.LOAD_DEMO, {}))
@@ -162,14 +171,19 @@ def require_states(ctx: PageContext) -> Any | None:
     summary = overview(ctx)
     states = int(summary.joint_counts.get(ctx.model_id, 0))
     if summary.report_count == 0:
-        st.info("The store is empty: no risk reports yet. Load the demo book to explore, or import your own "
-                "reports with `python -m prometheus.scripts.import_risk_reports FILE` and run a backfill.",
-                icon=":material/inbox:")
+        st.info(
+            "The store is empty: no risk reports yet. Load the demo book to explore, or import your own "
+            "reports with `python -m prometheus.scripts.import_risk_reports FILE` and run a backfill.",
+            icon=":material/inbox:",
+        )
         demo_button(ctx, key="demo_empty")
         return None
     if states == 0:
-        st.info(f"{summary.report_count} risk reports are stored, but no `{ctx.model_id}` states yet: "
-                "run a backfill to embed them.", icon=":material/sync:")
+        st.info(
+            f"{summary.report_count} risk reports are stored, but no `{ctx.model_id}` states yet: "
+            "run a backfill to embed them.",
+            icon=":material/sync:",
+        )
         st.page_link(PAGES["backfill"][0], label="Go to Backfill", icon=":material/sync:")
         demo_button(ctx, key="demo_no_states")
         return None
@@ -209,5 +223,3 @@ def render_job(job: jobs.Job) -> None:
         st.caption(f":material/hourglass_top: {label} job {status}: {job.message}")
     else:
         st.progress(job.fraction, text=f"{label} job {status}: {job.message}")
-
-

@@ -68,5 +68,3 @@ def context() -> PageContext:
     stores = _open_stores(resolved)
     model_id = str(st.session_state.get(MODEL_KEY) or ui_support.model_choices([])[0])
     return PageContext(resolved, stores, model_id, ui_support.cache_key(stores, model_id))
-
-

@@ -49,8 +49,9 @@ def state_index(ctx: PageContext) -> StateIndex:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _states(_stores: Stores, model_id: str, version: str, start: date | None, end: date | None,
-            portfolio_ids: tuple[str, ...]) -> pd.DataFrame:
+def _states(
+    _stores: Stores, model_id: str, version: str, start: date | None, end: date | None, portfolio_ids: tuple[str, ...]
+) -> pd.DataFrame:
     rows = list_joint_states(_stores, model_id, DateSelection(start=start, end=end), portfolio_ids)
     return ui_support.states_frame(rows)
 
@@ -151,12 +152,15 @@ def cached_projection(ctx: PageContext, method: str) -> pd.DataFrame | None:
 def compute_projection(ctx: PageContext, method: str, progress: Callable[[str], None]) -> pd.DataFrame:
     from prometheus.projection.maps import project_states
 
-    points = project_states(ctx.stores, ctx.model_id, method=method,
-                            cache_dir=ctx.settings.effective_cache_dir / "projections", progress=progress)
+    points = project_states(
+        ctx.stores,
+        ctx.model_id,
+        method=method,
+        cache_dir=ctx.settings.effective_cache_dir / "projections",
+        progress=progress,
+    )
     memo = _projection_memo()
     for key in [k for k in memo if k[0] == ctx.model_id and k[1] != ctx.version]:
         memo.pop(key, None)  # superseded by newer data
     memo[(ctx.model_id, ctx.version, method)] = points
     return points
-
-

@@ -54,6 +54,7 @@ def publish_query(**values: object) -> None:
 
 # ---------------------------------------------------------------- small widgets
 
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode("utf-8")
@@ -65,8 +66,14 @@ def csv_download(frame: pd.DataFrame, file_name: str, key: str, label: str) -> N
     The bytes are cached by the frame's content, so 60k rows are not serialised on every rerun.
     """
     st.download_button(
-        label, _csv_bytes(frame), file_name=file_name, mime="text/csv", key=key, icon=":material/download:",
-        disabled=frame.empty, on_click="ignore",
+        label,
+        _csv_bytes(frame),
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+        disabled=frame.empty,
+        on_click="ignore",
     )
 
 

@@ -29,21 +29,28 @@ def request_form(ctx: _context.PageContext, summary: Any) -> None:
         else:
             params["start"], params["end"] = days[0].isoformat(), days[-1].isoformat()
     with right:
-        models = st.multiselect("Models", ui_support.model_choices(summary.joint_counts),
-                                default=[ctx.model_id], key="bf_models",
-                                help="Each joint model backfills its numeric source model first.")
-        portfolios = st.multiselect("Portfolios", summary.portfolio_ids, key="bf_portfolios",
-                                    placeholder="All portfolios")
-        limit = st.number_input("At most this many portfolios per date (0 = no limit)", min_value=0,
-                                value=0, step=1, key="bf_limit")
+        models = st.multiselect(
+            "Models",
+            ui_support.model_choices(summary.joint_counts),
+            default=[ctx.model_id],
+            key="bf_models",
+            help="Each joint model backfills its numeric source model first.",
+        )
+        portfolios = st.multiselect(
+            "Portfolios", summary.portfolio_ids, key="bf_portfolios", placeholder="All portfolios"
+        )
+        limit = st.number_input(
+            "At most this many portfolios per date (0 = no limit)", min_value=0, value=0, step=1, key="bf_limit"
+        )
     params.update(joint_model_ids=models, portfolio_ids=portfolios, limit=int(limit) or None)
 
     if ctx.read_only:
         st.button("Start backfill", disabled=True, key="bf_start_button")
         st.caption("This deployment is read-only: backfills are disabled.")
         return
-    if st.button("Start backfill", type="primary", key="bf_start_button", disabled=not models,
-                 icon=":material/play_arrow:"):
+    if st.button(
+        "Start backfill", type="primary", key="bf_start_button", disabled=not models, icon=":material/play_arrow:"
+    ):
         job_id = _common.guarded(ctx.settings, lambda: jobs.submit_job(ctx.stores, jobs.BACKFILL, params))
         if job_id:
             st.session_state["watched_job"] = job_id
@@ -74,7 +81,10 @@ def recent_jobs(ctx: _context.PageContext) -> None:
             return
         frame = ui_support.jobs_frame(current)
         st.dataframe(
-            frame, hide_index=True, width="stretch", key="bf_jobs_table",
+            frame,
+            hide_index=True,
+            width="stretch",
+            key="bf_jobs_table",
             column_config={
                 "created": st.column_config.DatetimeColumn("Created (UTC)", format="YYYY-MM-DD HH:mm:ss"),
                 "kind": st.column_config.TextColumn("Kind"),
@@ -93,11 +103,14 @@ def recent_jobs(ctx: _context.PageContext) -> None:
                     st.markdown(f"- `{job.job_id[:8]}` {job.kind}: {job.display_error}")
             latest_failed = failed[0]
             if not ctx.read_only and st.button(
-                "Run the last failed job again", key="bf_rerun", icon=":material/replay:",
+                "Run the last failed job again",
+                key="bf_rerun",
+                icon=":material/replay:",
                 help="Safe: backfills skip states that are already stored.",
             ):
-                job_id = _common.guarded(ctx.settings, lambda: jobs.submit_job(
-                    ctx.stores, latest_failed.kind, latest_failed.params))
+                job_id = _common.guarded(
+                    ctx.settings, lambda: jobs.submit_job(ctx.stores, latest_failed.kind, latest_failed.params)
+                )
                 if job_id:
                     st.session_state["watched_job"] = job_id
                     st.rerun(scope="app")
@@ -110,13 +123,18 @@ def recent_jobs(ctx: _context.PageContext) -> None:
 def body(ctx: _context.PageContext) -> None:
     summary = _data.overview(ctx)
     if summary.report_count == 0:
-        st.info("No risk reports are stored, so there is nothing to backfill yet. Load the demo book, or import "
-                "reports with `python -m prometheus.scripts.import_risk_reports FILE`.", icon=":material/inbox:")
+        st.info(
+            "No risk reports are stored, so there is nothing to backfill yet. Load the demo book, or import "
+            "reports with `python -m prometheus.scripts.import_risk_reports FILE`.",
+            icon=":material/inbox:",
+        )
         _common.demo_button(ctx, key="demo_backfill", watch=False)  # the jobs list below shows it
     else:
-        st.markdown(f"**{summary.report_count}** risk reports for **{len(summary.portfolio_ids)}** portfolios, "
-                    f"{summary.first_date:%Y-%m-%d} to {summary.last_date:%Y-%m-%d}. A backfill embeds them "
-                    "(numeric, then joint); reruns skip unchanged states, so it is always safe to run again.")
+        st.markdown(
+            f"**{summary.report_count}** risk reports for **{len(summary.portfolio_ids)}** portfolios, "
+            f"{summary.first_date:%Y-%m-%d} to {summary.last_date:%Y-%m-%d}. A backfill embeds them "
+            "(numeric, then joint); reruns skip unchanged states, so it is always safe to run again."
+        )
         request_form(ctx, summary)
     st.subheader("Recent jobs")
     recent_jobs(ctx)

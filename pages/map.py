@@ -14,8 +14,13 @@ from prometheus import jobs
 from prometheus.services import ui_support
 
 METHODS = {"pca": "PCA", "umap": "UMAP"}
-COLOURS = {"date": "Date", "drawdown": "Drawdown", "volatility": "Volatility (1y)", "portfolio": "Portfolio",
-           "sector": "Dominant sector"}
+COLOURS = {
+    "date": "Date",
+    "drawdown": "Drawdown",
+    "volatility": "Volatility (1y)",
+    "portfolio": "Portfolio",
+    "sector": "Dominant sector",
+}
 CONTINUOUS = {  # colour key -> (column, colour scale, colour bar title, tick format)
     "date": ("year", "Viridis", "year", "d"),
     "drawdown": ("drawdown", "Reds_r", "drawdown", ".0%"),
@@ -24,8 +29,24 @@ CONTINUOUS = {  # colour key -> (column, colour scale, colour bar title, tick fo
 CATEGORICAL = {"portfolio": "portfolio_id", "sector": "dominant_sector"}
 NO_PATH = "(no trajectory)"
 HOVER = "%{text}<br>drawdown %{customdata[1]:.1%} · volatility (1y) %{customdata[2]:.1%}<extra></extra>"
-PALETTE = ["#2f5d8a", "#d1495b", "#edae49", "#00798c", "#66a182", "#8e6c8a", "#e07a5f", "#3d405b", "#81b29a",
-           "#f2cc8f", "#6d597a", "#b56576", "#355070", "#eaac8b", "#0b6e4f", "#c44536"]
+PALETTE = [
+    "#2f5d8a",
+    "#d1495b",
+    "#edae49",
+    "#00798c",
+    "#66a182",
+    "#8e6c8a",
+    "#e07a5f",
+    "#3d405b",
+    "#81b29a",
+    "#f2cc8f",
+    "#6d597a",
+    "#b56576",
+    "#355070",
+    "#eaac8b",
+    "#0b6e4f",
+    "#c44536",
+]
 
 
 def _custom(frame: pd.DataFrame) -> Any:
@@ -43,47 +64,100 @@ def build_figure(frame: pd.DataFrame, colour: str, path: pd.DataFrame | None, st
         if colour == "date":
             values, labels = ui_support.year_ticks(frame["year"])
             colourbar.update(tickvals=values, ticktext=labels)
-        figure.add_trace(go.Scattergl(
-            x=frame["x"], y=frame["y"], mode="markers", name="states", customdata=_custom(frame),
-            text=frame["hover"], hovertemplate=HOVER, showlegend=False,
-            marker={**marker, "color": frame[column], "colorscale": scale,
+        figure.add_trace(
+            go.Scattergl(
+                x=frame["x"],
+                y=frame["y"],
+                mode="markers",
+                name="states",
+                customdata=_custom(frame),
+                text=frame["hover"],
+                hovertemplate=HOVER,
+                showlegend=False,
+                marker={
+                    **marker,
+                    "color": frame[column],
+                    "colorscale": scale,
                     "colorbar": colourbar,
-                    **({"cmax": 0.0} if colour == "drawdown" else {})},
-        ))
+                    **({"cmax": 0.0} if colour == "drawdown" else {}),
+                },
+            )
+        )
     else:
         column = CATEGORICAL[colour]
         for i, (value, group) in enumerate(frame.groupby(column, sort=True)):
-            figure.add_trace(go.Scattergl(
-                x=group["x"], y=group["y"], mode="markers", name=str(value), customdata=_custom(group),
-                text=group["hover"], hovertemplate=HOVER, marker={**marker, "color": PALETTE[i % len(PALETTE)]},
-            ))
+            figure.add_trace(
+                go.Scattergl(
+                    x=group["x"],
+                    y=group["y"],
+                    mode="markers",
+                    name=str(value),
+                    customdata=_custom(group),
+                    text=group["hover"],
+                    hovertemplate=HOVER,
+                    marker={**marker, "color": PALETTE[i % len(PALETTE)]},
+                )
+            )
     if stress:
         inside = frame[frame["stress_window"] != ""]
         if not inside.empty:
-            figure.add_trace(go.Scattergl(
-                x=inside["x"], y=inside["y"], mode="markers", name="in a named stress window",
-                hoverinfo="skip",  # the state underneath answers hovers and selections
-                marker={"size": 7, "symbol": "circle-open", "color": "rgba(17, 17, 17, 0.35)", "line": {"width": 0.7}},
-            ))
+            figure.add_trace(
+                go.Scattergl(
+                    x=inside["x"],
+                    y=inside["y"],
+                    mode="markers",
+                    name="in a named stress window",
+                    hoverinfo="skip",  # the state underneath answers hovers and selections
+                    marker={
+                        "size": 7,
+                        "symbol": "circle-open",
+                        "color": "rgba(17, 17, 17, 0.35)",
+                        "line": {"width": 0.7},
+                    },
+                )
+            )
     if path is not None and not path.empty:
         first, last = path["as_of_date"].iloc[0], path["as_of_date"].iloc[-1]
         name = f"{path['portfolio_id'].iloc[0]}, {first:%Y-%m} to {last:%Y-%m}"
-        figure.add_trace(go.Scattergl(
-            x=path["x"], y=path["y"], mode="lines+markers", name=name, customdata=_custom(path),
-            text=path["hover"], hovertemplate=HOVER, line={"color": "#111111", "width": 1.5},
-            marker={"size": 4, "color": "#111111"},
-        ))
+        figure.add_trace(
+            go.Scattergl(
+                x=path["x"],
+                y=path["y"],
+                mode="lines+markers",
+                name=name,
+                customdata=_custom(path),
+                text=path["hover"],
+                hovertemplate=HOVER,
+                line={"color": "#111111", "width": 1.5},
+                marker={"size": 4, "color": "#111111"},
+            )
+        )
         ends = path.iloc[[0, -1]]
-        figure.add_trace(go.Scattergl(
-            x=ends["x"], y=ends["y"], mode="markers+text", text=["start", "end"], textposition="top center",
-            marker={"size": 12, "symbol": ["triangle-up", "star"], "color": "#111111"}, showlegend=False,
-            customdata=_custom(ends), hovertext=ends["hover"], hovertemplate=HOVER.replace("%{text}", "%{hovertext}"),
-        ))
+        figure.add_trace(
+            go.Scattergl(
+                x=ends["x"],
+                y=ends["y"],
+                mode="markers+text",
+                text=["start", "end"],
+                textposition="top center",
+                marker={"size": 12, "symbol": ["triangle-up", "star"], "color": "#111111"},
+                showlegend=False,
+                customdata=_custom(ends),
+                hovertext=ends["hover"],
+                hovertemplate=HOVER.replace("%{text}", "%{hovertext}"),
+            )
+        )
     # Many categories: a legend column on the right; a colour bar: the few legend entries on top.
-    legend = ({"itemsizing": "constant"} if colour in CATEGORICAL else
-              {"itemsizing": "constant", "orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"})
+    legend = (
+        {"itemsizing": "constant"}
+        if colour in CATEGORICAL
+        else {"itemsizing": "constant", "orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"}
+    )
     figure.update_layout(
-        height=640, margin={"l": 10, "r": 10, "t": 30, "b": 10}, dragmode="select", legend=legend,
+        height=640,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        dragmode="select",
+        legend=legend,
         xaxis={"showticklabels": False, "title": ""},
         yaxis={"showticklabels": False, "title": ""},
     )
@@ -96,19 +170,20 @@ def projection(ctx: _context.PageContext, method: str, states: int) -> pd.DataFr
     if cached is not None:
         return cached
     if method == "umap" and states > ui_support.BACKGROUND_UMAP_STATES and not ctx.read_only:
-        job = ui_support.latest_projection_job(jobs.list_jobs(ctx.stores, kinds=(jobs.PROJECTION,)),
-                                               ctx.model_id, method)
+        job = ui_support.latest_projection_job(
+            jobs.list_jobs(ctx.stores, kinds=(jobs.PROJECTION,)), ctx.model_id, method
+        )
         if not ui_support.projection_ready(job, ui_support.joint_data_version(ctx.stores, ctx.model_id)):
             background_projection(ctx, method, job)
             return None
     with st.status(f"Computing the {METHODS[method]} map…", expanded=True) as status:
+
         def progress(message: str) -> None:
             status.update(label=f"{METHODS[method]}: {message}")
             status.write(message)
 
         points = _data.compute_projection(ctx, method, progress)
-        status.update(label=f"{METHODS[method]} map ready ({len(points):,} states)", state="complete",
-                      expanded=False)
+        status.update(label=f"{METHODS[method]} map ready ({len(points):,} states)", state="complete", expanded=False)
     return points
 
 
@@ -121,13 +196,18 @@ def background_projection(ctx: _context.PageContext, method: str, job: jobs.Job 
             st.error(f"The {METHODS[method]} map could not be computed: {job.display_error}")
             if not st.button("Try again", key="map_retry", icon=":material/replay:"):
                 return
-        submitted = _common.guarded(ctx.settings, lambda: jobs.submit_job(
-            ctx.stores, jobs.PROJECTION, {"model_id": ctx.model_id, "method": method}))
+        submitted = _common.guarded(
+            ctx.settings,
+            lambda: jobs.submit_job(ctx.stores, jobs.PROJECTION, {"model_id": ctx.model_id, "method": method}),
+        )
         if not isinstance(submitted, str):
             return
         job_id = submitted
-    st.info(f"Fitting the {METHODS[method]} map of every state in the background: a few minutes the first time, "
-            "then it is cached. You can use other pages meanwhile; PCA is instant.", icon=":material/hourglass_top:")
+    st.info(
+        f"Fitting the {METHODS[method]} map of every state in the background: a few minutes the first time, "
+        "then it is cached. You can use other pages meanwhile; PCA is instant.",
+        icon=":material/hourglass_top:",
+    )
     _common.job_progress(ctx, job_id)
 
 
@@ -140,7 +220,10 @@ def selection_panel(frame: pd.DataFrame, event: Any) -> None:
     chosen = ui_support.selected_rows(frame, points)
     st.caption(f"{len(chosen):,} state(s) selected")
     st.dataframe(
-        chosen, hide_index=True, width="stretch", key="map_selected",
+        chosen,
+        hide_index=True,
+        width="stretch",
+        key="map_selected",
         column_config={
             "portfolio_id": st.column_config.TextColumn("Portfolio"),
             "dominant_sector": st.column_config.TextColumn("Largest sector"),
@@ -159,8 +242,10 @@ def selection_panel(frame: pd.DataFrame, event: Any) -> None:
     pick = st.selectbox("State to open", range(len(keys)), format_func=lambda i: keys[i].label(), key="map_open_pick")
     target = keys[int(pick or 0)]
     if st.button("Open in Similar portfolios", icon=":material/join_inner:", key="map_open"):
-        st.switch_page(_context.PAGES["similar"][0],
-                       query_params={"portfolio": target.portfolio_id, "date": target.as_of_date.isoformat()})
+        st.switch_page(
+            _context.PAGES["similar"][0],
+            query_params={"portfolio": target.portfolio_id, "date": target.as_of_date.isoformat()},
+        )
 
 
 def body(ctx: _context.PageContext) -> None:
@@ -174,9 +259,14 @@ def body(ctx: _context.PageContext) -> None:
     _widgets.seed_from_query("map_path", "portfolio", lambda raw: raw if raw in portfolios else None)
     st.session_state.setdefault("map_method", METHODS["pca"])
     st.session_state.setdefault("map_colour", COLOURS["date"])
-    method_label = cols[0].radio("Projection", list(METHODS.values()), horizontal=True, key="map_method",
-                                 help="PCA is instant; UMAP keeps neighbourhoods better but takes a while "
-                                      "the first time (then it is cached on disk).")
+    method_label = cols[0].radio(
+        "Projection",
+        list(METHODS.values()),
+        horizontal=True,
+        key="map_method",
+        help="PCA is instant; UMAP keeps neighbourhoods better but takes a while "
+        "the first time (then it is cached on disk).",
+    )
     colour_label = cols[1].selectbox("Colour by", list(COLOURS.values()), key="map_colour")
     path_choice = cols[2].selectbox("Trajectory of", [NO_PATH, *portfolios], key="map_path")
     with cols[3]:
@@ -194,10 +284,17 @@ def body(ctx: _context.PageContext) -> None:
     path = None
     if path_of:
         path = trajectory_span(ui_support.trajectory(frame, path_of))
-    st.caption(f"{len(frame):,} states, {METHODS[method]} projection. Drag a box (or pick lasso in the chart's "
-               "toolbar) to select states; double-click to clear.")
-    event = st.plotly_chart(build_figure(frame, colour, path, stress), width="stretch", key="map_chart",
-                            on_select="rerun", selection_mode=("points", "box", "lasso"))
+    st.caption(
+        f"{len(frame):,} states, {METHODS[method]} projection. Drag a box (or pick lasso in the chart's "
+        "toolbar) to select states; double-click to clear."
+    )
+    event = st.plotly_chart(
+        build_figure(frame, colour, path, stress),
+        width="stretch",
+        key="map_chart",
+        on_select="rerun",
+        selection_mode=("points", "box", "lasso"),
+    )
     selection_panel(frame, event)
 
 

@@ -19,8 +19,11 @@ def counts(ctx: _context.PageContext, summary: Any) -> None:
     cols[1].metric("Report dates", f"{summary.report_dates:,}")
     cols[2].metric("First date", f"{summary.first_date:%Y-%m-%d}" if summary.first_date else "—")
     cols[3].metric("Last date", f"{summary.last_date:%Y-%m-%d}" if summary.last_date else "—")
-    cols[4].metric("States", f"{summary.joint_counts.get(ctx.model_id, 0):,}",
-                   help=f"Joint states of {ctx.model_id}, one per portfolio per date.")
+    cols[4].metric(
+        "States",
+        f"{summary.joint_counts.get(ctx.model_id, 0):,}",
+        help=f"Joint states of {ctx.model_id}, one per portfolio per date.",
+    )
     models = pd.DataFrame(
         [{"model": m, "kind": "numeric", "states": n} for m, n in summary.numeric_counts.items()]
         + [{"model": m, "kind": "joint", "states": n} for m, n in summary.joint_counts.items()],
@@ -37,14 +40,25 @@ def coverage_heatmap(ctx: _context.PageContext) -> None:
     if table.empty:
         st.caption("No states to show.")
         return
-    figure = go.Figure(go.Heatmap(
-        z=table.to_numpy(), x=list(table.columns), y=list(table.index), colorscale="Blues", zmin=0,
-        hovertemplate="%{y}<br>%{x}: %{z} state(s)<extra></extra>", colorbar={"title": "states"},
-        xgap=1, ygap=1,
-    ))
-    figure.update_layout(height=max(240, 16 * len(table.index) + 110), margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                         yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 10}},
-                         xaxis={"type": "category", "tickfont": {"size": 10}})
+    figure = go.Figure(
+        go.Heatmap(
+            z=table.to_numpy(),
+            x=list(table.columns),
+            y=list(table.index),
+            colorscale="Blues",
+            zmin=0,
+            hovertemplate="%{y}<br>%{x}: %{z} state(s)<extra></extra>",
+            colorbar={"title": "states"},
+            xgap=1,
+            ygap=1,
+        )
+    )
+    figure.update_layout(
+        height=max(240, 16 * len(table.index) + 110),
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 10}},
+        xaxis={"type": "category", "tickfont": {"size": 10}},
+    )
     st.plotly_chart(figure, width="stretch", key="ov_coverage")
     st.caption("States per portfolio and period: gaps (white) are dates with no embedded state.")
 
@@ -59,19 +73,25 @@ def _threshold_from_link(raw: str) -> int | None:
 
 def early_warning(ctx: _context.PageContext) -> None:
     st.subheader("Early warning")
-    st.caption("Each portfolio's latest state ranked by how close it is to a past state that was in deep "
-               "drawdown or inside a named stress window.")
+    st.caption(
+        "Each portfolio's latest state ranked by how close it is to a past state that was in deep "
+        "drawdown or inside a named stress window."
+    )
     _widgets.seed_from_query("ov_threshold", "threshold", _threshold_from_link)
     st.session_state.setdefault("ov_threshold", -20)
-    threshold_pct = st.slider("Drawdown that counts as stress", min_value=-60, max_value=-5, step=5,
-                              format="%d%%", key="ov_threshold")
+    threshold_pct = st.slider(
+        "Drawdown that counts as stress", min_value=-60, max_value=-5, step=5, format="%d%%", key="ov_threshold"
+    )
     _widgets.publish_query(threshold=None if threshold_pct == -20 else threshold_pct)
     ranking = _data.early_warning(ctx, threshold_pct / 100)
     if ranking.empty or ranking["nearest_stress_portfolio"].isna().all():
         st.info("No past state is that deep in drawdown or inside a stress window, so nothing to warn about.")
         return
     st.dataframe(
-        ranking, hide_index=True, width="stretch", key="ov_warning_table",
+        ranking,
+        hide_index=True,
+        width="stretch",
+        key="ov_warning_table",
         column_config={
             "portfolio_id": st.column_config.TextColumn("Portfolio"),
             "as_of_date": st.column_config.DateColumn("Latest state"),
@@ -82,12 +102,16 @@ def early_warning(ctx: _context.PageContext) -> None:
             "euclidean": st.column_config.NumberColumn("Euclidean", format="%.4f"),
         },
     )
-    _widgets.csv_download(ranking, f"early_warning_{abs(threshold_pct)}pct.csv", key="ov_warning_csv",
-                         label="Download ranking (CSV)")
+    _widgets.csv_download(
+        ranking, f"early_warning_{abs(threshold_pct)}pct.csv", key="ov_warning_csv", label="Download ranking (CSV)"
+    )
     first = ranking.iloc[0]
-    st.page_link(_context.PAGES["similar"][0], label=f"Open {first['portfolio_id']} in Similar portfolios",
-                 icon=":material/join_inner:",
-                 query_params={"portfolio": str(first["portfolio_id"]), "date": str(first["as_of_date"])})
+    st.page_link(
+        _context.PAGES["similar"][0],
+        label=f"Open {first['portfolio_id']} in Similar portfolios",
+        icon=":material/join_inner:",
+        query_params={"portfolio": str(first["portfolio_id"]), "date": str(first["as_of_date"])},
+    )
 
 
 def body(ctx: _context.PageContext) -> None:
@@ -102,5 +126,6 @@ def body(ctx: _context.PageContext) -> None:
     _widgets.page_links("similar", "map", "drawdown", "embeddings", "backfill")
 
 
-_common.run_page("Prometheus", body, caption="Find similar historical portfolio states; see drawdowns and stress "
-                 "periods on maps.")
+_common.run_page(
+    "Prometheus", body, caption="Find similar historical portfolio states; see drawdowns and stress periods on maps."
+)

@@ -26,12 +26,18 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
         portfolio = _widgets.portfolio_picker("Portfolio", portfolios, key="sim_portfolio")
     days = index.dates_of(portfolio)
     with top[1]:
-        _widgets.seed_from_query("sim_date", "date",
-                                lambda raw: ui_support.nearest_on_or_before(days, ui_support.parse_day(raw)))
+        _widgets.seed_from_query(
+            "sim_date", "date", lambda raw: ui_support.nearest_on_or_before(days, ui_support.parse_day(raw))
+        )
         if st.session_state.get("sim_date") not in days:
             st.session_state["sim_date"] = days[-1]  # default: the latest state
-        as_of = st.selectbox("Date", days, key="sim_date", format_func=date.isoformat,
-                             help="The portfolio's state on this date is the query.")
+        as_of = st.selectbox(
+            "Date",
+            days,
+            key="sim_date",
+            format_func=date.isoformat,
+            help="The portfolio's state on this date is the query.",
+        )
     with top[2]:
         _widgets.seed_from_query("sim_k", "k", lambda raw: int(raw) if raw.isdigit() and 1 <= int(raw) <= 500 else None)
         st.session_state.setdefault("sim_k", 20)
@@ -44,8 +50,11 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
     with bottom[1]:
         _widgets.seed_from_query("sim_self", "self", lambda raw: raw == "1")
         st.write("")  # line the checkbox up with the radio buttons, not their label
-        include_self = st.checkbox("Include this portfolio's other dates", key="sim_self",
-                                   help="Rank the portfolio's own history too (never the query state itself).")
+        include_self = st.checkbox(
+            "Include this portfolio's other dates",
+            key="sim_self",
+            help="Rank the portfolio's own history too (never the query state itself).",
+        )
     start = end = None
     if scope == SCOPES["range"]:
         st.session_state.setdefault("sim_start", all_days[0])
@@ -54,39 +63,69 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
         start = left.date_input("From", min_value=all_days[0], max_value=all_days[-1], key="sim_start")
         end = right.date_input("To", min_value=all_days[0], max_value=all_days[-1], key="sim_end")
     scope_key = next(k for k, v in SCOPES.items() if v == scope)
-    _widgets.publish_query(date=as_of, k=int(top_k or 20), scope=None if scope_key == "all" else scope_key,
-                          self="1" if include_self else None)
-    return SimilarQuery(model_id=ctx.model_id, portfolio_id=portfolio, as_of=as_of, top_k=int(top_k or 20),
-                        same_date=scope_key == "same", start=start, end=end, include_self=include_self)
+    _widgets.publish_query(
+        date=as_of,
+        k=int(top_k or 20),
+        scope=None if scope_key == "all" else scope_key,
+        self="1" if include_self else None,
+    )
+    return SimilarQuery(
+        model_id=ctx.model_id,
+        portfolio_id=portfolio,
+        as_of=as_of,
+        top_k=int(top_k or 20),
+        same_date=scope_key == "same",
+        start=start,
+        end=end,
+        include_self=include_self,
+    )
 
 
 def neighbours_table(table: pd.DataFrame, query: SimilarQuery) -> None:
     st.dataframe(
-        table, hide_index=True, width="stretch", key="sim_table",
+        table,
+        hide_index=True,
+        width="stretch",
+        key="sim_table",
         column_config=_widgets.neighbour_columns(),
     )
-    _widgets.csv_download(table, f"similar_{query.portfolio_id}_{query.as_of.isoformat()}.csv", key="sim_csv",
-                         label="Download neighbours (CSV)")
+    _widgets.csv_download(
+        table,
+        f"similar_{query.portfolio_id}_{query.as_of.isoformat()}.csv",
+        key="sim_csv",
+        label="Download neighbours (CSV)",
+    )
 
 
 def explanation_chart(table: pd.DataFrame) -> None:
     top = table.head(15).iloc[::-1]
-    figure = go.Figure(go.Bar(
-        x=top["distance_contribution"], y=top["feature"], orientation="h", marker_color="#2f5d8a",
-        customdata=top[["description", "coordinate_a", "coordinate_b"]],
-        hovertemplate="%{y}: %{x:.4f}<br>%{customdata[0]}<br>query %{customdata[1]:.4f} · "
-                      "neighbour %{customdata[2]:.4f}<extra></extra>",
-    ))
-    figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                         title="Features that pull the two states apart (share of euclidean distance)",
-                         xaxis_title="contribution to distance")
+    figure = go.Figure(
+        go.Bar(
+            x=top["distance_contribution"],
+            y=top["feature"],
+            orientation="h",
+            marker_color="#2f5d8a",
+            customdata=top[["description", "coordinate_a", "coordinate_b"]],
+            hovertemplate="%{y}: %{x:.4f}<br>%{customdata[0]}<br>query %{customdata[1]:.4f} · "
+            "neighbour %{customdata[2]:.4f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=420,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title="Features that pull the two states apart (share of euclidean distance)",
+        xaxis_title="contribution to distance",
+    )
     st.plotly_chart(figure, width="stretch", key="sim_explain_chart")
 
 
 def side_by_side(frame: pd.DataFrame, label: str, key: str, percent: bool) -> None:
     fmt = "percent" if percent else "%.4f"
     st.dataframe(
-        frame, hide_index=True, width="stretch", key=key,
+        frame,
+        hide_index=True,
+        width="stretch",
+        key=key,
         column_config={
             label: st.column_config.TextColumn(label.capitalize()),
             "a": st.column_config.NumberColumn("Query", format=fmt),
@@ -99,8 +138,10 @@ def side_by_side(frame: pd.DataFrame, label: str, key: str, percent: bool) -> No
 def comparison(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFrame) -> None:
     st.subheader("Compare with a neighbour")
     keys = ui_support.state_keys(table)
-    labels = [f"#{rank} {key.label()} (cosine {cosine:.4f})"
-              for rank, key, cosine in zip(table["rank"], keys, table["cosine"], strict=True)]
+    labels = [
+        f"#{rank} {key.label()} (cosine {cosine:.4f})"
+        for rank, key, cosine in zip(table["rank"], keys, table["cosine"], strict=True)
+    ]
     picked = st.selectbox("Neighbour", range(len(labels)), format_func=lambda i: labels[i], key="sim_pick")
     other = keys[int(picked or 0)]
     result = _data.compare(ctx, (query.portfolio_id, query.as_of), (other.portfolio_id, other.as_of_date))
@@ -115,14 +156,22 @@ def comparison(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFra
         side_by_side(result.scenarios, "scenario", "sim_cmp_scenarios", percent=True)
     with tabs[4]:
         explanation = result.explanation
-        st.caption(f"cosine {explanation.cosine:.4f} · euclidean {explanation.euclidean:.4f}: each feature's "
-                   "products sum to the cosine, its shares of squared difference sum to the distance.")
+        st.caption(
+            f"cosine {explanation.cosine:.4f} · euclidean {explanation.euclidean:.4f}: each feature's "
+            "products sum to the cosine, its shares of squared difference sum to the distance."
+        )
         table_ = result.explanation_table()
         explanation_chart(table_)
-        st.dataframe(table_, hide_index=True, width="stretch", key="sim_explain_table",
-                     column_config={c: st.column_config.NumberColumn(format="%.5f")
-                                    for c in ("coordinate_a", "coordinate_b", "cosine_contribution",
-                                              "distance_contribution")})
+        st.dataframe(
+            table_,
+            hide_index=True,
+            width="stretch",
+            key="sim_explain_table",
+            column_config={
+                c: st.column_config.NumberColumn(format="%.5f")
+                for c in ("coordinate_a", "coordinate_b", "cosine_contribution", "distance_contribution")
+            },
+        )
 
 
 def what_happened_next(ctx: _context.PageContext, table: pd.DataFrame) -> None:
@@ -133,7 +182,10 @@ def what_happened_next(ctx: _context.PageContext, table: pd.DataFrame) -> None:
     for months in (1, 3):
         st.markdown(f"- {summary.sentence(months)}")
     st.dataframe(
-        frame, hide_index=True, width="stretch", key="sim_outcomes",
+        frame,
+        hide_index=True,
+        width="stretch",
+        key="sim_outcomes",
         column_config={
             "portfolio_id": st.column_config.TextColumn("Neighbour"),
             "as_of_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
@@ -143,10 +195,11 @@ def what_happened_next(ctx: _context.PageContext, table: pd.DataFrame) -> None:
             "fwd_max_drawdown_3m": st.column_config.NumberColumn("Max drawdown, next 3 months", format="percent"),
         },
     )
-    st.caption("Returns and drawdowns come from each neighbour's own later reports; an empty cell means the store "
-               "does not reach that far after the neighbour's date.")
-    _widgets.csv_download(frame, "what_happened_next.csv", key="sim_outcomes_csv",
-                         label="Download outcomes (CSV)")
+    st.caption(
+        "Returns and drawdowns come from each neighbour's own later reports; an empty cell means the store "
+        "does not reach that far after the neighbour's date."
+    )
+    _widgets.csv_download(frame, "what_happened_next.csv", key="sim_outcomes_csv", label="Download outcomes (CSV)")
 
 
 def body(ctx: _context.PageContext) -> None:
@@ -167,5 +220,6 @@ def body(ctx: _context.PageContext) -> None:
     what_happened_next(ctx, table)
 
 
-_common.run_page("Similar portfolios", body,
-                 caption="Historical analogues: the stored states closest to one portfolio's state.")
+_common.run_page(
+    "Similar portfolios", body, caption="Historical analogues: the stored states closest to one portfolio's state."
+)

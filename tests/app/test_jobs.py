@@ -36,8 +36,9 @@ def reports_only(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 def test_backfill_job_runs_numeric_then_joint_in_a_worker(reports_only: Stores) -> None:
     stores = reports_only
-    job_id = jobs.submit_job(stores, jobs.BACKFILL, {"start": "2025-01-01", "end": "2025-03-31",
-                                                     "joint_model_ids": [JOINT]})
+    job_id = jobs.submit_job(
+        stores, jobs.BACKFILL, {"start": "2025-01-01", "end": "2025-03-31", "joint_model_ids": [JOINT]}
+    )
     queued = jobs.get_job(stores, job_id)
     assert queued is not None and queued.kind == "backfill" and queued.pid
 
@@ -121,8 +122,11 @@ def test_running_job_without_heartbeat_or_process_shows_worker_died(sqlite_url: 
     try:
         store = JobStore(stores.runtime)
         old = utc_now() - timedelta(seconds=120)
-        for job_id, pid, beat in (("dead", _dead_pid(), old), ("alive", os.getpid(), old),
-                                  ("recent", _dead_pid(), utc_now())):
+        for job_id, pid, beat in (
+            ("dead", _dead_pid(), old),
+            ("alive", os.getpid(), old),
+            ("recent", _dead_pid(), utc_now()),
+        ):
             store.insert(job_id, jobs.BACKFILL, {"as_of": "2025-01-31"})
             store.claim(job_id, pid)
             store._update(job_id, heartbeat_at=beat)
@@ -213,8 +217,12 @@ def test_load_demo_job_reports_stages_and_stores_the_summary_line(
     job = jobs.get_job(stores, "demo")
     stores.dispose()
     assert job is not None and job.status == jobs.SUCCEEDED
-    assert job.result == {"portfolios": 2, "first": "1990-01-05", "line": "demo book: 2 portfolios",
-                          "seconds": job.result["seconds"]}  # type: ignore[index]
+    assert job.result == {
+        "portfolios": 2,
+        "first": "1990-01-05",
+        "line": "demo book: 2 portfolios",
+        "seconds": job.result["seconds"],
+    }  # type: ignore[index]
     assert job.message == "demo book: 2 portfolios"
     assert job.progress == job.total == 1000 * len(demo_load.STEPS)
 

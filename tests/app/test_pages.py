@@ -93,8 +93,7 @@ TABLE_COLUMNS = {
 
 def tables(at: AppTest, key: str) -> list[Any]:
     wanted, unwanted = TABLE_COLUMNS[key]
-    return [d.value for d in at.dataframe
-            if wanted <= set(d.value.columns) and not unwanted & set(d.value.columns)]
+    return [d.value for d in at.dataframe if wanted <= set(d.value.columns) and not unwanted & set(d.value.columns)]
 
 
 def table(at: AppTest, key: str) -> Any:
@@ -118,9 +117,11 @@ def plotly_figures(at: AppTest) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- empty and broken stores
 
+
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_on_an_empty_store_says_what_to_do(page: str, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_page_on_an_empty_store_says_what_to_do(
+    page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     use_store(monkeypatch, f"sqlite:///{tmp_path / 'empty.db'}", tmp_path / "cache")
     at = open_page(page)
     assert_clean(at)
@@ -139,8 +140,9 @@ def test_read_only_store_disables_loading_and_says_why(tmp_path: Path, monkeypat
 
 
 def test_an_access_code_guards_every_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    use_store(monkeypatch, f"sqlite:///{tmp_path / 'empty.db'}", tmp_path / "cache",
-              PROMETHEUS_ACCESS_CODE="open sesame")
+    use_store(
+        monkeypatch, f"sqlite:///{tmp_path / 'empty.db'}", tmp_path / "cache", PROMETHEUS_ACCESS_CODE="open sesame"
+    )
     at = open_page("similar")
     assert not at.exception
     assert [t.value for t in at.title] == ["Prometheus"] and not at.info  # nothing but the form
@@ -154,8 +156,9 @@ def test_an_access_code_guards_every_page(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_an_unreachable_database_is_one_masked_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    use_store(monkeypatch, "postgresql+psycopg://analyst:hunter2@127.0.0.1:9/prometheus?connect_timeout=2",
-              tmp_path / "cache")
+    use_store(
+        monkeypatch, "postgresql+psycopg://analyst:hunter2@127.0.0.1:9/prometheus?connect_timeout=2", tmp_path / "cache"
+    )
     for page in ("overview", "similar"):
         at = open_page(page)
         assert not at.exception
@@ -167,9 +170,11 @@ def test_an_unreachable_database_is_one_masked_message(tmp_path: Path, monkeypat
 
 # ---------------------------------------------------------------- the sample store
 
+
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_the_sample_store(page: str, sample_url: str, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_page_renders_the_sample_store(
+    page: str, sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     use_store(monkeypatch, sample_url, tmp_path / "cache")
     at = open_page(page)
     assert_clean(at)
@@ -188,8 +193,9 @@ def test_every_page_renders_on_postgresql(pg_url: str, tmp_path: Path, monkeypat
     st.cache_resource.clear()  # let go of the pool before the database is dropped
 
 
-def test_overview_counts_coverage_and_threshold(sample_url: str, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_overview_counts_coverage_and_threshold(
+    sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     use_store(monkeypatch, sample_url, tmp_path / "cache")
     at = open_page("overview")
     metrics = {m.label: m.value for m in at.metric}
@@ -248,8 +254,9 @@ def test_embeddings_filters_change_the_rows(sample_url: str, tmp_path: Path, mon
     assert len(history["data"]) == 5 and len(values(history["data"][0]["x"])) == 24
 
 
-def test_embeddings_deep_link_sets_the_filters(sample_url: str, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_embeddings_deep_link_sets_the_filters(
+    sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     use_store(monkeypatch, sample_url, tmp_path / "cache")
     at = open_page("embeddings", start="2025-01-01", end="2025-03-31", portfolio=PF2)
     assert_clean(at)
@@ -287,8 +294,9 @@ def test_similar_top_k_scope_and_portfolio(sample_url: str, tmp_path: Path, monk
     assert len(table(at, "sim_table")) == 119  # every other state
 
 
-def test_similar_comparison_and_what_happened_next(sample_url: str, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_similar_comparison_and_what_happened_next(
+    sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     use_store(monkeypatch, sample_url, tmp_path / "cache")
     at = open_page("similar", portfolio=PF2, date="2024-06-30", k="3")
     assert_clean(at)
@@ -358,8 +366,9 @@ def test_map_umap_reports_progress(sample_url: str, tmp_path: Path, monkeypatch:
     assert any("UMAP projection" in c.value for c in at.caption)
 
 
-def test_map_umap_of_a_large_store_runs_as_a_background_job(sample_url: str, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_map_umap_of_a_large_store_runs_as_a_background_job(
+    sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(ui_support, "BACKGROUND_UMAP_STATES", 10)  # the sample's 120 states count as large
     use_store(monkeypatch, sample_url, tmp_path / "cache")
     at = open_page("map", method="umap")
@@ -387,8 +396,9 @@ def test_map_umap_of_a_large_store_runs_as_a_background_job(sample_url: str, tmp
     assert by_key(at, "button", "map_retry")
 
 
-def test_drawdown_portfolio_and_analogue_scope(sample_url: str, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_drawdown_portfolio_and_analogue_scope(
+    sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     use_store(monkeypatch, sample_url, tmp_path / "cache")
     at = open_page("drawdown", portfolio=PF2, date="2025-06-30")
     assert_clean(at)
@@ -415,6 +425,7 @@ def test_drawdown_portfolio_and_analogue_scope(sample_url: str, tmp_path: Path,
 
 # ---------------------------------------------------------------- backfill through the page
 
+
 def test_backfill_page_starts_a_job_and_shows_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'reports.db'}"
     fill_sample(url)
@@ -439,8 +450,9 @@ def test_backfill_page_starts_a_job_and_shows_it(tmp_path: Path, monkeypatch: py
     assert any("succeeded" in s.value and "2 state(s) written" in s.value for s in at.success)
 
 
-def test_backfill_page_is_disabled_when_read_only(sample_url: str, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backfill_page_is_disabled_when_read_only(
+    sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     use_store(monkeypatch, sample_url, tmp_path / "cache", PROMETHEUS_READ_ONLY="true")
     at = open_page("backfill")
     assert_clean(at)

@@ -28,16 +28,31 @@ def test_parse_day_and_nearest_date_forgive_bad_links() -> None:
 
 
 def test_selected_rows_reads_both_shapes_of_customdata() -> None:
-    frame = pd.DataFrame({"portfolio_id": ["B", "A", "C"], "as_of_date": [date(2024, 2, 1), date(2024, 1, 1),
-                                                                          date(2024, 1, 1)],
-                          "x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 2.0], "drawdown": [0.0, -0.1, -0.2],
-                          "volatility_1y": [0.1, 0.2, 0.3], "dominant_sector": ["E", "F", "G"],
-                          "stress_window": ["", "", "GFC"]})
-    points = [{"customdata": {"0": 0, "1": 0.0}}, {"customdata": [2.0, -0.2]}, {"customdata": [2, 1]},
-              {"customdata": None}, {"customdata": [99]}, {}]
+    frame = pd.DataFrame(
+        {
+            "portfolio_id": ["B", "A", "C"],
+            "as_of_date": [date(2024, 2, 1), date(2024, 1, 1), date(2024, 1, 1)],
+            "x": [0.0, 1.0, 2.0],
+            "y": [0.0, 1.0, 2.0],
+            "drawdown": [0.0, -0.1, -0.2],
+            "volatility_1y": [0.1, 0.2, 0.3],
+            "dominant_sector": ["E", "F", "G"],
+            "stress_window": ["", "", "GFC"],
+        }
+    )
+    points = [
+        {"customdata": {"0": 0, "1": 0.0}},
+        {"customdata": [2.0, -0.2]},
+        {"customdata": [2, 1]},
+        {"customdata": None},
+        {"customdata": [99]},
+        {},
+    ]
     chosen = ui_support.selected_rows(frame, points)
     assert list(zip(chosen["portfolio_id"], chosen["as_of_date"], strict=True)) == [
-        ("C", date(2024, 1, 1)), ("B", date(2024, 2, 1))]
+        ("C", date(2024, 1, 1)),
+        ("B", date(2024, 2, 1)),
+    ]
     assert list(chosen.columns) == ui_support.MAP_COLUMNS
 
 
@@ -51,8 +66,23 @@ def test_year_ticks_fit_the_span() -> None:
 
 def test_jobs_frame_shows_dead_workers_as_failed() -> None:
     now = datetime(2025, 1, 1, 12, tzinfo=UTC)
-    job = Job("abc", "backfill", {"start": "2024-01-01", "end": "2024-12-31", "portfolio_ids": ["P"], "limit": 3},
-              "running", 500, 1000, "step 1/2", None, None, 1, now, now, now, None, stale=True)
+    job = Job(
+        "abc",
+        "backfill",
+        {"start": "2024-01-01", "end": "2024-12-31", "portfolio_ids": ["P"], "limit": 3},
+        "running",
+        500,
+        1000,
+        "step 1/2",
+        None,
+        None,
+        1,
+        now,
+        now,
+        now,
+        None,
+        stale=True,
+    )
     frame = ui_support.jobs_frame([job])
     row = frame.iloc[0]
     assert (row["status"], row["message"], row["progress"]) == ("failed", "worker died", 50)
@@ -69,12 +99,20 @@ def test_cache_key_moves_with_the_data_and_hides_the_url(tmp_path: Path) -> None
         backfill_numeric(stores, "num-portfolio-core-v1", request)
         backfill_joint(stores, "num-portfolio-core-v1", "joint-portfolio-core-v1", request)
         after = ui_support.cache_key(stores, "joint-portfolio-core-v1")
-        attributes = pd.DataFrame({"portfolio_id": ["PORTFOLIO_CORE_US_EQ_001"], "as_of_date": [date(2025, 1, 31)],
-                                   "drawdown": [-0.05], "volatility_1y": [0.2], "dominant_sector": ["Energy"],
-                                   "stress_window": [""]})
+        attributes = pd.DataFrame(
+            {
+                "portfolio_id": ["PORTFOLIO_CORE_US_EQ_001"],
+                "as_of_date": [date(2025, 1, 31)],
+                "drawdown": [-0.05],
+                "volatility_1y": [0.2],
+                "dominant_sector": ["Energy"],
+                "stress_window": [""],
+            }
+        )
         line = ui_support.describe_state(attributes, "PORTFOLIO_CORE_US_EQ_001", date(2025, 1, 31))
     finally:
         stores.dispose()
     assert before != after and "secret-name" not in after
-    assert line == ("PORTFOLIO_CORE_US_EQ_001 on 2025-01-31 · drawdown -5.0% · volatility (1y) 20.0% · "
-                    "largest sector Energy")
+    assert line == (
+        "PORTFOLIO_CORE_US_EQ_001 on 2025-01-31 · drawdown -5.0% · volatility (1y) 20.0% · largest sector Energy"
+    )

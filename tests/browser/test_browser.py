@@ -28,10 +28,22 @@ PROJECT = Path(__file__).resolve().parents[2]
 SAMPLE = PROJECT / "prometheus" / "samples" / "risk_reports.jsonl"
 SCREENSHOTS = PROJECT / "test-artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-PAGES = {"overview": "", "backfill": "backfill", "embeddings": "embeddings", "similar": "similar", "map": "map",
-         "drawdown": "drawdown"}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+PAGES = {
+    "overview": "",
+    "backfill": "backfill",
+    "embeddings": "embeddings",
+    "similar": "similar",
+    "map": "map",
+    "drawdown": "drawdown",
+}
 PF2 = "PORTFOLIO_CORE_US_EQ_002"
 NEIGHBOUR_HEADER = "rank,cosine,euclidean,portfolio_id,as_of_date,drawdown,volatility_1y,dominant_sector,stress_window"
 
@@ -98,8 +110,9 @@ def settle(page: Page) -> None:
 
 def assert_no_errors(page: Page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.locator('[data-testid="stAlertContentError"]').count() == 0, \
-        page.locator('[data-testid="stAlertContentError"]').first.inner_text()
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0, page.locator(
+        '[data-testid="stAlertContentError"]'
+    ).first.inner_text()
     assert "Traceback" not in page.content()
 
 
@@ -198,8 +211,16 @@ def test_map_box_selection_opens_a_state_in_similar(app_url: str, page: Page) ->
     expect(page.get_by_text("state(s) selected")).to_be_visible(timeout=30_000)
     settle(page)
     rows = download_csv(page, "Download selection (CSV)")
-    assert rows[0] == ["portfolio_id", "as_of_date", "x", "y", "drawdown", "volatility_1y", "dominant_sector",
-                       "stress_window"]
+    assert rows[0] == [
+        "portfolio_id",
+        "as_of_date",
+        "x",
+        "y",
+        "drawdown",
+        "volatility_1y",
+        "dominant_sector",
+        "stress_window",
+    ]
     assert len(rows) == 1 + 120
     screenshot(page, "map-selection")
     page.get_by_role("button", name="Open in Similar portfolios").click()
