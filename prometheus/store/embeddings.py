@@ -167,8 +167,8 @@ class _EmbeddingStore:
     def _sqlite_upsert(self, conn: sa.Connection, batch: EmbeddingBatch, created_at: Any) -> UpsertCounts:
         """The whole batch in one INSERT ... SELECT over json_each: no per-row Python work.
 
-        Keys travel as one JSON array, vectors as one blob sliced by substr(),
-        window specs as a JSON array of the distinct ones. The statement runs
+        Keys and specs travel as one JSON array, vectors as one blob sliced by
+        substr(). The statement runs
         inside SQLite with the GIL released, so a backfill's encoder thread
         keeps working meanwhile. Identical rows are skipped by the ON CONFLICT
         clause's WHERE, and the data version moves only if a row changed.
@@ -177,15 +177,16 @@ class _EmbeddingStore:
             return UpsertCounts(written=0, unchanged=0)
         matrix = batch.matrix_bytes()
         width = batch.matrix.shape[1] * VECTOR_DTYPE.itemsize
-        spec_index: dict[int, int] = {}
-        specs: list[dict[str, Any]] = []
+        # Each key row carries its spec as embedded JSON, encoded once per distinct
+        # dict: a separate specs array indexed per row would be re-parsed for
+        # every row (quadratic when every state has its own spec, as joint ones do).
+        encoded: dict[int, orjson.Fragment] = {}
         keys = []
         for pid, day, spec in zip(batch.portfolio_ids, batch.dates, batch.specs, strict=True):
-            index = spec_index.get(id(spec))
-            if index is None:
-                index = spec_index[id(spec)] = len(specs)
-                specs.append(spec)
-            keys.append((pid, day.isoformat(), index))
+            fragment = encoded.get(id(spec))
+            if fragment is None:
+                fragment = encoded[id(spec)] = orjson.Fragment(json_dumps(spec))
+            keys.append((pid, day.isoformat(), fragment))
         version = self.version_name(batch.model_id)
         revision = bump_data_version(conn, version)
         key_sql = {
@@ -199,7 +200,7 @@ class _EmbeddingStore:
         selected += [
             "substr(:vectors, key * :width + 1, :width)",
             ":dim",
-            "json_extract(:specs, '$[' || json_extract(value, '$[2]') || ']')",
+            "json_extract(value, '$[2]')",
             ":created_at",
             ":revision",
         ]
@@ -219,7 +220,6 @@ class _EmbeddingStore:
             "vectors": matrix,
             "width": width,
             "dim": batch.matrix.shape[1],
-            "specs": json_dumps(specs),
             "created_at": created(created_at) if created else created_at,
             "revision": revision,
             "keys": orjson.dumps(keys).decode(),
