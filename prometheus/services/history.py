@@ -20,9 +20,9 @@ from prometheus.services._frames import (
     empty_frame,
     joint_keys,
     joint_store,
+    report_block_values,
     report_fields,
     risk_metric,
-    sector_exposure,
     stress_window_names,
 )
 from prometheus.store.reports import REPORTS_VERSION
@@ -61,8 +61,7 @@ def state_attributes(stores: Stores, model_id: str) -> pd.DataFrame:
     keys = joint_keys(stores, model_id)
     if keys.empty:
         return empty_frame(ATTRIBUTE_COLUMNS, floats=ATTRIBUTE_METRICS)
-    fields = {**{m: risk_metric(m) for m in ATTRIBUTE_METRICS}, **{f"sector:{s}": sector_exposure(s) for s in SECTORS}}
-    frame = attach(keys, report_fields(stores, fields))
+    frame = attach(keys, report_block_values(stores, ATTRIBUTE_METRICS, SECTORS))
     sector_columns = [f"sector:{s}" for s in SECTORS]
     weights = frame[sector_columns].to_numpy(dtype=np.float64)
     known = ~np.isnan(weights).all(axis=1)

@@ -181,3 +181,38 @@ def test_cached_attributes_of_a_rebuilt_database_are_not_reused(sqlite_url: str,
         stores.dispose()
         Path(sqlite_url.removeprefix("sqlite:///")).unlink()
     assert drawdowns == [-0.1, -0.2]
+
+
+def test_block_values_parsed_in_python_equal_the_database_extraction(stores: Stores) -> None:
+    from prometheus.services._frames import report_block_values, report_fields, risk_metric, sector_exposure
+
+    odd = make_report("PF_ODD", date(2024, 1, 5), metrics={"volatility_1m": None, "drawdown": -0.2})
+    missing = make_report("PF_EMPTY", date(2024, 1, 5), risk_metrics={}, exposures_by_sector={})
+    plain = make_report("PF_PLAIN", date(2024, 1, 12), exposures_by_sector=sectors(energy=0.7, utilities=0.3))
+    stores.reports.upsert([odd, missing, plain])
+    metrics = ["drawdown", "volatility_1m", "return_1y", "not_a_metric"]
+    names = ["Energy", "Utilities", "Information Technology"]
+    parsed = report_block_values(stores, metrics, names)
+    extracted = report_fields(
+        stores, {**{m: risk_metric(m) for m in metrics}, **{f"sector:{s}": sector_exposure(s) for s in names}}
+    )
+    key = ["portfolio_id", "as_of_date"]
+    parsed = parsed.sort_values(key).reset_index(drop=True)
+    extracted = extracted.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(parsed, extracted, check_dtype=False)
+    assert parsed.loc[parsed["portfolio_id"] == "PF_ODD", "drawdown"].item() == -0.2
+    assert parsed.loc[parsed["portfolio_id"] == "PF_PLAIN", "sector:Energy"].item() == 0.7
+    assert parsed[parsed["portfolio_id"] == "PF_EMPTY"].iloc[0, 2:].isna().all()
+
+
+def test_block_values_show_a_non_number_written_by_another_tool_as_missing(stores: Stores) -> None:
+    from prometheus.services._frames import report_block_values
+
+    stores.reports.upsert([make_report("PF_A", date(2024, 1, 5))])
+    with stores.runtime.write() as conn:
+        conn.exec_driver_sql(
+            'UPDATE portfolio_risk_reports SET risk_metrics = \'{"drawdown": "n/a", "volatility_1m": 0.25}\''
+        )
+    frame = report_block_values(stores, ["drawdown", "volatility_1m"], [])
+    assert math.isnan(frame["drawdown"].item())
+    assert frame["volatility_1m"].item() == 0.25
