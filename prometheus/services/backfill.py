@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -91,8 +91,12 @@ def _resolve_dates(available: list[date], selection: DateSelection, what: str) -
 
 
 def _apply_limit(
-    ids_by_date: dict[date, list[str]], limit: int | None, summary: BackfillSummary
+    states: Iterable[tuple[str, date]], limit: int | None, summary: BackfillSummary
 ) -> dict[date, set[str]]:
+    """Per date, the first ``limit`` portfolio ids in sorted order; the rest are noted as left out."""
+    ids_by_date: dict[date, list[str]] = {}
+    for portfolio_id, day in states:
+        ids_by_date.setdefault(day, []).append(portfolio_id)
     kept: dict[date, set[str]] = {}
     for day, ids in ids_by_date.items():
         ordered = sorted(ids)
@@ -123,10 +127,7 @@ def backfill_numeric(
 
     def encode(chunk: list[date]) -> tuple[EncodedBatch, EmbeddingBatch]:
         reports = stores.reports.load_for_encoding(dates=chunk, portfolio_ids=portfolio_filter)
-        by_date: dict[date, list[str]] = {}
-        for report in reports:
-            by_date.setdefault(report.as_of_date, []).append(report.portfolio_id)
-        kept = _apply_limit(by_date, request.limit, summary)
+        kept = _apply_limit(((r.portfolio_id, r.as_of_date) for r in reports), request.limit, summary)
         encoded = encoder.encode_batch([r for r in reports if r.portfolio_id in kept[r.as_of_date]])
         batch = EmbeddingBatch(
             model_id,
@@ -200,10 +201,7 @@ def backfill_joint(
             result = service.backfill_dates(chunk, portfolio_filter)
         else:
             examples = service.examples(chunk, portfolio_filter)
-            by_date: dict[date, list[str]] = {}
-            for example in examples:
-                by_date.setdefault(example.as_of_date, []).append(example.portfolio_id)
-            kept = _apply_limit(by_date, request.limit, summary)
+            kept = _apply_limit(((e.portfolio_id, e.as_of_date) for e in examples), request.limit, summary)
             result = service.embed_and_store([e for e in examples if e.portfolio_id in kept[e.as_of_date]])
         summary.written += result.written
         summary.skipped += result.unchanged

@@ -75,16 +75,7 @@ def _copy_upsert(
 
     Same transaction as the caller, so the upsert stays all or nothing.
     """
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    names = ", ".join(columns)
-    with raw.cursor() as cursor:
-        staging = _copy_to_staging(cursor, table, columns, rows)
-        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in update_columns)
-        cursor.execute(
-            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
-            f"ON CONFLICT ({', '.join(conflict_columns)}) DO UPDATE SET {updates}"
-        )
+    copy_upsert_changed(conn, table, columns, rows, conflict_columns, update_columns)
     return len(rows)
 
 
@@ -95,26 +86,28 @@ def copy_upsert_changed(
     rows: Sequence[Sequence[Any]],
     conflict_columns: Sequence[str],
     update_columns: Sequence[str],
-    compared_columns: Sequence[str],
+    compared_columns: Sequence[str] = (),
 ) -> list[tuple[Any, ...]]:
-    """PostgreSQL: like the COPY upsert, but a row whose ``compared_columns`` are unchanged is left alone.
+    """PostgreSQL COPY upsert; with ``compared_columns``, a row whose compared values are unchanged is left alone.
 
     Returns the conflict-key values of the rows actually inserted or updated.
     """
     raw = conn.connection.driver_connection
     assert raw is not None
     names = ", ".join(columns)
-    with raw.cursor() as cursor:
-        staging = _copy_to_staging(cursor, table, columns, rows)
-        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in update_columns)
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in update_columns)
+    statement = (
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {{staging}} "
+        f"ON CONFLICT ({', '.join(conflict_columns)}) DO UPDATE SET {updates}"
+    )
+    if compared_columns:
         mine = ", ".join(f"{table.name}.{name}" for name in compared_columns)
         theirs = ", ".join(f"EXCLUDED.{name}" for name in compared_columns)
-        cursor.execute(
-            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
-            f"ON CONFLICT ({', '.join(conflict_columns)}) DO UPDATE SET {updates} "
-            f"WHERE ({mine}) IS DISTINCT FROM ({theirs}) "
-            f"RETURNING {', '.join(f'{table.name}.{name}' for name in conflict_columns)}"
-        )
+        statement += f" WHERE ({mine}) IS DISTINCT FROM ({theirs})"
+    statement += f" RETURNING {', '.join(f'{table.name}.{name}' for name in conflict_columns)}"
+    with raw.cursor() as cursor:
+        staging = _copy_to_staging(cursor, table, columns, rows)
+        cursor.execute(statement.format(staging=staging))
         return [tuple(row) for row in cursor.fetchall()]
 
 

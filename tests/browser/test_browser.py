@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.load_app import streamlit_app
+from bench.load_app import CHROMIUM as CHROMIUM_PATH
+from bench.load_app import CHROMIUM_ARGS, streamlit_app
 from prometheus.config import Settings
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
@@ -27,15 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PROJECT = Path(__file__).resolve().parents[2]
 SAMPLE = PROJECT / "prometheus" / "samples" / "risk_reports.jsonl"
 SCREENSHOTS = PROJECT / "test-artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+CHROMIUM = Path(CHROMIUM_PATH)
 PAGES = {
     "overview": "",
     "backfill": "backfill",
