@@ -499,6 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-umap", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--skip-backfill", action="store_true", help="only the search and map measures")
+    parser.add_argument(
+        "--backfill-only", action="store_true", help="only the backfill measures (at the smallest size)"
+    )
     parser.add_argument("--out", type=Path, default=PROJECT / "bench" / "results" / "latest.md")
     args = parser.parse_args(argv)
     table = Table()
@@ -508,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         backfill_size = min(args.sizes)
         if not args.skip_backfill:
             _backfill_section(table, work, backfill_size, args.no_postgres)
-        for size in args.sizes:
+        for size in [] if args.backfill_only else args.sizes:
             url = f"sqlite:///{work / f'search-{size}.db'}"
             stores = open_stores(Settings(db_url=url))
             began = time.perf_counter()
