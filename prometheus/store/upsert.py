@@ -63,22 +63,6 @@ def _copy_to_staging(cursor: Any, table: sa.Table, columns: Sequence[str], rows:
     return staging
 
 
-def _copy_upsert(
-    conn: sa.Connection,
-    table: sa.Table,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    conflict_columns: Sequence[str],
-    update_columns: Sequence[str],
-) -> int:
-    """COPY the rows in binary into a temporary table, then one INSERT ... ON CONFLICT from it.
-
-    Same transaction as the caller, so the upsert stays all or nothing.
-    """
-    copy_upsert_changed(conn, table, columns, rows, conflict_columns, update_columns)
-    return len(rows)
-
-
 def copy_upsert_changed(
     conn: sa.Connection,
     table: sa.Table,
@@ -150,7 +134,8 @@ def upsert_rows(
     if not rows:
         return 0
     if conn.dialect.name == "postgresql" and len(rows) >= COPY_THRESHOLD:
-        return _copy_upsert(conn, table, columns, rows, conflict_columns, update_columns)
+        copy_upsert_changed(conn, table, columns, rows, conflict_columns, update_columns)
+        return len(rows)
     dialect = conn.dialect
     insert: Any = sqlite.insert(table) if dialect.name == "sqlite" else postgresql.insert(table)
     statement = insert.on_conflict_do_update(
