@@ -18,10 +18,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from prometheus.encoders.joint import JointModel, joint_model
-from prometheus.errors import InvalidReport, NoStateOnDate, UnknownPortfolio
+from prometheus.errors import NoStateOnDate, UnknownPortfolio
 from prometheus.services.dates import describe_nearest
-from prometheus.store.database import json_loads
 from prometheus.store.embeddings import JointEmbeddingStore
+from prometheus.store.reports import block_or_empty, plain_rows
 from prometheus.store.schema import joint_embeddings
 from prometheus.store.schema import portfolio_risk_reports as reports_table
 from prometheus.store.stores import Stores
@@ -81,21 +81,12 @@ def report_block_values(stores: Stores, metrics: Sequence[str], sectors: Sequenc
     reads the two JSON blocks as text and parses them with orjson: about twice
     as fast as one database JSON extraction per field (16 fields for the map).
     """
-    table = reports_table.name
-    blocks = "risk_metrics, exposures_by_sector"
-    if stores.runtime.dialect == "postgresql":
-        blocks = "risk_metrics::text, exposures_by_sector::text"
-    with stores.runtime.read() as conn:
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(f"SELECT portfolio_id, as_of_date, {blocks} FROM {table}")
-            rows = cursor.fetchall()  # unordered: callers join these onto state keys
-        finally:
-            cursor.close()
+    with stores.runtime.read() as conn:  # unordered: callers join these onto state keys
+        rows = plain_rows(conn, KEY_COLUMNS, ("risk_metrics", "exposures_by_sector"))
     values: list[list[Any]] = []
     for _, _, metric_text, sector_text in rows:
-        metric_block = _json_object(metric_text)
-        sector_block = _json_object(sector_text)
+        metric_block = block_or_empty(metric_text)
+        sector_block = block_or_empty(sector_text)
         values.append([metric_block.get(k) for k in metrics] + [sector_block.get(s) for s in sectors])
     try:
         matrix = np.array(values, dtype=np.float64).reshape(len(rows), len(metrics) + len(sectors))
@@ -103,27 +94,15 @@ def report_block_values(stores: Stores, metrics: Sequence[str], sectors: Sequenc
         matrix = np.array([[_float_or_nan(v) for v in row] for row in values], dtype=np.float64).reshape(
             len(rows), len(metrics) + len(sectors)
         )
-    days = [r[1] for r in rows]
-    if days and isinstance(days[0], str):  # SQLite keeps dates as ISO text
-        parsed = {text: date.fromisoformat(text) for text in set(days)}
-        days = [parsed[text] for text in days]
     frame = pd.DataFrame(
         {
             "portfolio_id": pd.Series([r[0] for r in rows], dtype=object),
-            "as_of_date": pd.Series(days, dtype=object),
+            "as_of_date": pd.Series([r[1] for r in rows], dtype=object),
         }
     )
     for i, name in enumerate([*metrics, *(f"sector:{s}" for s in sectors)]):
         frame[name] = matrix[:, i]
     return frame
-
-
-def _json_object(text: str | None) -> dict[str, Any]:
-    try:
-        value = json_loads(text) if text else None
-    except InvalidReport:
-        return {}  # unreadable blocks show as missing values, as in the database extraction
-    return value if isinstance(value, dict) else {}
 
 
 def _float_or_nan(value: Any) -> float:
