@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -137,6 +137,17 @@ class _EmbeddingStore:
                 unchanged += counts.unchanged
         return UpsertCounts(written=written, unchanged=unchanged)
 
+    def _versioned(self, conn: sa.Connection, model_id: str, write: Callable[[int], int]) -> int:
+        """``write(revision)`` under a new data version, moved back if nothing was written (caches stay valid).
+
+        Returns what ``write`` returned: the number of rows written.
+        """
+        version = self.version_name(model_id)
+        written = write(bump_data_version(conn, version))
+        if not written:
+            unbump_data_version(conn, version)
+        return written
+
     def _postgres_upsert(self, conn: sa.Connection, batch: EmbeddingBatch, created_at: Any) -> UpsertCounts:
         """COPY (FORMAT BINARY) into a staging table, then one INSERT ... ON CONFLICT that skips identical rows."""
         if not len(batch):
@@ -145,24 +156,25 @@ class _EmbeddingStore:
         # One row per key, the last one winning (as sequential upserts would):
         # a single INSERT ... ON CONFLICT may not touch a row twice.
         last = {self._key_values(batch, i): i for i in range(len(batch))}
-        version = self.version_name(batch.model_id)
-        revision = bump_data_version(conn, version)
         dim = batch.matrix.shape[1]
         spec = self.spec_column
-        changed_keys = copy_upsert_changed(
-            conn,
-            self.table,
-            (*self._key_columns(), "vector", "dim", spec, "created_at", "revision"),
-            [(*key, blobs[i], dim, batch.specs[i], created_at, revision) for key, i in last.items()],
-            self._key_columns(),
-            ("vector", "dim", spec, "revision"),
-            ("vector", "dim", spec),
-        )
-        if not changed_keys:
-            unbump_data_version(conn, version)
-        else:
-            self._after_write(conn, batch, sorted(last[key] for key in changed_keys))
-        return UpsertCounts(written=len(changed_keys), unchanged=len(last) - len(changed_keys))
+
+        def write(revision: int) -> int:
+            changed_keys = copy_upsert_changed(
+                conn,
+                self.table,
+                (*self._key_columns(), "vector", "dim", spec, "created_at", "revision"),
+                [(*key, blobs[i], dim, batch.specs[i], created_at, revision) for key, i in last.items()],
+                self._key_columns(),
+                ("vector", "dim", spec, "revision"),
+                ("vector", "dim", spec),
+            )
+            if changed_keys:
+                self._after_write(conn, batch, sorted(last[key] for key in changed_keys))
+            return len(changed_keys)
+
+        written = self._versioned(conn, batch.model_id, write)
+        return UpsertCounts(written=written, unchanged=len(last) - written)
 
     def _sqlite_upsert(self, conn: sa.Connection, batch: EmbeddingBatch, created_at: Any) -> UpsertCounts:
         """The whole batch in one INSERT ... SELECT over json_each: no per-row Python work.
@@ -187,8 +199,6 @@ class _EmbeddingStore:
             if fragment is None:
                 fragment = encoded[id(spec)] = orjson.Fragment(json_dumps(spec))
             keys.append((pid, day.isoformat(), fragment))
-        version = self.version_name(batch.model_id)
-        revision = bump_data_version(conn, version)
         key_sql = {
             self.kind_column: ":kind",
             "model_id": ":model_id",
@@ -221,12 +231,13 @@ class _EmbeddingStore:
             "width": width,
             "dim": batch.matrix.shape[1],
             "created_at": created(created_at) if created else created_at,
-            "revision": revision,
             "keys": orjson.dumps(keys).decode(),
         }
-        written = int(conn.exec_driver_sql(statement, parameters).rowcount)
-        if not written:
-            unbump_data_version(conn, version)
+
+        def write(revision: int) -> int:
+            return int(conn.exec_driver_sql(statement, {**parameters, "revision": revision}).rowcount)
+
+        written = self._versioned(conn, batch.model_id, write)
         return UpsertCounts(written=written, unchanged=len(batch) - written)
 
     def _key_values(self, batch: EmbeddingBatch, i: int) -> tuple[Any, ...]:
@@ -396,9 +407,23 @@ class JointEmbeddingStore(_EmbeddingStore):
         already identical are left alone, as in :meth:`upsert_batches`.
         """
         n = numeric_window_embeddings.c
+        source = [n.entity_type == entity_type, n.model_id == numeric_model_id, n.as_of_date.in_(list(dates))]
+        if portfolio_ids:
+            source.append(n.entity_id.in_(list(portfolio_ids)))
+        with self.db.write() as conn:
+            candidates = int(conn.execute(sa.select(sa.func.count()).where(*source)).scalar_one())
+            if not candidates:
+                return UpsertCounts(written=0, unchanged=0)
+            written = self._versioned(
+                conn, model_id, lambda revision: self._copy_rows(conn, model_id, entity_type, source, revision)
+            )
+        return UpsertCounts(written=written, unchanged=candidates - written)
+
+    def _copy_rows(self, conn: sa.Connection, model_id: str, entity_type: str, source: list[Any], revision: int) -> int:
+        """The INSERT ... SELECT of :meth:`copy_numeric`; returns the rows written (pgvector column kept in step)."""
+        n = numeric_window_embeddings.c
         j = self.table.c
-        dialect = self.db.dialect
-        if dialect == "postgresql":
+        if self.db.dialect == "postgresql":
             day_text: sa.ColumnElement[Any] = sa.func.to_char(n.as_of_date, "YYYY-MM-DD")
             build_object: Any = sa.func.jsonb_build_object
             insert: Any = postgresql.insert(self.table)
@@ -409,49 +434,31 @@ class JointEmbeddingStore(_EmbeddingStore):
         scope = build_object(
             "entity_type", entity_type, "portfolio_id", n.entity_id, "source", n.model_id, "as_of_date", day_text
         )
-        source = [n.entity_type == entity_type, n.model_id == numeric_model_id, n.as_of_date.in_(list(dates))]
-        if portfolio_ids:
-            source.append(n.entity_id.in_(list(portfolio_ids)))
-        with self.db.write() as conn:
-            candidates = int(conn.execute(sa.select(sa.func.count()).where(*source)).scalar_one())
-            if not candidates:
-                return UpsertCounts(written=0, unchanged=0)
-            version = self.version_name(model_id)
-            revision = bump_data_version(conn, version)
-            select = sa.select(
-                sa.literal(self.kind, sa.String),
-                sa.literal(model_id, sa.String),
-                n.entity_id,
-                n.as_of_date,
-                n.vector,
-                n.dim,
-                sa.type_coerce(scope, self.table.c.entity_scope.type),
-                sa.literal(utc_now(), sa.DateTime(timezone=True)),
-                sa.literal(revision, sa.BigInteger),
-            ).where(*source)
-            columns = ["joint_type", "model_id", "portfolio_id", "as_of_date", "vector", "dim", "entity_scope"]
-            statement = insert.from_select([*columns, "created_at", "revision"], select)
-            statement = statement.on_conflict_do_update(
-                index_elements=list(self._key_columns()),
-                set_={name: statement.excluded[name] for name in ("vector", "dim", "entity_scope", "revision")},
-                where=sa.or_(
-                    *(j[name].is_distinct_from(statement.excluded[name]) for name in ("vector", "dim", "entity_scope"))
-                ),
-            )
-            if self.db.vector_column:
-                written_rows = conn.execute(statement.returning(j.portfolio_id, j.as_of_date, j.vector, j.dim)).all()
-                written = len(written_rows)
-                if written_rows:
-                    labels = [f"{model_id} {r[0]} {r[1]}" for r in written_rows]
-                    matrix = decode_matrix(
-                        [bytes(r[2]) for r in written_rows],
-                        [r[3] for r in written_rows],
-                        int(written_rows[0][3]),
-                        labels,
-                    )
-                    sync_vectors(conn, [(self.kind, model_id, r[0], r[1]) for r in written_rows], matrix)
-            else:
-                written = int(conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount)
-            if not written:
-                unbump_data_version(conn, version)  # nothing changed: caches stay valid
-        return UpsertCounts(written=written, unchanged=candidates - written)
+        select = sa.select(
+            sa.literal(self.kind, sa.String),
+            sa.literal(model_id, sa.String),
+            n.entity_id,
+            n.as_of_date,
+            n.vector,
+            n.dim,
+            sa.type_coerce(scope, self.table.c.entity_scope.type),
+            sa.literal(utc_now(), sa.DateTime(timezone=True)),
+            sa.literal(revision, sa.BigInteger),
+        ).where(*source)
+        columns = ["joint_type", "model_id", "portfolio_id", "as_of_date", "vector", "dim", "entity_scope"]
+        statement = insert.from_select([*columns, "created_at", "revision"], select)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(self._key_columns()),
+            set_={name: statement.excluded[name] for name in ("vector", "dim", "entity_scope", "revision")},
+            where=sa.or_(
+                *(j[name].is_distinct_from(statement.excluded[name]) for name in ("vector", "dim", "entity_scope"))
+            ),
+        )
+        if not self.db.vector_column:
+            return int(conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount)
+        written = conn.execute(statement.returning(j.portfolio_id, j.as_of_date, j.vector, j.dim)).all()
+        if written:
+            labels = [f"{model_id} {r[0]} {r[1]}" for r in written]
+            matrix = decode_matrix([bytes(r[2]) for r in written], [r[3] for r in written], int(written[0][3]), labels)
+            sync_vectors(conn, [(self.kind, model_id, r[0], r[1]) for r in written], matrix)
+        return len(written)
