@@ -80,22 +80,6 @@ class StateIndex:
         vector[self.active_columns] = self.matrix[row]
         return vector
 
-    def mask(
-        self,
-        *,
-        start: date | None = None,
-        end: date | None = None,
-        exclude_portfolio: str | None = None,
-    ) -> np.ndarray:
-        keep = np.ones(len(self), dtype=bool)
-        if start is not None:
-            keep &= self.dates >= np.datetime64(start, "D")
-        if end is not None:
-            keep &= self.dates <= np.datetime64(end, "D")
-        if exclude_portfolio is not None and (code := self.code_of(exclude_portfolio)) is not None:
-            keep &= self.portfolio_codes != code
-        return keep
-
 
 def _recode(codes: np.ndarray, names: list[str], onto: list[str]) -> np.ndarray:
     """Codes into ``names`` as codes into the sorted superset ``onto``."""
