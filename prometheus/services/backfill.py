@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
-from prometheus.encoders.joint import JointEmbeddingService, joint_model
+from prometheus.encoders.joint import JointEmbeddingService, JointExample, joint_model
 from prometheus.encoders.numeric import EncodedBatch, Refusal, numeric_encoder
 from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio, shown
+from prometheus.reports import RiskReport
 from prometheus.services.dates import DateSelection, describe_nearest
 from prometheus.store.embeddings import EmbeddingBatch
 from prometheus.store.stores import Stores
@@ -90,21 +92,27 @@ def _resolve_dates(available: list[date], selection: DateSelection, what: str) -
     return chosen
 
 
-def _apply_limit(
-    states: Iterable[tuple[str, date]], limit: int | None, summary: BackfillSummary
-) -> dict[date, set[str]]:
-    """Per date, the first ``limit`` portfolio ids in sorted order; the rest are noted as left out."""
+State = TypeVar("State", RiskReport, JointExample)
+
+
+def _apply_limit(states: list[State], limit: int | None) -> tuple[list[State], dict[date, list[str]]]:
+    """The states of the first ``limit`` portfolio ids per date (sorted), and the ids left out per date.
+
+    Pure, so the encoder thread can call it without touching the shared summary.
+    """
+    if limit is None:
+        return states, {}
     ids_by_date: dict[date, list[str]] = {}
-    for portfolio_id, day in states:
-        ids_by_date.setdefault(day, []).append(portfolio_id)
+    for state in states:
+        ids_by_date.setdefault(state.as_of_date, []).append(state.portfolio_id)
     kept: dict[date, set[str]] = {}
+    left_out: dict[date, list[str]] = {}
     for day, ids in ids_by_date.items():
         ordered = sorted(ids)
-        if limit is not None and len(ordered) > limit:
-            summary.left_out[day] = ordered[limit:]
-            ordered = ordered[:limit]
-        kept[day] = set(ordered)
-    return kept
+        if len(ordered) > limit:
+            left_out[day] = ordered[limit:]
+        kept[day] = set(ordered[:limit])
+    return [s for s in states if s.portfolio_id in kept[s.as_of_date]], left_out
 
 
 def _chunks(days: list[date], portfolios: int) -> list[list[date]]:
@@ -125,10 +133,11 @@ def backfill_numeric(
     days = _resolve_dates(stores.reports.dates(portfolio_ids=portfolio_filter), request.dates, "risk reports")
     summary.dates = len(days)
 
-    def encode(chunk: list[date]) -> tuple[EncodedBatch, EmbeddingBatch]:
-        reports = stores.reports.load_for_encoding(dates=chunk, portfolio_ids=portfolio_filter)
-        kept = _apply_limit(((r.portfolio_id, r.as_of_date) for r in reports), request.limit, summary)
-        encoded = encoder.encode_batch([r for r in reports if r.portfolio_id in kept[r.as_of_date]])
+    def encode(chunk: list[date]) -> tuple[EncodedBatch, EmbeddingBatch, dict[date, list[str]]]:
+        reports, left_out = _apply_limit(
+            stores.reports.load_for_encoding(dates=chunk, portfolio_ids=portfolio_filter), request.limit
+        )
+        encoded = encoder.encode_batch(reports)
         batch = EmbeddingBatch(
             model_id,
             [r.portfolio_id for r in encoded.reports],
@@ -136,7 +145,7 @@ def backfill_numeric(
             encoded.matrix,
             encoded.window_specs(encoder.schema),
         )
-        return encoded, batch
+        return encoded, batch, left_out
 
     done = 0
     chunks = _chunks(days, len(portfolio_filter or known))
@@ -146,8 +155,9 @@ def backfill_numeric(
         upcoming = pool.submit(encode, chunks[0]) if chunks else None
         for index, chunk in enumerate(chunks):
             assert upcoming is not None
-            encoded, batch = upcoming.result()
+            encoded, batch, left_out = upcoming.result()
             upcoming = pool.submit(encode, chunks[index + 1]) if index + 1 < len(chunks) else None
+            summary.left_out.update(left_out)
             summary.refused.extend(encoded.refused)
             for row_unknown in encoded.unknown:
                 summary.unknown_keys.update(row_unknown)
@@ -200,9 +210,9 @@ def backfill_joint(
         if request.limit is None:
             result = service.backfill_dates(chunk, portfolio_filter)
         else:
-            examples = service.examples(chunk, portfolio_filter)
-            kept = _apply_limit(((e.portfolio_id, e.as_of_date) for e in examples), request.limit, summary)
-            result = service.embed_and_store([e for e in examples if e.portfolio_id in kept[e.as_of_date]])
+            examples, left_out = _apply_limit(service.examples(chunk, portfolio_filter), request.limit)
+            summary.left_out.update(left_out)
+            result = service.embed_and_store(examples)
         summary.written += result.written
         summary.skipped += result.unchanged
         done += len(chunk)
