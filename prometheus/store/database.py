@@ -67,6 +67,16 @@ def describe_db_error(exc: BaseException, url: str | sa.URL) -> str:
     return f"cannot use the database {where}: {first_line}"
 
 
+def database_error(exc: BaseException, url: str | sa.URL) -> str | None:
+    """The one-line message of a driver-level database error, or None if ``exc`` is not one.
+
+    Faces call this at their error boundary, so none of them needs to know SQLAlchemy.
+    """
+    if isinstance(exc, sa.exc.DBAPIError):
+        return describe_db_error(exc, url)
+    return None
+
+
 def _is_sqlite(url: sa.URL) -> bool:
     return url.get_backend_name() == "sqlite"
 

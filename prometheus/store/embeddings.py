@@ -1,85 +1,56 @@
-"""Numeric and joint embedding tables: upserts that skip unchanged rows, matrix loads."""
+"""Numeric and joint embedding tables: upserts that skip unchanged rows, matrix loads, key reads.
+
+The value types (records, batches, matrices) live in ``embedding_batches``; the
+set-based write statements in ``embedding_upserts`` and ``joint_copy``.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
-import orjson
+import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from prometheus.errors import InvalidVector
-from prometheus.store.database import Database, json_dumps
+from prometheus.keys import KEY_COLUMNS
+from prometheus.store.database import Database
+from prometheus.store.embedding_batches import EmbeddingBatch, EmbeddingMatrix, EmbeddingRecord, UpsertCounts
+from prometheus.store.embedding_upserts import postgres_upsert, sqlite_upsert
+from prometheus.store.joint_copy import copy_rows
 from prometheus.store.pgvector import sync_vectors
 from prometheus.store.schema import joint_embeddings, numeric_window_embeddings, utc_now
-from prometheus.store.upsert import bump_data_version, copy_upsert_changed, unbump_data_version
-from prometheus.store.vector import EMBEDDING_DIM, VECTOR_DTYPE, Vector, decode_matrix
+from prometheus.store.upsert import bump_data_version, unbump_data_version
+from prometheus.store.vector import EMBEDDING_DIM, decode_matrix
+
+__all__ = [
+    "EmbeddingBatch",
+    "EmbeddingMatrix",
+    "EmbeddingRecord",
+    "JointEmbeddingStore",
+    "NumericEmbeddingStore",
+    "UpsertCounts",
+    "canonical_order",
+    "joint_table_summary",
+    "joint_version_name",
+]
 
 
-@dataclass(frozen=True)
-class EmbeddingRecord:
-    """One stored state: a portfolio on a date under a model."""
-
-    portfolio_id: str
-    as_of_date: date
-    model_id: str
-    vector: Vector
-    spec: dict[str, Any] = field(default_factory=dict)  # window_spec or entity_scope
+def joint_version_name(model_id: str) -> str:
+    """The data_versions row of a joint model's states (bumped by every write to them)."""
+    return f"{JointEmbeddingStore.version_prefix}:{model_id}"
 
 
-@dataclass(frozen=True)
-class EmbeddingBatch:
-    """Many states of one model: parallel labels and an (n, dim) matrix."""
+def canonical_order(portfolio_ids: Sequence[str] | np.ndarray, dates: Sequence[date] | np.ndarray) -> np.ndarray:
+    """Row order by date, then portfolio id in code-point order: the order of every state table and index.
 
-    model_id: str
-    portfolio_ids: list[str]
-    dates: list[date]
-    matrix: np.ndarray
-    specs: list[dict[str, Any]]
-
-    def __len__(self) -> int:
-        return len(self.portfolio_ids)
-
-    def matrix_bytes(self) -> bytes:
-        """All rows as float32 little-endian bytes, row after row; refuses NaN, infinity and non-numeric data."""
-        matrix = np.asarray(self.matrix)
-        if matrix.ndim != 2 or not np.issubdtype(matrix.dtype, np.number):
-            raise InvalidVector(f"a batch of vectors must be a 2-D numeric matrix, got {matrix.dtype} {matrix.shape}")
-        if matrix.shape[0] != len(self.portfolio_ids):
-            raise InvalidVector(f"{matrix.shape[0]} vectors for {len(self.portfolio_ids)} states")
-        if not np.isfinite(matrix).all():
-            raise InvalidVector("a vector may not contain NaN or infinity")
-        return np.ascontiguousarray(matrix, dtype=VECTOR_DTYPE).tobytes()
-
-    def blobs(self) -> list[bytes]:
-        """Each row as float32 little-endian bytes (see :meth:`matrix_bytes`)."""
-        raw = self.matrix_bytes()
-        width = np.asarray(self.matrix).shape[1] * VECTOR_DTYPE.itemsize
-        return [raw[i : i + width] for i in range(0, len(raw), width)]
-
-
-@dataclass(frozen=True)
-class UpsertCounts:
-    written: int
-    unchanged: int
-
-
-@dataclass(frozen=True)
-class EmbeddingMatrix:
-    """Many states at once: parallel lists and one (n, dim) float32 matrix."""
-
-    portfolio_ids: list[str]
-    dates: list[date]
-    specs: list[dict[str, Any]]
-    matrix: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.portfolio_ids)
+    Sorted here rather than by SQL ORDER BY, whose string order follows the
+    database collation (a PostgreSQL en_US database would disagree).
+    """
+    return np.lexsort((np.asarray(portfolio_ids, dtype=str), np.asarray(dates, dtype="datetime64[D]")))
 
 
 class _EmbeddingStore:
@@ -99,7 +70,7 @@ class _EmbeddingStore:
     def data_version(self, model_id: str) -> int:
         return self.db.data_version(self.version_name(model_id))
 
-    def _key_columns(self) -> tuple[str, ...]:
+    def key_columns(self) -> tuple[str, ...]:
         raise NotImplementedError
 
     def _base_filter(self, model_id: str) -> list[sa.ColumnElement[bool]]:
@@ -130,14 +101,14 @@ class _EmbeddingStore:
         with self.db.write() as conn:
             for batch in batches:
                 if conn.dialect.name == "sqlite":
-                    counts = self._sqlite_upsert(conn, batch, created_at)
+                    counts = sqlite_upsert(self, conn, batch, created_at)
                 else:
-                    counts = self._postgres_upsert(conn, batch, created_at)
+                    counts = postgres_upsert(self, conn, batch, created_at)
                 written += counts.written
                 unchanged += counts.unchanged
         return UpsertCounts(written=written, unchanged=unchanged)
 
-    def _versioned(self, conn: sa.Connection, model_id: str, write: Callable[[int], int]) -> int:
+    def versioned(self, conn: sa.Connection, model_id: str, write: Callable[[int], int]) -> int:
         """``write(revision)`` under a new data version, moved back if nothing was written (caches stay valid).
 
         Returns what ``write`` returned: the number of rows written.
@@ -148,102 +119,10 @@ class _EmbeddingStore:
             unbump_data_version(conn, version)
         return written
 
-    def _postgres_upsert(self, conn: sa.Connection, batch: EmbeddingBatch, created_at: Any) -> UpsertCounts:
-        """COPY (FORMAT BINARY) into a staging table, then one INSERT ... ON CONFLICT that skips identical rows."""
-        if not len(batch):
-            return UpsertCounts(written=0, unchanged=0)
-        blobs = batch.blobs()
-        # One row per key, the last one winning (as sequential upserts would):
-        # a single INSERT ... ON CONFLICT may not touch a row twice.
-        last = {self._key_values(batch, i): i for i in range(len(batch))}
-        dim = batch.matrix.shape[1]
-        spec = self.spec_column
-
-        def write(revision: int) -> int:
-            changed_keys = copy_upsert_changed(
-                conn,
-                self.table,
-                (*self._key_columns(), "vector", "dim", spec, "created_at", "revision"),
-                [(*key, blobs[i], dim, batch.specs[i], created_at, revision) for key, i in last.items()],
-                self._key_columns(),
-                ("vector", "dim", spec, "revision"),
-                ("vector", "dim", spec),
-            )
-            if changed_keys:
-                self._after_write(conn, batch, sorted(last[key] for key in changed_keys))
-            return len(changed_keys)
-
-        written = self._versioned(conn, batch.model_id, write)
-        return UpsertCounts(written=written, unchanged=len(last) - written)
-
-    def _sqlite_upsert(self, conn: sa.Connection, batch: EmbeddingBatch, created_at: Any) -> UpsertCounts:
-        """The whole batch in one INSERT ... SELECT over json_each: no per-row Python work.
-
-        Keys and specs travel as one JSON array, vectors as one blob sliced by
-        substr(). The statement runs
-        inside SQLite with the GIL released, so a backfill's encoder thread
-        keeps working meanwhile. Identical rows are skipped by the ON CONFLICT
-        clause's WHERE, and the data version moves only if a row changed.
-        """
-        if not len(batch):
-            return UpsertCounts(written=0, unchanged=0)
-        matrix = batch.matrix_bytes()
-        width = batch.matrix.shape[1] * VECTOR_DTYPE.itemsize
-        # Each key row carries its spec as embedded JSON, encoded once per distinct
-        # dict: a separate specs array indexed per row would be re-parsed for
-        # every row (quadratic when every state has its own spec, as joint ones do).
-        encoded: dict[int, orjson.Fragment] = {}
-        keys = []
-        for pid, day, spec in zip(batch.portfolio_ids, batch.dates, batch.specs, strict=True):
-            fragment = encoded.get(id(spec))
-            if fragment is None:
-                fragment = encoded[id(spec)] = orjson.Fragment(json_dumps(spec))
-            keys.append((pid, day.isoformat(), fragment))
-        key_sql = {
-            self.kind_column: ":kind",
-            "model_id": ":model_id",
-            self.id_column: "json_extract(value, '$[0]')",
-            "as_of_date": "json_extract(value, '$[1]')",
-        }
-        columns = [*self._key_columns(), "vector", "dim", self.spec_column, "created_at", "revision"]
-        selected = [key_sql[name] for name in self._key_columns()]
-        selected += [
-            "substr(:vectors, key * :width + 1, :width)",
-            ":dim",
-            "json_extract(value, '$[2]')",
-            ":created_at",
-            ":revision",
-        ]
-        spec_column = self.spec_column
-        statement = (
-            f"INSERT INTO {self.table.name} ({', '.join(columns)}) "
-            f"SELECT {', '.join(selected)} FROM json_each(:keys) WHERE true "
-            f"ON CONFLICT ({', '.join(self._key_columns())}) DO UPDATE SET vector = excluded.vector, "
-            f"dim = excluded.dim, {spec_column} = excluded.{spec_column}, revision = excluded.revision "
-            f"WHERE vector IS NOT excluded.vector OR dim IS NOT excluded.dim "
-            f"OR {spec_column} IS NOT excluded.{spec_column}"
-        )
-        created = self.table.c.created_at.type._cached_bind_processor(conn.dialect)
-        parameters = {
-            "kind": self.kind,
-            "model_id": batch.model_id,
-            "vectors": matrix,
-            "width": width,
-            "dim": batch.matrix.shape[1],
-            "created_at": created(created_at) if created else created_at,
-            "keys": orjson.dumps(keys).decode(),
-        }
-
-        def write(revision: int) -> int:
-            return int(conn.exec_driver_sql(statement, {**parameters, "revision": revision}).rowcount)
-
-        written = self._versioned(conn, batch.model_id, write)
-        return UpsertCounts(written=written, unchanged=len(batch) - written)
-
-    def _key_values(self, batch: EmbeddingBatch, i: int) -> tuple[Any, ...]:
+    def key_values(self, batch: EmbeddingBatch, i: int) -> tuple[Any, ...]:
         raise NotImplementedError
 
-    def _after_write(self, conn: sa.Connection, batch: EmbeddingBatch, rows: list[int]) -> None:
+    def after_write(self, conn: sa.Connection, batch: EmbeddingBatch, rows: list[int]) -> None:
         """Hook for derived columns written in the same transaction."""
 
     def _select(
@@ -351,6 +230,35 @@ class _EmbeddingStore:
         with self.db.read() as conn:
             return {row[0]: int(row[1]) for row in conn.execute(query)}
 
+    def keys(self, model_id: str, portfolio_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """portfolio_id, as_of_date of every state, in canonical order (that of the search index's rows)."""
+        c = self.table.c
+        query = self._select([c[self.id_column], c.as_of_date], model_id, portfolio_ids=portfolio_ids)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        pids = np.array([r[0] for r in rows], dtype=object)
+        days = np.array([r[1] for r in rows], dtype=object)
+        order = canonical_order(pids, days) if rows else np.zeros(0, dtype=np.int64)
+        return pd.DataFrame(
+            {KEY_COLUMNS[0]: pd.Series(pids[order], dtype=object), KEY_COLUMNS[1]: pd.Series(days[order], dtype=object)}
+        )
+
+    def vector(self, model_id: str, portfolio_id: str, as_of_date: date, dim: int = EMBEDDING_DIM) -> np.ndarray | None:
+        """The stored vector of one state, or None."""
+        found = self.load(model_id, dates=[as_of_date], portfolio_ids=[portfolio_id], dim=dim, with_specs=False)
+        return found.matrix[0] if len(found) else None
+
+    def counts_by_period(self, model_id: str, by_month: bool) -> list[tuple[str, int, int, int]]:
+        """(portfolio_id, year, month or 1, states) per portfolio and year (or month): one GROUP BY."""
+        c = self.table.c
+        parts = [sa.extract("year", c.as_of_date)]
+        if by_month:
+            parts.append(sa.extract("month", c.as_of_date))
+        query = self._select([c[self.id_column], *parts, sa.func.count()], model_id).group_by(c[self.id_column], *parts)
+        with self.db.read() as conn:
+            # extract() is a float on PostgreSQL and an integer on SQLite
+            return [(r[0], int(r[1]), int(r[2]) if by_month else 1, int(r[-1])) for r in conn.execute(query)]
+
 
 class NumericEmbeddingStore(_EmbeddingStore):
     table = numeric_window_embeddings
@@ -362,10 +270,10 @@ class NumericEmbeddingStore(_EmbeddingStore):
     def __init__(self, db: Database, entity_type: str = "PORTFOLIO") -> None:
         super().__init__(db, entity_type)
 
-    def _key_columns(self) -> tuple[str, ...]:
+    def key_columns(self) -> tuple[str, ...]:
         return ("entity_type", "entity_id", "as_of_date", "model_id")
 
-    def _key_values(self, batch: EmbeddingBatch, i: int) -> tuple[Any, ...]:
+    def key_values(self, batch: EmbeddingBatch, i: int) -> tuple[Any, ...]:
         return (self.kind, batch.portfolio_ids[i], batch.dates[i], batch.model_id)
 
 
@@ -381,15 +289,15 @@ class JointEmbeddingStore(_EmbeddingStore):
     def __init__(self, db: Database, joint_type: str) -> None:
         super().__init__(db, joint_type)
 
-    def _key_columns(self) -> tuple[str, ...]:
+    def key_columns(self) -> tuple[str, ...]:
         return ("joint_type", "model_id", "portfolio_id", "as_of_date")
 
-    def _key_values(self, batch: EmbeddingBatch, i: int) -> tuple[Any, ...]:
+    def key_values(self, batch: EmbeddingBatch, i: int) -> tuple[Any, ...]:
         return (self.kind, batch.model_id, batch.portfolio_ids[i], batch.dates[i])
 
-    def _after_write(self, conn: sa.Connection, batch: EmbeddingBatch, rows: list[int]) -> None:
+    def after_write(self, conn: sa.Connection, batch: EmbeddingBatch, rows: list[int]) -> None:
         if self.db.vector_column:
-            sync_vectors(conn, [self._key_values(batch, i) for i in rows], np.asarray(batch.matrix)[rows])
+            sync_vectors(conn, [self.key_values(batch, i) for i in rows], np.asarray(batch.matrix)[rows])
 
     def copy_numeric(
         self,
@@ -414,51 +322,28 @@ class JointEmbeddingStore(_EmbeddingStore):
             candidates = int(conn.execute(sa.select(sa.func.count()).where(*source)).scalar_one())
             if not candidates:
                 return UpsertCounts(written=0, unchanged=0)
-            written = self._versioned(
-                conn, model_id, lambda revision: self._copy_rows(conn, model_id, entity_type, source, revision)
+            written = self.versioned(
+                conn, model_id, lambda revision: copy_rows(self, conn, model_id, entity_type, source, revision)
             )
         return UpsertCounts(written=written, unchanged=candidates - written)
 
-    def _copy_rows(self, conn: sa.Connection, model_id: str, entity_type: str, source: list[Any], revision: int) -> int:
-        """The INSERT ... SELECT of :meth:`copy_numeric`; returns the rows written (pgvector column kept in step)."""
-        n = numeric_window_embeddings.c
-        j = self.table.c
-        if self.db.dialect == "postgresql":
-            day_text: sa.ColumnElement[Any] = sa.func.to_char(n.as_of_date, "YYYY-MM-DD")
-            build_object: Any = sa.func.jsonb_build_object
-            insert: Any = postgresql.insert(self.table)
-        else:
-            day_text = n.as_of_date  # SQLite keeps dates as ISO text
-            build_object = sa.func.json_object
-            insert = sqlite.insert(self.table)
-        scope = build_object(
-            "entity_type", entity_type, "portfolio_id", n.entity_id, "source", n.model_id, "as_of_date", day_text
-        )
-        select = sa.select(
-            sa.literal(self.kind, sa.String),
-            sa.literal(model_id, sa.String),
-            n.entity_id,
-            n.as_of_date,
-            n.vector,
-            n.dim,
-            sa.type_coerce(scope, self.table.c.entity_scope.type),
-            sa.literal(utc_now(), sa.DateTime(timezone=True)),
-            sa.literal(revision, sa.BigInteger),
-        ).where(*source)
-        columns = ["joint_type", "model_id", "portfolio_id", "as_of_date", "vector", "dim", "entity_scope"]
-        statement = insert.from_select([*columns, "created_at", "revision"], select)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(self._key_columns()),
-            set_={name: statement.excluded[name] for name in ("vector", "dim", "entity_scope", "revision")},
-            where=sa.or_(
-                *(j[name].is_distinct_from(statement.excluded[name]) for name in ("vector", "dim", "entity_scope"))
-            ),
-        )
-        if not self.db.vector_column:
-            return int(conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount)
-        written = conn.execute(statement.returning(j.portfolio_id, j.as_of_date, j.vector, j.dim)).all()
-        if written:
-            labels = [f"{model_id} {r[0]} {r[1]}" for r in written]
-            matrix = decode_matrix([bytes(r[2]) for r in written], [r[3] for r in written], int(written[0][3]), labels)
-            sync_vectors(conn, [(self.kind, model_id, r[0], r[1]) for r in written], matrix)
-        return len(written)
+
+@dataclass(frozen=True)
+class JointTableSummary:
+    """The whole joint table, every joint type: states per model, the latest date, every portfolio."""
+
+    counts: dict[str, int]
+    latest_date: date | None
+    portfolio_ids: list[str]
+
+
+def joint_table_summary(db: Database) -> JointTableSummary:
+    j = joint_embeddings.c
+    with db.read() as conn:
+        counts = {
+            row[0]: int(row[1])
+            for row in conn.execute(sa.select(j.model_id, sa.func.count()).group_by(j.model_id).order_by(j.model_id))
+        }
+        latest = conn.execute(sa.select(sa.func.max(j.as_of_date))).scalar()
+        ids = sorted(conn.execute(sa.select(j.portfolio_id).distinct()).scalars())
+    return JointTableSummary(counts, latest, ids)

@@ -4,23 +4,46 @@ The column is added (idempotently) when a store opens on a PostgreSQL server
 whose ``pg_available_extensions`` lists ``vector`` and the role may create it;
 otherwise nothing changes and searches use the in-process index. The HNSW
 index is built on demand (``build_search_index --in-database``), not kept on
-every insert, so bulk backfills are not slowed by graph maintenance.
+every insert, so bulk backfills are not slowed by graph maintenance. Queries
+go through pgvector-python's SQLAlchemy type, never through SQL strings.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from pgvector.sqlalchemy import Vector as PgVector
+from sqlalchemy.dialects.postgresql import JSONB
+
+from prometheus.lookup import missing_state
+from prometheus.store.schema import joint_embeddings
+from prometheus.store.vector import EMBEDDING_DIM
 
 log = logging.getLogger(__name__)
 
 VECTOR_COLUMN = "embedding"
-VECTOR_DIM = 384
 HNSW_INDEX = "ix_joint_embeddings_embedding_hnsw"
+# The joint table with its vector column, as pgvector's queries see it. The column is added by
+# enable_vector_column where the server allows it, so it is not part of the schema's own tables.
+_with_vectors = sa.Table(
+    joint_embeddings.name,
+    sa.MetaData(),
+    sa.Column("joint_type", sa.String),
+    sa.Column("model_id", sa.String),
+    sa.Column("portfolio_id", sa.String),
+    sa.Column("as_of_date", sa.Date),
+    sa.Column("entity_scope", JSONB),
+    sa.Column("vector", sa.LargeBinary),
+    sa.Column("dim", sa.Integer),
+    sa.Column(VECTOR_COLUMN, PgVector(EMBEDDING_DIM)),
+)
+_embedding = _with_vectors.c[VECTOR_COLUMN]
 
 
 def enable_vector_column(conn: sa.Connection) -> bool:
@@ -35,7 +58,9 @@ def enable_vector_column(conn: sa.Connection) -> bool:
         with conn.begin_nested():
             conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS vector"))
             conn.execute(
-                sa.text(f"ALTER TABLE joint_embeddings ADD COLUMN IF NOT EXISTS {VECTOR_COLUMN} vector({VECTOR_DIM})")
+                sa.text(
+                    f"ALTER TABLE joint_embeddings ADD COLUMN IF NOT EXISTS {VECTOR_COLUMN} vector({EMBEDDING_DIM})"
+                )
             )
     except sa.exc.DBAPIError as exc:
         log.warning(
@@ -59,24 +84,28 @@ def has_vector_column(conn: sa.Connection) -> bool:
     )
 
 
-def vector_literal(values: np.ndarray) -> str:
-    """pgvector's text form; float32 values print exactly with 9 significant digits."""
-    return "[" + ",".join(f"{v:.9g}" for v in np.asarray(values, dtype=np.float32).tolist()) + "]"
-
-
 def sync_vectors(conn: sa.Connection, keys: Sequence[tuple[Any, ...]], matrix: np.ndarray) -> None:
     """Set the vector column of the rows just written (keys: joint_type, model_id, portfolio_id, as_of_date)."""
-    if matrix.shape[1] != VECTOR_DIM:
+    if matrix.shape[1] != EMBEDDING_DIM:
         return  # vector(384) holds 384-dim models only; others are searched in process
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    params = [(vector_literal(matrix[i]), *key) for i, key in enumerate(keys)]
-    with raw.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE joint_embeddings SET {VECTOR_COLUMN} = %s::vector WHERE joint_type = %s AND model_id = %s "
-            "AND portfolio_id = %s AND as_of_date = %s",
-            params,
+    v = _with_vectors.c
+    statement = (
+        sa.update(_with_vectors)
+        .where(
+            v.joint_type == sa.bindparam("k_type"),
+            v.model_id == sa.bindparam("k_model"),
+            v.portfolio_id == sa.bindparam("k_portfolio"),
+            v.as_of_date == sa.bindparam("k_date"),
         )
+        .values({VECTOR_COLUMN: sa.bindparam("k_vector")})
+    )
+    conn.execute(
+        statement,
+        [
+            {"k_type": t, "k_model": m, "k_portfolio": p, "k_date": d, "k_vector": np.asarray(matrix[i], np.float32)}
+            for i, (t, m, p, d) in enumerate(keys)
+        ],
+    )
 
 
 def build_hnsw_index(conn: sa.Connection, m: int = 16, ef_construction: int = 64) -> None:
@@ -87,3 +116,62 @@ def build_hnsw_index(conn: sa.Connection, m: int = 16, ef_construction: int = 64
             f"WITH (m = {int(m)}, ef_construction = {int(ef_construction)})"
         )
     )
+
+
+@dataclass(frozen=True)
+class DatabaseCandidates:
+    """The query state's stored vector and pgvector's nearest candidates (stored blobs, re-ranked by the caller)."""
+
+    query_blob: bytes
+    query_dim: int
+    rows: list[tuple[str, date, str, bytes, int]]  # portfolio_id, as_of_date, source, vector blob, dim
+
+
+def nearest_in_database(
+    conn: sa.Connection,
+    *,
+    joint_type: str,
+    model_id: str,
+    portfolio_id: str,
+    as_of: date,
+    wanted: int,
+    ef_search: int,
+    include_self: bool,
+    start: date | None,
+    end: date | None,
+) -> DatabaseCandidates:
+    """pgvector's ``wanted`` nearest states by cosine distance (HNSW when built, else an exact scan).
+
+    Raises the lookup error when the query state does not exist.
+    """
+    j = _with_vectors.c
+    own = sa.select(j.as_of_date, j.vector, j.dim).where(
+        j.joint_type == joint_type, j.model_id == model_id, j.portfolio_id == portfolio_id
+    )
+    states = {row[0]: (bytes(row[1]), int(row[2])) for row in conn.execute(own)}
+    if as_of not in states:
+        raise missing_state(portfolio_id, f"{model_id} state", as_of, sorted(states))
+    query_blob, query_dim = states[as_of]
+    query_vector = np.frombuffer(query_blob, dtype="<f4")
+    # SET LOCAL takes no bind parameters; the value is an int the caller computed.
+    conn.execute(sa.text(f"SET LOCAL hnsw.ef_search = {int(max(ef_search, wanted))}"))
+    conditions = [
+        j.joint_type == joint_type,
+        j.model_id == model_id,
+        _embedding.is_not(None),
+        sa.not_(sa.and_(j.portfolio_id == portfolio_id, j.as_of_date == as_of)),
+    ]
+    if not include_self:
+        conditions.append(j.portfolio_id != portfolio_id)
+    if start is not None:
+        conditions.append(j.as_of_date >= start)
+    if end is not None:
+        conditions.append(j.as_of_date <= end)
+    query = (
+        sa.select(j.portfolio_id, j.as_of_date, j.entity_scope["source"].as_string(), j.vector, j.dim)
+        .where(*conditions)
+        .order_by(_embedding.cosine_distance(query_vector))
+        .limit(wanted)
+    )
+    rows = [(str(r[0]), r[1], str(r[2] or ""), bytes(r[3]), int(r[4])) for r in conn.execute(query)]
+    return DatabaseCandidates(query_blob, query_dim, rows)

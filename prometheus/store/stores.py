@@ -1,4 +1,4 @@
-"""The runtime and historical databases, opened once from Settings."""
+"""The runtime and historical databases, opened once from Settings, and the stores over their tables."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from prometheus.config import Settings
 from prometheus.store.database import Database
-from prometheus.store.embeddings import NumericEmbeddingStore
+from prometheus.store.embeddings import JointEmbeddingStore, NumericEmbeddingStore
+from prometheus.store.jobs import JobStore
 from prometheus.store.reports import ReportStore
+from prometheus.store.values import ValueStore
 
 
 @dataclass
@@ -28,6 +30,19 @@ class Stores:
     @property
     def numeric(self) -> NumericEmbeddingStore:
         return NumericEmbeddingStore(self.historical)
+
+    def joint(self, joint_type: str) -> JointEmbeddingStore:
+        """The joint states of one joint type (each joint model writes exactly one)."""
+        return JointEmbeddingStore(self.historical, joint_type)
+
+    @property
+    def values(self) -> ValueStore:
+        """Daily portfolio values: beside the reports, in the runtime database."""
+        return ValueStore(self.runtime)
+
+    @property
+    def jobs(self) -> JobStore:
+        return JobStore(self.runtime)
 
     def dispose(self) -> None:
         self.runtime.dispose()
