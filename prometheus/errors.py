@@ -1,10 +1,16 @@
 """Domain exceptions.
 
-Every face (CLI, Streamlit page) translates these into one short message;
-the message text is part of the contract and is asserted in tests.
+Every face (CLI, Streamlit page, job worker) translates these into one short
+message; the message text is part of the contract and is asserted in tests.
+A refused setting is named in the face's own words: the app says "the start
+date", the CLI says ``--start`` (see :class:`InvalidSetting`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 
 
 class PrometheusError(Exception):
@@ -14,7 +20,59 @@ class PrometheusError(Exception):
 
 
 class InvalidInput(PrometheusError):
-    """A value given by the user (a date, a number, a flag) is not acceptable."""
+    """A value given by the user (a date, a number, a file) is not acceptable."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A placeholder for a setting's name inside an :class:`InvalidSetting` message."""
+
+    name: str  # the Python name of the setting: "top_k", "start", ...
+
+
+# How the app (and any face without names of its own) calls each setting.
+SETTING_WORDS: dict[str, str] = {
+    "as_of": "the date",
+    "start": "the start date",
+    "end": "the end date",
+    "top_k": "the number of analogues",
+    "limit": "the limit of portfolios per date",
+    "same_date": "same-date search",
+    "horizon_days": "the horizon",
+    "every": "the query spacing",
+    "k": "the number of neighbours",
+    "min_gap_days": "the gap in days",
+    "train_end": "the training end date",
+}
+
+
+class InvalidSetting(InvalidInput):
+    """A value of one or more named settings is refused.
+
+    The message is a sequence of text and :class:`Setting` parts; ``str()``
+    names each setting in words, and a face may name them its own way (the
+    CLI by flag) with :meth:`render`. Values are never parsed as a template,
+    so user text in a message cannot be mistaken for a setting's name.
+    """
+
+    def __init__(self, *parts: str | Setting) -> None:
+        self.parts = parts
+        super().__init__(self.render({}))
+
+    def render(self, names: Mapping[str, str]) -> str:
+        def word(part: str | Setting) -> str:
+            if isinstance(part, Setting):
+                return names.get(part.name) or SETTING_WORDS.get(part.name, part.name.replace("_", " "))
+            return part
+
+        return "".join(word(part) for part in self.parts)
+
+
+def start_after_end(start: date, end: date) -> InvalidSetting:
+    """The one message for a date range given backwards."""
+    return InvalidSetting(
+        Setting("start"), f" {start.isoformat()} is after ", Setting("end"), f" {end.isoformat()}: swap them"
+    )
 
 
 class InvalidReport(PrometheusError):
@@ -27,6 +85,8 @@ class InvalidVector(PrometheusError):
 
 class UnknownPortfolio(PrometheusError):
     """No report or embedding exists for the portfolio id."""
+
+    of_states = False  # True when it has no embedded states (a face may say where to list those that have)
 
 
 class NoStateOnDate(PrometheusError):

@@ -1,13 +1,19 @@
-"""Named historical stress windows.
+"""Named historical stress windows, and which dates fall inside them.
 
 The short windows follow pyfolio's "interesting times" list; the longer bear
 markets are the ones analysts name for US equities. Dates are inclusive.
+These windows are hindsight: each one ends where the market later turned, so
+they shade charts of the past and label evaluation sets, but a figure that
+speaks about a date's future never reads them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,14 @@ STRESS_WINDOWS: tuple[StressWindow, ...] = (
 )
 
 
+def _days(dates: Iterable[date] | np.ndarray) -> np.ndarray:
+    return np.asarray(list(dates) if not isinstance(dates, np.ndarray) else dates, dtype="datetime64[D]")
+
+
+def _inside(days: np.ndarray, window: StressWindow) -> np.ndarray:
+    return (days >= np.datetime64(window.start, "D")) & (days <= np.datetime64(window.end, "D"))
+
+
 def stress_windows_on(day: date) -> list[StressWindow]:
     """Every named window that contains ``day``."""
     return [w for w in STRESS_WINDOWS if w.contains(day)]
@@ -46,3 +60,58 @@ def stress_windows_on(day: date) -> list[StressWindow]:
 
 def in_stress(day: date) -> bool:
     return any(w.contains(day) for w in STRESS_WINDOWS)
+
+
+def stress_mask(dates: Iterable[date] | np.ndarray) -> np.ndarray:
+    """True for each date inside any named window."""
+    days = _days(dates)
+    mask = np.zeros(days.shape[0], dtype=bool)
+    for window in STRESS_WINDOWS:
+        mask |= _inside(days, window)
+    return mask
+
+
+def window_names(dates: Iterable[date] | np.ndarray) -> np.ndarray:
+    """The name of the first window (in STRESS_WINDOWS order) containing each date, or ""."""
+    days = _days(dates)
+    names = np.full(days.shape[0], "", dtype=object)
+    unset = np.ones(days.shape[0], dtype=bool)
+    for window in STRESS_WINDOWS:
+        inside = unset & _inside(days, window)
+        names[inside] = window.name
+        unset &= ~inside
+    return names
+
+
+def windows_between(start: date, end: date) -> list[StressWindow]:
+    """Named windows that overlap [start, end], for shading a chart."""
+    return [w for w in STRESS_WINDOWS if w.end >= start and w.start <= end]
+
+
+@dataclass(frozen=True)
+class StressEpisode:
+    """Overlapping named windows merged into one span (the GFC holds Aug07 .. Lehman .. 2009)."""
+
+    start: date
+    end: date
+
+
+def stress_episodes() -> list[StressEpisode]:
+    """The union of overlapping or touching windows, in date order."""
+    episodes: list[StressEpisode] = []
+    for window in sorted(STRESS_WINDOWS, key=lambda w: w.start):
+        if episodes and window.start.toordinal() <= episodes[-1].end.toordinal() + 1:
+            last = episodes[-1]
+            episodes[-1] = StressEpisode(last.start, max(last.end, window.end))
+        else:
+            episodes.append(StressEpisode(window.start, window.end))
+    return episodes
+
+
+def episode_ids(dates: Iterable[date] | np.ndarray) -> np.ndarray:
+    """For each date, the index of its stress episode in :func:`stress_episodes`, or -1 outside every window."""
+    days = _days(dates)
+    ids = np.full(days.shape[0], -1, dtype=np.int64)
+    for number, episode in enumerate(stress_episodes()):
+        ids[(days >= np.datetime64(episode.start, "D")) & (days <= np.datetime64(episode.end, "D"))] = number
+    return ids

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from prometheus.reports import FACTOR_KEYS, GICS_SECTORS, OTHER_SECTOR
+from prometheus.store.vector import EMBEDDING_DIM
 
 Block = Literal["risk", "sector", "factor", "anchor"]
 Transform = Literal["linear", "log", "constant"]
@@ -151,7 +152,7 @@ PORTFOLIO_CORE_V1 = FeatureSchema(
     version=1,
     features=(*_RISK_FEATURES, *_SECTOR_FEATURES, *_FACTOR_FEATURES, _ANCHOR),
     block_weights={"risk": 0.60, "sector": 0.15, "factor": 0.15, "anchor": 0.10},
-    dim=384,
+    dim=EMBEDDING_DIM,
 )
 
 

@@ -9,30 +9,16 @@ faiss is imported lazily; without it, every search is exact.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from prometheus.files import atomic_write
 from prometheus.search.exact import Ranked, search_index_rows, top_k_exact
 from prometheus.search.index import StateIndex
-
-
-class Scope(Protocol):
-    """Which rows may be returned (prometheus.services.similar.CandidateScope)."""
-
-    @property
-    def query_row(self) -> int: ...
-
-    def rows(self, index: StateIndex, rows: np.ndarray) -> np.ndarray: ...
-
-    def mask(self, index: StateIndex) -> np.ndarray: ...
-
-    def excluded_count(self, index: StateIndex) -> int: ...
-
+from prometheus.search.scope import CandidateScope
 
 DEFAULT_M = 32
 DEFAULT_EF_CONSTRUCTION = 80
@@ -72,11 +58,8 @@ class HnswSearcher:
     def save(self, path: Path) -> None:
         import faiss
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".hnsw-")
-        os.close(handle)
-        faiss.write_index(self.graph, temporary)
-        os.replace(temporary, path)
+        data = faiss.serialize_index(self.graph)
+        atomic_write(path, lambda handle: handle.write(data.tobytes()))
 
     @classmethod
     def load(cls, path: Path, data_version: int) -> HnswSearcher | None:
@@ -86,7 +69,7 @@ class HnswSearcher:
 
         return cls(faiss.read_index(str(path)), data_version)
 
-    def search(self, index: StateIndex, scope: Scope, top_k: int) -> tuple[Ranked, int]:
+    def search(self, index: StateIndex, scope: CandidateScope, top_k: int) -> tuple[Ranked, int]:
         """Graph candidates the scope accepts, ranked exactly; the exact scan if too few survive.
 
         Returns the ranking and how many candidates were scored. Only the graph's

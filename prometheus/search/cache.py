@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from prometheus.files import atomic_write
 from prometheus.search.index import StateIndex, build_index, merge_index
 from prometheus.store.embeddings import EmbeddingMatrix, JointEmbeddingStore
 
@@ -35,6 +36,10 @@ def _from_states(model_id: str, version: int, states: EmbeddingMatrix) -> StateI
         [str(spec.get("source", "")) for spec in states.specs],
         states.matrix,
     )
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    atomic_write(path, lambda handle: np.save(handle, array))
 
 
 class IndexCache:
@@ -79,11 +84,11 @@ class IndexCache:
             folder.mkdir(parents=True, exist_ok=True)
             name = f"v{index.data_version}"
             staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=folder))
-            np.save(staging / "matrix.npy", np.ascontiguousarray(index.matrix))
-            np.save(staging / "codes.npy", index.portfolio_codes)
-            np.save(staging / "dates.npy", index.dates)
-            np.save(staging / "sources.npy", index.source_codes)
-            np.save(staging / "active.npy", index.active_columns)
+            _save_array(staging / "matrix.npy", np.ascontiguousarray(index.matrix))
+            _save_array(staging / "codes.npy", index.portfolio_codes)
+            _save_array(staging / "dates.npy", index.dates)
+            _save_array(staging / "sources.npy", index.source_codes)
+            _save_array(staging / "active.npy", index.active_columns)
             meta = {
                 "format": FORMAT,
                 "model_id": index.model_id,
@@ -93,15 +98,14 @@ class IndexCache:
                 "portfolio_names": index.portfolio_names,
                 "source_names": index.source_names,
             }
-            (staging / "meta.json").write_text(json.dumps(meta))
+            text = json.dumps(meta).encode()
+            atomic_write(staging / "meta.json", lambda handle: handle.write(text))
             target = folder / name
             if target.exists():
                 shutil.rmtree(staging, ignore_errors=True)
             else:
                 os.replace(staging, target)
-            pointer = folder / f".current-{os.getpid()}"
-            pointer.write_text(name)
-            os.replace(pointer, folder / "current")
+            atomic_write(folder / "current", lambda handle: handle.write(name.encode()))
             for old in folder.glob("v*"):
                 if old.name != name and old.is_dir():
                     shutil.rmtree(old, ignore_errors=True)

@@ -13,6 +13,9 @@ from datetime import date
 from functools import cached_property
 
 import numpy as np
+import pandas as pd
+
+from prometheus.lookup import missing_state
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +58,15 @@ class StateIndex:
     def sources(self) -> np.ndarray:
         return np.array(self.source_names, dtype=object)[self.source_codes]
 
+    def keys_frame(self) -> pd.DataFrame:
+        """portfolio_id, as_of_date of every row, in row order (for joining report fields)."""
+        return pd.DataFrame(
+            {
+                "portfolio_id": pd.Series(self.portfolio_ids, dtype=object),
+                "as_of_date": pd.Series(self.dates.astype(object), dtype=object),
+            }
+        )
+
     def code_of(self, portfolio_id: str) -> int | None:
         return self._lookup.get(portfolio_id)
 
@@ -67,6 +79,13 @@ class StateIndex:
             return None
         hits = np.flatnonzero((self.dates == np.datetime64(as_of_date, "D")) & (self.portfolio_codes == code))
         return int(hits[0]) if hits.size else None
+
+    def require_row(self, portfolio_id: str, as_of_date: date) -> int:
+        """The state's row, or the lookup error that says which portfolios or dates exist."""
+        row = self.row_of(portfolio_id, as_of_date)
+        if row is None:
+            raise missing_state(portfolio_id, f"{self.model_id} state", as_of_date, self.dates_of(portfolio_id))
+        return row
 
     def dates_of(self, portfolio_id: str) -> list[date]:
         code = self.code_of(portfolio_id)
