@@ -36,9 +36,8 @@ import pickle
 import re
 import time
 import uuid
-import warnings
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,37 +45,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prometheus.encoders.joint import joint_model
 from prometheus.errors import InvalidInput
 from prometheus.files import atomic_write
-from prometheus.services.similar import load_index
-from prometheus.store.embeddings import JointEmbeddingStore
+from prometheus.joint.registry import joint_store
+from prometheus.progress import Progress
+from prometheus.projection.pca import fit_pca
+from prometheus.projection.umap_fit import UMAP_PARAMS, fit_umap, umap_input, umap_step
+from prometheus.search.loading import load_index
 from prometheus.store.stores import Stores
 
-Progress = Callable[[str], None]
 METHODS = ("pca", "umap")
 COLUMNS = ("portfolio_id", "as_of_date", "x", "y")
 PCA_PARAMS: dict[str, Any] = {"n_components": 2, "random_state": 0}
-# No fixed random_state by default: umap-learn runs single-threaded when seeded
-# (58k states: 188 s seeded here). A map is fitted once per data version and
-# cached, so it does not move between page loads anyway; pass
-# umap_params={"random_state": 42} for a reproducible layout.
-UMAP_PARAMS: dict[str, Any] = {
-    "n_components": 2,
-    "random_state": None,
-    "n_neighbors": 15,
-    "min_dist": 0.1,
-    "metric": "cosine",
-}
-# The starting layout when umap_params names none (see _fit_params). Not part of
-# UMAP_PARAMS, so maps cached before it was chosen keep their cache identity.
-UMAP_INIT = "pca"
 MAX_PLACED_SHARE = 0.5
 ORPHAN_AGE_SECONDS = 3600  # unreferenced files older than this are left by crashed or racing writers
-MIN_UMAP_STATES = 4  # below this UMAP's spectral layout cannot run
 CACHE_FORMAT = 1
-
-_umap_compiled = False  # numba compiles UMAP's kernels once per process
 
 
 @dataclass(frozen=True)
@@ -166,89 +149,6 @@ def _frame(rows: _Rows, source: str, data_version: int) -> pd.DataFrame:
     return frame
 
 
-def _fit_pca(matrix: np.ndarray) -> np.ndarray:
-    """The first two principal components, from the eigenvectors of the covariance matrix.
-
-    The index holds few active columns, so the k x k covariance is tiny and this is
-    exact (scikit-learn's "covariance_eigh" solver) in milliseconds, without the
-    ~1.2 s it takes to import scikit-learn. Signs follow scikit-learn's convention:
-    each component's largest loading is positive, so a refit does not mirror the map.
-    """
-    n = matrix.shape[0]
-    coords = np.zeros((n, 2))
-    if n < 2 or matrix.shape[1] == 0:  # one state (or no active coordinate): a single point
-        return coords
-    data = np.asarray(matrix, dtype=np.float64)
-    centred = data - data.mean(axis=0)
-    _, vectors = np.linalg.eigh(centred.T @ centred)
-    components = vectors[:, ::-1][:, :2]  # eigh sorts ascending
-    signs = np.sign(components[np.abs(components).argmax(axis=0), np.arange(components.shape[1])])
-    components = components * np.where(signs == 0, 1.0, signs)
-    coords[:, : components.shape[1]] = centred @ components
-    return coords
-
-
-def _new_umap(params: Mapping[str, Any]) -> Any:
-    import umap
-
-    return umap.UMAP(**params)
-
-
-def _umap_step(progress: Progress | None, message: str) -> None:
-    global _umap_compiled
-    if progress is not None:
-        if not _umap_compiled:
-            progress("Compiling UMAP (first use in this process, ~30 s)…")
-        progress(message)
-    _umap_compiled = True
-
-
-def _umap_input(matrix: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
-    """The rows UMAP sees: unit-length rows when the metric is cosine (see _fit_params)."""
-    if params.get("metric") != "cosine":
-        return matrix
-    data = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(data, axis=1, keepdims=True)
-    return data / np.where(norms > 0, norms, 1.0)  # an all-zero row stays zero
-
-
-def _fit_params(params: Mapping[str, Any], matrix: np.ndarray) -> dict[str, Any]:
-    """What umap.UMAP is given for ``params`` on ``matrix`` (already passed through _umap_input).
-
-    Cosine becomes euclidean on unit-length rows: ``|a - b|^2 = 2 - 2 cos(a, b)``, so
-    every neighbour list is the same, while pynndescent's euclidean kernels compile
-    and run faster than its angular ones (100k states: 36 s against 43 s to the graph,
-    compilation included). New rows are normalised the same way before transform().
-
-    The layout starts from PCA, not umap-learn's default spectral layout: the
-    neighbour graph of a book splits into dozens of connected components (26-27 for
-    the synthetic 100k store), and the spectral layout then runs ARPACK on each for
-    minutes (100k states: over 4 minutes, against about a second for PCA). The
-    epochs that follow shape the neighbourhoods, which come out the same (share of
-    each state's 15 nearest neighbours kept on the 100k map: 0.30-0.31 from either start).
-    """
-    n, columns = matrix.shape
-    fitted = {"init": UMAP_INIT, **params, "n_neighbors": min(int(params["n_neighbors"]), n - 1)}
-    if fitted.get("metric") == "cosine":
-        fitted["metric"] = "euclidean"
-    if fitted.get("init") == "pca" and columns < 2:  # PCA cannot find two components in one column
-        fitted["init"] = "random"
-    return fitted
-
-
-def _fit_umap(matrix: np.ndarray, params: Mapping[str, Any], progress: Progress | None) -> tuple[np.ndarray, Any]:
-    n = matrix.shape[0]
-    if n < MIN_UMAP_STATES:
-        raise InvalidInput(f"a UMAP map needs at least {MIN_UMAP_STATES} states, got {n}")
-    data = _umap_input(matrix, params)
-    _umap_step(progress, f"Fitting UMAP on {n:,} states…")
-    reducer = _new_umap(_fit_params(params, data))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*n_jobs value.*")  # a fixed random_state forces one thread
-        coords = reducer.fit_transform(data)
-    return np.asarray(coords, dtype=np.float64), reducer
-
-
 def _place(
     manifest: dict[str, Any] | None,
     cache_dir: Path,
@@ -286,10 +186,10 @@ def _place(
                 reducer = pickle.load(handle)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
-        _umap_step(progress, f"Placing {new.size:,} new states on the existing UMAP map…")
+        umap_step(progress, f"Placing {new.size:,} new states on the existing UMAP map…")
         # Unit-length rows for a cosine map, as at fit time (a model fitted on raw rows with
         # umap-learn's cosine metric, by an earlier version, places them the same way).
-        coords[new] = np.asarray(reducer.transform(_umap_input(matrix[new], params)), dtype=np.float64)
+        coords[new] = np.asarray(reducer.transform(umap_input(matrix[new], params)), dtype=np.float64)
     return coords
 
 
@@ -308,8 +208,7 @@ def project_states(
     "transform" (new rows placed on the cached UMAP) or "empty".
     """
     params = _params(method, umap_params)
-    model = joint_model(model_id)
-    store = JointEmbeddingStore(stores.historical, model.joint_type)
+    _, store = joint_store(stores, model_id)
     folder = Path(cache_dir) if cache_dir is not None else stores.settings.effective_cache_dir / "projections"
     stem = _stem(stores, model_id, method, params)
     manifest_path = folder / f"{stem}.json"
@@ -323,7 +222,7 @@ def project_states(
             return _frame(cached, "cache", version)
 
     if progress is not None:
-        progress("Loading the states…")
+        progress(0, 0, "Loading the states…")
     # The search index: canonical row order, active coordinates only (the reserved
     # all-zero ones change no distance), usually read from its cache file in milliseconds.
     index = load_index(stores, model_id)
@@ -342,15 +241,15 @@ def project_states(
     fitted_rows = len(pids)
     if method == "pca":
         if progress is not None:
-            progress(f"Fitting PCA on {len(pids):,} states…")
-        coords, source = _fit_pca(matrix), "fit"
+            progress(0, 0, f"Fitting PCA on {len(pids):,} states…")
+        coords, source = fit_pca(matrix), "fit"
     else:
         same_columns = manifest is not None and manifest.get("active_columns") == columns
         placed = _place(manifest, folder, pids, dates, hashes, matrix, params, progress) if same_columns else None
         if placed is not None and manifest is not None:
             coords, source, fitted_rows = placed, "transform", int(manifest["fitted_rows"])
         else:
-            (coords, reducer), source = _fit_umap(matrix, params, progress), "fit"
+            (coords, reducer), source = fit_umap(matrix, params, progress), "fit"
     rows = _Rows(pids, dates, hashes, coords)
     _save(
         folder,
@@ -392,7 +291,7 @@ def _save(
     model_file = None
     if reducer is not None:
         if progress is not None:
-            progress("Saving the fitted UMAP model…")
+            progress(0, 0, "Saving the fitted UMAP model…")
         model_file = f"{stem}-{token}.pkl"
         atomic_write(folder / model_file, lambda handle: pickle.dump(reducer, handle, pickle.HIGHEST_PROTOCOL))
     elif source == "transform" and previous is not None:

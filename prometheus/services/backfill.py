@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from prometheus.encoders.joint import JointEmbeddingService, JointExample, joint_model
 from prometheus.encoders.numeric import EncodedBatch, Refusal, numeric_encoder
-from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio, shown
+from prometheus.errors import InvalidInput, InvalidSetting, NoStateOnDate, Setting, shown
+from prometheus.joint.models import JointExample
+from prometheus.joint.registry import joint_model
+from prometheus.joint.writer import JointWriter
+from prometheus.lookup import describe_nearest, unknown_portfolios
+from prometheus.progress import Progress
 from prometheus.reports import RiskReport
-from prometheus.services.dates import DateSelection, describe_nearest
+from prometheus.services.dates import DateSelection
 from prometheus.store.embeddings import EmbeddingBatch
 from prometheus.store.stores import Stores
 
-ProgressCallback = Callable[[int, int], None]
+PROGRESS_UNIT = "date(s)"
 # One transaction per chunk of about this many states: a killed run keeps whole
 # chunks, and large transactions keep commits off the hot path.
 STATES_PER_CHUNK = 20_000
@@ -66,16 +70,18 @@ class BackfillRequest:
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:
-            raise InvalidInput(f"--limit must be at least 1, got {self.limit}")
+            raise InvalidSetting(Setting("limit"), f" must be at least 1, got {self.limit}")
         if self.dates.is_empty:
-            raise InvalidInput("give --as-of DATE or --start DATE --end DATE")
+            raise InvalidSetting(
+                "no dates given: set ", Setting("as_of"), ", or ", Setting("start"), " and ", Setting("end")
+            )
 
 
 def _check_portfolios(requested: Sequence[str], known: Sequence[str], what: str) -> None:
     known_set = set(known)
     missing = [pid for pid in requested if pid not in known_set]
     if missing:
-        raise UnknownPortfolio(f"unknown portfolio {', '.join(shown(p) for p in missing)}: no {what} exist for it")
+        raise unknown_portfolios(missing, what)
 
 
 def _resolve_dates(available: list[date], selection: DateSelection, what: str) -> list[date]:
@@ -121,7 +127,7 @@ def _chunks(days: list[date], portfolios: int) -> list[list[date]]:
 
 
 def backfill_numeric(
-    stores: Stores, model_id: str, request: BackfillRequest, progress: ProgressCallback | None = None
+    stores: Stores, model_id: str, request: BackfillRequest, progress: Progress | None = None
 ) -> BackfillSummary:
     encoder = numeric_encoder(model_id)
     began = time.perf_counter()
@@ -171,7 +177,7 @@ def backfill_numeric(
             summary.skipped += counts.unchanged
             done += len(chunk)
             if progress:
-                progress(done, len(days))
+                progress(done, len(days), PROGRESS_UNIT)
     if summary.written >= STATES_PER_CHUNK:
         stores.numeric.refresh_statistics()
     summary.seconds = time.perf_counter() - began
@@ -183,7 +189,7 @@ def backfill_joint(
     numeric_model_id: str,
     joint_model_id: str,
     request: BackfillRequest,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
 ) -> BackfillSummary:
     model = joint_model(joint_model_id)
     numeric_encoder(numeric_model_id)  # an unknown numeric model is an error, not an empty run
@@ -203,22 +209,22 @@ def backfill_joint(
         numeric.dates(numeric_model_id, portfolio_ids=portfolio_filter), request.dates, f"{numeric_model_id} embeddings"
     )
     summary.dates = len(days)
-    service = JointEmbeddingService(numeric, model)
+    writer = JointWriter(stores, model)
     portfolios = len(request.portfolio_ids) or len(numeric.portfolio_ids(numeric_model_id))
     done = 0
     for chunk in _chunks(days, portfolios):
         if request.limit is None:
-            result = service.backfill_dates(chunk, portfolio_filter)
+            result = writer.backfill_dates(chunk, portfolio_filter)
         else:
-            examples, left_out = _apply_limit(service.examples(chunk, portfolio_filter), request.limit)
+            examples, left_out = _apply_limit(writer.examples(chunk, portfolio_filter), request.limit)
             summary.left_out.update(left_out)
-            result = service.embed_and_store(examples)
+            result = writer.embed_and_store(examples)
         summary.written += result.written
         summary.skipped += result.unchanged
         done += len(chunk)
         if progress:
-            progress(done, len(days))
+            progress(done, len(days), PROGRESS_UNIT)
     if summary.written >= STATES_PER_CHUNK:
-        service.joint_store.refresh_statistics()
+        writer.joint_store.refresh_statistics()
     summary.seconds = time.perf_counter() - began
     return summary

@@ -9,15 +9,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from prometheus.encoders.joint import IdentityNumericJointModel, JointModel
-from prometheus.encoders.numeric import numeric_encoder
-from prometheus.errors import InvalidInput
+from prometheus.joint.registry import joint_store
+from prometheus.keys import StateKey
+from prometheus.lookup import missing_state
 from prometheus.reports import FACTOR_KEYS, GICS_SECTORS, OTHER_SECTOR, RISK_METRIC_KEYS, RiskReport
 from prometheus.search.explain import Explanation, explain_vectors
-from prometheus.services._frames import joint_store, require_state
+from prometheus.store.embeddings import JointEmbeddingStore
 from prometheus.store.stores import Stores
 
-StateKey = tuple[str, date]
 EXPLANATION_COLUMNS = (
     "feature",
     "block",
@@ -37,10 +36,12 @@ class StateComparison:
     sectors: pd.DataFrame  # sector, a, b, difference
     factors: pd.DataFrame  # factor, a, b, difference
     scenarios: pd.DataFrame  # scenario, a, b, difference
-    explanation: Explanation
+    explanation: Explanation | None  # None: the model's coordinates are not one named feature each
 
     def explanation_table(self) -> pd.DataFrame:
-        """Per-feature contributions, the features that pull the states apart first."""
+        """Per-feature contributions, the features that pull the states apart first (no rows without one)."""
+        if self.explanation is None:
+            return pd.DataFrame(columns=list(EXPLANATION_COLUMNS))
         rows = [
             (
                 f.name,
@@ -55,11 +56,6 @@ class StateComparison:
         ]
         table = pd.DataFrame(rows, columns=list(EXPLANATION_COLUMNS))
         return table.sort_values("distance_contribution", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def has_numeric_coordinates(model: JointModel) -> bool:
-    """True when joint coordinates are the numeric schema's features, so explanations mean something."""
-    return type(model).__name__ == IdentityNumericJointModel.__name__
 
 
 def _number(block: Mapping[str, float | None], key: str) -> float:
@@ -82,14 +78,24 @@ def _block(report: RiskReport | None, name: str) -> dict[str, float | None]:
     return dict(getattr(report, name)) if report is not None else {}
 
 
-def compare_states(stores: Stores, model_id: str, a: StateKey, b: StateKey) -> StateComparison:
-    """Both states must exist under ``model_id``; a missing report leaves its column NaN."""
+def _vector(store: JointEmbeddingStore, model_id: str, dim: int, key: StateKey) -> np.ndarray:
+    vector = store.vector(model_id, key.portfolio_id, key.as_of_date, dim)
+    if vector is None:
+        existing = store.dates(model_id, portfolio_ids=[key.portfolio_id])
+        raise missing_state(key.portfolio_id, f"{model_id} state", key.as_of_date, existing)
+    return vector
+
+
+def compare_states(stores: Stores, model_id: str, a: tuple[str, date], b: tuple[str, date]) -> StateComparison:
+    """Both states must exist under ``model_id``; a missing report leaves its column NaN.
+
+    The explanation is None for a model whose coordinates are not one named feature each.
+    """
+    a, b = StateKey(*a), StateKey(*b)
     model, store = joint_store(stores, model_id)
-    if not has_numeric_coordinates(model):
-        raise InvalidInput("explanations need a joint model whose coordinates are the numeric features")
-    vector_a = require_state(store, model_id, *a)
-    vector_b = require_state(store, model_id, *b)
-    schema = numeric_encoder(model.numeric_model_id).schema
+    schema = model.coordinate_schema
+    vector_a = _vector(store, model_id, model.dim, a)
+    vector_b = _vector(store, model_id, model.dim, b)
     report_a = stores.reports.get(*a)
     report_b = stores.reports.get(*b)
     return StateComparison(
@@ -108,5 +114,5 @@ def compare_states(stores: Stores, model_id: str, a: StateKey, b: StateKey) -> S
             "factor", FACTOR_KEYS, _block(report_a, "exposures_by_factor"), _block(report_b, "exposures_by_factor")
         ),
         scenarios=_side_by_side("scenario", (), _block(report_a, "scenario_pnl"), _block(report_b, "scenario_pnl")),
-        explanation=explain_vectors(schema, vector_a, vector_b),
+        explanation=explain_vectors(schema, vector_a, vector_b) if schema is not None else None,
     )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 from datetime import date
 
-from prometheus.errors import InvalidInput
+from prometheus.errors import InvalidSetting, Setting, start_after_end
 
 
 @dataclass(frozen=True)
@@ -17,9 +16,11 @@ class DateSelection:
 
     def __post_init__(self) -> None:
         if self.as_of is not None and (self.start is not None or self.end is not None):
-            raise InvalidInput("give either --as-of or --start/--end, not both")
+            raise InvalidSetting(
+                "give either ", Setting("as_of"), " or ", Setting("start"), "/", Setting("end"), ", not both"
+            )
         if self.start is not None and self.end is not None and self.start > self.end:
-            raise InvalidInput(f"--start {self.start.isoformat()} is after --end {self.end.isoformat()}: swap them")
+            raise start_after_end(self.start, self.end)
 
     @property
     def is_empty(self) -> bool:
@@ -40,21 +41,3 @@ class DateSelection:
         if self.as_of is not None:
             return self.as_of, self.as_of
         return self.start, self.end
-
-
-def nearest_dates(available: list[date], target: date) -> list[date]:
-    """The closest available dates before and after ``target`` (sorted input)."""
-    i = bisect.bisect_left(available, target)
-    near = []
-    if i > 0:
-        near.append(available[i - 1])
-    if i < len(available):
-        near.append(available[i])
-    return near
-
-
-def describe_nearest(available: list[date], target: date) -> str:
-    near = nearest_dates(available, target)
-    if not near:
-        return "none exist yet"
-    return "nearest: " + ", ".join(d.isoformat() for d in near)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
-from prometheus.errors import InvalidInput, UnknownPortfolio
-from prometheus.services._frames import empty_frame
-from prometheus.store.schema import portfolio_risk_reports as reports_table
+from prometheus.errors import InvalidSetting, Setting
+from prometheus.keys import empty_table
+from prometheus.lookup import unknown_portfolios
+from prometheus.store.report_fields import report_values
 from prometheus.store.stores import Stores
 
 UNDERWATER_COLUMNS = ("as_of_date", "portfolio_value", "drawdown")
@@ -21,15 +21,12 @@ def underwater(stores: Stores, portfolio_id: str) -> pd.DataFrame:
     Reports without a positive portfolio_value are left out: a missing or
     non-positive NAV has no meaningful drawdown.
     """
-    c = reports_table.c
-    query = sa.select(c.as_of_date, c.portfolio_value).where(c.portfolio_id == portfolio_id).order_by(c.as_of_date)
-    with stores.runtime.read() as conn:
-        rows = conn.execute(query).all()
+    rows = report_values(stores.runtime, portfolio_id)
     if not rows:
-        raise UnknownPortfolio(f"unknown portfolio '{portfolio_id}': no risk reports exist for it")
+        raise unknown_portfolios([portfolio_id], "risk reports")
     kept = [(day, float(value)) for day, value in rows if value is not None and value > 0]
     if not kept:
-        return empty_frame(UNDERWATER_COLUMNS, floats=("portfolio_value", "drawdown"))
+        return empty_table(UNDERWATER_COLUMNS, floats=("portfolio_value", "drawdown"))
     values = np.array([v for _, v in kept], dtype=np.float64)
     peaks = np.maximum.accumulate(values)
     return pd.DataFrame(
@@ -50,9 +47,9 @@ def worst_drawdowns(frame: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     under water takes its first date as the peak.
     """
     if n < 1:
-        raise InvalidInput(f"n must be at least 1, got {n}")
+        raise InvalidSetting(Setting("n"), f" must be at least 1, got {n}")
     if frame.empty:
-        return empty_frame(EPISODE_COLUMNS, floats=("depth",))
+        return empty_table(EPISODE_COLUMNS, floats=("depth",))
     days = list(frame["as_of_date"])
     drawdown = frame["drawdown"].to_numpy(dtype=np.float64)
     at_peak = drawdown >= 0
@@ -79,6 +76,6 @@ def worst_drawdowns(frame: pd.DataFrame, n: int = 10) -> pd.DataFrame:
             )
         )
     if not episodes:
-        return empty_frame(EPISODE_COLUMNS, floats=("depth",))
+        return empty_table(EPISODE_COLUMNS, floats=("depth",))
     table = pd.DataFrame(episodes, columns=list(EPISODE_COLUMNS))
     return table.sort_values(["depth", "peak_date"], kind="stable").head(n).reset_index(drop=True)

@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 
 from prometheus.errors import InvalidInput
-from prometheus.services._frames import attach, empty_frame, report_fields, risk_metric, stress_window_names
-from prometheus.services.similar import load_index
+from prometheus.keys import empty_table, join_on_keys
+from prometheus.search.loading import load_index
+from prometheus.store.report_fields import metric, report_fields
 from prometheus.store.stores import Stores
+from prometheus.stress import window_names
 
 SAME_BOOK_DAYS = 63  # a book is not its own warning within about a quarter
 COLUMNS = (
@@ -56,10 +58,12 @@ def early_warning(
     threshold = _check_threshold(drawdown_threshold)
     index = load_index(stores, model_id)
     if not len(index):
-        return empty_frame(COLUMNS, floats=("cosine", "euclidean"))
+        return empty_table(COLUMNS, floats=("cosine", "euclidean"))
     keys = pd.DataFrame({"portfolio_id": index.portfolio_ids, "as_of_date": index.dates.astype(object)})
-    drawdowns = attach(keys, report_fields(stores, {"drawdown": risk_metric("drawdown")}))["drawdown"].to_numpy()
-    windows = stress_window_names(keys["as_of_date"])
+    drawdowns = join_on_keys(keys, report_fields(stores.runtime, {"drawdown": metric("drawdown")}))[
+        "drawdown"
+    ].to_numpy()
+    windows = window_names(keys["as_of_date"])
     stress = np.flatnonzero((windows != "") | (drawdowns <= threshold))
     # Candidates in (portfolio, date) order, so the first of exact ties is the search's choice.
     stress = stress[np.lexsort((index.dates[stress], index.portfolio_ids[stress].astype(str)))]

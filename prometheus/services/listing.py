@@ -8,10 +8,10 @@ from datetime import date
 
 import numpy as np
 
-from prometheus.encoders.joint import joint_model
-from prometheus.errors import InvalidInput, UnknownPortfolio, shown
+from prometheus.errors import InvalidSetting, Setting
+from prometheus.joint.registry import joint_store
+from prometheus.lookup import unknown_portfolios
 from prometheus.services.dates import DateSelection
-from prometheus.store.embeddings import JointEmbeddingStore
 from prometheus.store.stores import Stores
 
 LISTING_HEADER = ("as_of_date", "portfolio_id", "model_id", "dim", "l2_norm")
@@ -35,16 +35,13 @@ def list_joint_states(
 ) -> list[JointStateRow]:
     """States ordered by date then portfolio; ``limit`` caps the number of rows."""
     if limit is not None and limit < 1:
-        raise InvalidInput(f"--limit must be at least 1, got {limit}")
-    model = joint_model(model_id)
-    store = JointEmbeddingStore(stores.historical, model.joint_type)
+        raise InvalidSetting(Setting("limit"), f" must be at least 1, got {limit}")
+    model, store = joint_store(stores, model_id)
     if portfolio_ids:
         known = set(store.portfolio_ids(model_id))
         missing = [p for p in portfolio_ids if p not in known]
         if missing:
-            raise UnknownPortfolio(
-                f"unknown portfolio {', '.join(shown(p) for p in missing)}: no {model_id} states exist for it"
-            )
+            raise unknown_portfolios(missing, f"{model_id} states")
     start, end = dates.bounds()
     states = store.load(model_id, start=start, end=end, portfolio_ids=list(portfolio_ids) or None, dim=model.dim)
     norms = np.linalg.norm(states.matrix.astype(np.float64), axis=1) if len(states) else np.zeros(0)

@@ -27,16 +27,14 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from prometheus.errors import InvalidInput
-from prometheus.services._frames import empty_frame
+from prometheus.keys import empty_table
 from prometheus.services.similar import Neighbour
-from prometheus.store.schema import portfolio_risk_reports as reports_table
+from prometheus.store.report_fields import value_series
 from prometheus.store.stores import Stores
 
 DEFAULT_HORIZONS = (1, 3)
-StateKey = tuple[str, date]
 
 
 def return_column(months: int) -> str:
@@ -68,24 +66,6 @@ def _check_horizons(horizons: Sequence[int]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(checked))
 
 
-def nav_series(stores: Stores, portfolio_ids: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per portfolio: report dates (datetime64[D]) and positive portfolio values, one query."""
-    c = reports_table.c
-    query = (
-        sa.select(c.portfolio_id, c.as_of_date, c.portfolio_value)
-        .where(c.portfolio_id.in_(sorted(set(portfolio_ids))), c.portfolio_value > 0)
-        .order_by(c.portfolio_id, c.as_of_date)
-    )
-    with stores.runtime.read() as conn:
-        rows = conn.execute(query).all()
-    grouped: dict[str, tuple[list[date], list[float]]] = {}
-    for pid, day, value in rows:
-        days, values = grouped.setdefault(pid, ([], []))
-        days.append(day)
-        values.append(float(value))
-    return {pid: (np.array(d, dtype="datetime64[D]"), np.array(v, dtype=np.float64)) for pid, (d, v) in grouped.items()}
-
-
 def _outcome(days: np.ndarray, values: np.ndarray, day: date, months: int) -> tuple[float, float]:
     start = int(np.searchsorted(days, np.datetime64(day), side="right")) - 1
     if start < 0:
@@ -106,15 +86,15 @@ def _outcome(days: np.ndarray, values: np.ndarray, day: date, months: int) -> tu
 
 
 def forward_outcomes(
-    stores: Stores, states: Sequence[StateKey], horizons_months: Sequence[int] = DEFAULT_HORIZONS
+    stores: Stores, states: Sequence[tuple[str, date]], horizons_months: Sequence[int] = DEFAULT_HORIZONS
 ) -> pd.DataFrame:
     """One row per state, in the given order; NaN where the future is not in the store yet."""
     horizons = _check_horizons(horizons_months)
     result_columns = [name for h in horizons for name in (return_column(h), drawdown_column(h))]
     columns = ["portfolio_id", "as_of_date", *result_columns]
     if not states:
-        return empty_frame(columns, floats=result_columns)
-    series = nav_series(stores, [pid for pid, _ in states])
+        return empty_table(columns, floats=result_columns)
+    series = value_series(stores.runtime, [pid for pid, _ in states])
     empty = (np.array([], dtype="datetime64[D]"), np.array([], dtype=np.float64))
     rows = []
     for pid, day in states:

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-import sqlalchemy as sa
 
 from prometheus.errors import InvalidInput
-from prometheus.services._frames import joint_store
-from prometheus.store.schema import joint_embeddings
-from prometheus.store.schema import portfolio_risk_reports as reports_table
+from prometheus.joint.registry import joint_store
+from prometheus.store.embeddings import joint_table_summary
+from prometheus.store.report_fields import report_coverage
 from prometheus.store.stores import Stores
 
 FREQUENCIES = ("year", "month")
@@ -30,34 +29,17 @@ class StoreOverview:
 
 
 def store_overview(stores: Stores) -> StoreOverview:
-    r = reports_table.c
-    j = joint_embeddings.c
-    with stores.runtime.read() as conn:
-        count, distinct_dates, first, last = conn.execute(
-            sa.select(
-                sa.func.count(),
-                sa.func.count(sa.distinct(r.as_of_date)),
-                sa.func.min(r.as_of_date),
-                sa.func.max(r.as_of_date),
-            )
-        ).one()
-        report_ids = set(conn.execute(sa.select(r.portfolio_id).distinct()).scalars())
-    with stores.historical.read() as conn:
-        joint_counts = {
-            row[0]: int(row[1])
-            for row in conn.execute(sa.select(j.model_id, sa.func.count()).group_by(j.model_id).order_by(j.model_id))
-        }
-        latest_joint = conn.execute(sa.select(sa.func.max(j.as_of_date))).scalar()
-        joint_ids = set(conn.execute(sa.select(j.portfolio_id).distinct()).scalars())
+    reports = report_coverage(stores.runtime)
+    joint = joint_table_summary(stores.historical)
     return StoreOverview(
-        report_count=int(count or 0),
-        portfolio_ids=sorted(report_ids | joint_ids),
-        first_date=first,
-        last_date=last,
-        report_dates=int(distinct_dates or 0),
+        report_count=reports.count,
+        portfolio_ids=sorted(set(reports.portfolio_ids) | set(joint.portfolio_ids)),
+        first_date=reports.first_date,
+        last_date=reports.last_date,
+        report_dates=reports.dates,
         numeric_counts=stores.numeric.model_counts(),
-        joint_counts=joint_counts,
-        latest_joint_date=latest_joint,
+        joint_counts=joint.counts,
+        latest_joint_date=joint.latest_date,
     )
 
 
@@ -77,19 +59,8 @@ def coverage(stores: Stores, model_id: str, freq: str = "year") -> pd.DataFrame:
     """States per portfolio (rows) and period (columns "1995" or "1995-03"); one GROUP BY query."""
     if freq not in FREQUENCIES:
         raise InvalidInput(f"freq must be 'year' or 'month', got {freq!r}")
-    model, store = joint_store(stores, model_id)
-    c = joint_embeddings.c
-    parts = [sa.extract("year", c.as_of_date)]
-    if freq == "month":
-        parts.append(sa.extract("month", c.as_of_date))
-    query = (
-        sa.select(c.portfolio_id, *parts, sa.func.count())
-        .where(c.joint_type == model.joint_type, c.model_id == model_id)
-        .group_by(c.portfolio_id, *parts)
-    )
-    with store.db.read() as conn:
-        # extract() is a float on PostgreSQL and an integer on SQLite
-        rows = [(r[0], int(r[1]), int(r[2]) if freq == "month" else 1, int(r[-1])) for r in conn.execute(query)]
+    _, store = joint_store(stores, model_id)
+    rows = store.counts_by_period(model_id, by_month=freq == "month")
     index = pd.Index(sorted({r[0] for r in rows}), name="portfolio_id", dtype=object)
     if not rows:
         return pd.DataFrame(index=index, dtype="int64")

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from prometheus.errors import InvalidInput, shown
-from prometheus.risk import FREQUENCIES, build_reports, read_benchmark, read_holdings, read_prices, read_sectors
+from prometheus.errors import InvalidInput, shown, start_after_end
+from prometheus.risk import FREQUENCIES, read_benchmark, read_holdings, read_prices, read_sectors, run_engine
 from prometheus.store.stores import Stores
 
 
@@ -39,18 +39,24 @@ def build_and_store_reports(
     end: date | None = None,
     frequency: str = "weekly",
 ) -> BuildSummary:
-    """Read and check every file first, compute all reports, then upsert them in one transaction."""
+    """Read and check every file first, compute all reports, then upsert them in one transaction.
+
+    The books' daily values go beside them (one more transaction): forward outcomes and
+    drawdown charts use daily values where the store has them.
+    """
     if frequency not in FREQUENCIES:
         raise InvalidInput(f"unknown frequency {shown(frequency)}: use {', '.join(FREQUENCIES)}")
     if start is not None and end is not None and start > end:
-        raise InvalidInput(f"--start {start.isoformat()} is after --end {end.isoformat()}: swap them")
+        raise start_after_end(start, end)
     began = time.perf_counter()
     price_table = read_prices(prices)
     sector_table = read_sectors(sectors)
     bench = read_benchmark(benchmark)
     book = read_holdings(holdings, price_table, sector_table)
-    reports = build_reports(price_table, book, bench, sector_table, start, end, frequency)
+    output = run_engine(price_table, book, bench, sector_table, start, end, frequency)
+    reports = output.reports
     stores.reports.upsert(reports)
+    stores.values.replace(output.values)
     days = [r.as_of_date for r in reports]
     return BuildSummary(
         reports=len(reports),

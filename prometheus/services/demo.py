@@ -7,19 +7,17 @@ second run writes nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus.demo.portfolios import DEMO_PORTFOLIOS, load_demo_inputs
-from prometheus.encoders.joint import JOINT_PORTFOLIO_MODEL_ID
 from prometheus.encoders.numeric import NUMERIC_PORTFOLIO_MODEL_ID
-from prometheus.risk import build_reports
+from prometheus.joint.models import JOINT_PORTFOLIO_MODEL_ID
+from prometheus.progress import Progress
+from prometheus.risk import run_engine
 from prometheus.services.backfill import BackfillRequest, BackfillSummary, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
 from prometheus.store.stores import Stores
 
-# (step label, done, total): the CLI draws a bar, the app a progress widget.
-DemoProgress = Callable[[str, int, int], None]
 DEMO_FREQUENCY = "weekly"
 STEPS = ("Reading prices", "Building risk reports", "Storing risk reports", "Numeric embeddings", "Joint embeddings")
 
@@ -39,30 +37,40 @@ class DemoSummary:
         )
 
 
-def load_demo(stores: Stores, progress: DemoProgress | None = None) -> DemoSummary:
-    def step(index: int, done: int = 0, total: int = 1) -> None:
+def load_demo(stores: Stores, progress: Progress | None = None) -> DemoSummary:
+    """Build, store and embed the demo book; ``progress`` counts steps, the message names the current one."""
+
+    def step(index: int, done: int = 0, total: int = 0) -> None:
+        # One bar over all steps, in thousandths of a step; the message keeps the real counts.
         if progress:
-            progress(STEPS[index], done, total)
+            share = 1000 * done // total if total else 0
+            counts = f": {done}/{total} dates" if total else ""
+            message = f"step {index + 1}/{len(STEPS)}: {STEPS[index]}{counts}"
+            progress(index * 1000 + share, len(STEPS) * 1000, message)
 
     began = time.perf_counter()
     step(0)
     inputs = load_demo_inputs()
     step(1)
-    reports = build_reports(inputs.prices, inputs.holdings, inputs.benchmark, inputs.sectors, frequency=DEMO_FREQUENCY)
+    output = run_engine(inputs.prices, inputs.holdings, inputs.benchmark, inputs.sectors, frequency=DEMO_FREQUENCY)
+    reports = output.reports
     step(2)
     stores.reports.upsert(reports)
+    stores.values.replace(output.values)
     days = sorted({r.as_of_date for r in reports})
     request = BackfillRequest(DateSelection(start=days[0], end=days[-1]))
     numeric = backfill_numeric(
-        stores, NUMERIC_PORTFOLIO_MODEL_ID, request, progress=lambda done, total: step(3, done, total)
+        stores, NUMERIC_PORTFOLIO_MODEL_ID, request, progress=lambda done, total, _: step(3, done, total)
     )
     joint = backfill_joint(
         stores,
         NUMERIC_PORTFOLIO_MODEL_ID,
         JOINT_PORTFOLIO_MODEL_ID,
         request,
-        progress=lambda done, total: step(4, done, total),
+        progress=lambda done, total, _: step(4, done, total),
     )
+    if progress:
+        progress(len(STEPS) * 1000, len(STEPS) * 1000, "demo book loaded")
     return DemoSummary(
         portfolios=len(DEMO_PORTFOLIOS),
         reports=len(reports),

@@ -1,0 +1,53 @@
+"""What the pickers offer: models, dates and portfolios, and dates read from a link."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+import numpy as np
+
+from prometheus.errors import InvalidInput
+from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID, joint_model_ids
+from prometheus.report_files import parse_date
+from prometheus.search.index import StateIndex
+
+
+def index_dates(index: StateIndex) -> list[date]:
+    """Distinct dates that have at least one state, oldest first."""
+    return [d.astype(object) for d in np.unique(index.dates)]
+
+
+def index_portfolios(index: StateIndex) -> list[str]:
+    """Portfolios with at least one state, sorted."""
+    return sorted(str(p) for p in index.portfolio_names)
+
+
+def model_choices(stored: Iterable[str]) -> list[str]:
+    """The default joint model first, then every other registered model and any model with stored states."""
+    return list(dict.fromkeys([DEFAULT_JOINT_MODEL_ID, *joint_model_ids(), *sorted(stored)]))
+
+
+def parse_day(value: object) -> date | None:
+    """A date from a query parameter or widget; None when absent or malformed (a bad link is not an error)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return parse_date(str(value))
+    except InvalidInput:
+        return None
+
+
+def nearest_on_or_before(days: Sequence[date], wanted: date | None) -> date | None:
+    """The latest of ``days`` not after ``wanted`` (the first day if all are after); the last day if no wish."""
+    if not days:
+        return None
+    ordered = sorted(days)
+    if wanted is None:
+        return ordered[-1]
+    earlier = [d for d in ordered if d <= wanted]
+    return earlier[-1] if earlier else ordered[0]

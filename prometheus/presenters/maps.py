@@ -1,0 +1,85 @@
+"""The map's data: projected states with what they are coloured by, selections, trajectories, ticks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import pandas as pd
+
+from prometheus.presenters.tables import attach_attributes
+
+MAP_COLUMNS = ["portfolio_id", "as_of_date", "x", "y", "drawdown", "volatility_1y", "dominant_sector", "stress_window"]
+
+
+def map_frame(points: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataFrame:
+    """Projected states with what the map colours by; ``year`` is a fractional year for a date colour scale."""
+    frame = attach_attributes(points.loc[:, ["portfolio_id", "as_of_date", "x", "y"]], attributes)
+    frame = frame.loc[:, MAP_COLUMNS].reset_index(drop=True)
+    stamps = pd.to_datetime(frame["as_of_date"])
+    frame["year"] = stamps.dt.year + (stamps.dt.day_of_year - 1) / 365.25
+    frame["dominant_sector"] = frame["dominant_sector"].fillna("").replace("", "unknown")
+    frame["stress_window"] = frame["stress_window"].fillna("")
+    # Hover text precomputed once, vectorised: per-point Python lists make 60k-point figures slow.
+    stress = frame["stress_window"].where(frame["stress_window"] == "", "<br>" + frame["stress_window"])
+    frame["hover"] = frame["portfolio_id"].astype(str) + " · " + stamps.dt.strftime("%Y-%m-%d") + stress
+    frame["row"] = range(len(frame))
+    # float32 halves what the browser receives; a 2-D map needs no more precision
+    return frame.astype({"x": "float32", "y": "float32", "year": "float32"})
+
+
+def _row_number(custom: object) -> int | None:
+    # customdata[0] comes back as a list, or (from a typed array) as a {"0": .., "1": ..} mapping
+    if isinstance(custom, Mapping):
+        first = custom.get("0", custom.get(0))
+    elif isinstance(custom, list | tuple):
+        first = custom[0] if custom else None
+    else:
+        first = custom
+    if isinstance(first, bool) or not isinstance(first, int | float | str):
+        return None
+    try:
+        return int(float(first))
+    except ValueError:
+        return None
+
+
+def year_ticks(years: pd.Series, target: int = 8) -> tuple[list[float], list[str]]:
+    """Colour-bar ticks for fractional years: whole years over long spans, quarters or months over short ones."""
+    if years.empty:
+        return [], []
+    low, high = float(years.min()), float(years.max())
+    span = high - low
+    steps = (10.0, 5.0, 2.0, 1.0, 0.25, 1 / 12)
+    step = next((s for s in steps if span / s >= target / 2), steps[-1])
+    fmt = "%Y" if step >= 1 else "%Y-%m"
+    start = int(low / step) * step
+    values: list[float] = []
+    tick = start
+    while tick <= high + 1e-9:
+        if tick >= low - 1e-9:
+            values.append(round(tick, 6))
+        tick += step
+    labels = []
+    for value in values:
+        year = int(value)
+        month = min(12, round((value - year) * 12) + 1)
+        labels.append(date(year, month, 1).strftime(fmt))
+    return values, labels
+
+
+def selected_rows(frame: pd.DataFrame, points: Sequence[Mapping[str, object]]) -> pd.DataFrame:
+    """The map rows behind a Plotly selection (each point carries its row number as customdata[0])."""
+    rows = [r for r in (_row_number(p.get("customdata")) for p in points) if r is not None]
+    kept = [r for r in dict.fromkeys(rows) if 0 <= r < len(frame)]
+    return frame.iloc[kept].sort_values(["as_of_date", "portfolio_id"]).loc[:, MAP_COLUMNS].reset_index(drop=True)
+
+
+def trajectory(frame: pd.DataFrame, portfolio_id: str) -> pd.DataFrame:
+    """One portfolio's states in date order: its path across the map."""
+    return frame[frame["portfolio_id"] == portfolio_id].sort_values("as_of_date")
+
+
+def trajectory_between(path: pd.DataFrame, first_year: int, last_year: int) -> pd.DataFrame:
+    years = pd.to_datetime(path["as_of_date"]).dt.year
+    return path[(years >= first_year) & (years <= last_year)]

@@ -1,0 +1,139 @@
+"""Service results as the tables the pages show and export: states, jobs, analogues."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import pandas as pd
+
+from prometheus.keys import StateKey
+from prometheus.presenters.choices import parse_day
+from prometheus.services.listing import LISTING_HEADER, JointStateRow
+from prometheus.services.similar import SimilarResult
+from prometheus.store.jobs import Job
+
+
+def states_frame(rows: Sequence[JointStateRow]) -> pd.DataFrame:
+    """Listed states as a table: the same columns (and order) as show_joint_portfolios prints."""
+    return pd.DataFrame(
+        [(r.as_of_date, r.portfolio_id, r.model_id, r.dim, r.l2_norm) for r in rows], columns=list(LISTING_HEADER)
+    )
+
+
+def jobs_frame(jobs: Sequence[Job]) -> pd.DataFrame:
+    """The recent-jobs table: one row a job, status as a person should read it."""
+    rows = []
+    for job in jobs:
+        finished = job.finished_at or job.heartbeat_at
+        seconds = (finished - job.started_at).total_seconds() if finished and job.started_at else None
+        rows.append(
+            {
+                "created": job.created_at.replace(tzinfo=None),
+                "kind": job.kind,
+                "status": job.display_status,
+                "progress": round(100 * job.fraction),
+                "message": job.display_error if job.display_status == "failed" else job.message,
+                "seconds": round(seconds, 1) if seconds is not None else None,
+                "params": describe_params(job.params),
+                "job_id": job.job_id,
+            }
+        )
+    columns = ["created", "kind", "status", "progress", "message", "seconds", "params", "job_id"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def describe_params(params: Mapping[str, object]) -> str:
+    parts = []
+    if params.get("as_of"):
+        parts.append(f"on {params['as_of']}")
+    if params.get("start") or params.get("end"):
+        parts.append(f"{params.get('start') or '…'} to {params.get('end') or '…'}")
+    portfolios = params.get("portfolio_ids") or []
+    if isinstance(portfolios, list) and portfolios:
+        parts.append(f"{len(portfolios)} portfolio(s)")
+    if params.get("limit"):
+        parts.append(f"limit {params['limit']}")
+    models = params.get("joint_model_ids")
+    if isinstance(models, list) and models:
+        parts.append(", ".join(str(m) for m in models))
+    return "; ".join(parts)
+
+
+NEIGHBOUR_COLUMNS = [
+    "rank",
+    "cosine",
+    "euclidean",
+    "portfolio_id",
+    "as_of_date",
+    "drawdown",
+    "volatility_1y",
+    "dominant_sector",
+    "stress_window",
+]
+
+
+def neighbours_frame(result: SimilarResult, attributes: pd.DataFrame) -> pd.DataFrame:
+    """The ranked neighbours with each neighbour's own drawdown and volatility on its date."""
+    frame = pd.DataFrame(
+        [
+            {
+                "rank": n.rank,
+                "cosine": n.cosine,
+                "euclidean": n.euclidean,
+                "portfolio_id": n.portfolio_id,
+                "as_of_date": n.as_of_date,
+            }
+            for n in result.neighbours
+        ],
+        columns=["rank", "cosine", "euclidean", "portfolio_id", "as_of_date"],
+    )
+    return attach_attributes(frame, attributes)[NEIGHBOUR_COLUMNS]
+
+
+def attach_attributes(frame: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataFrame:
+    """Left-join state attributes (drawdown, volatility, sector, stress window) on (portfolio, date)."""
+    wanted = ["drawdown", "volatility_1m", "volatility_1y", "return_1y", "dominant_sector", "stress_window"]
+    if attributes.empty:
+        out = frame.copy()
+        for column in wanted:
+            out[column] = None
+        return out
+    keys = attributes[["portfolio_id", "as_of_date", *[c for c in wanted if c in attributes.columns]]].copy()
+    keys["as_of_date"] = pd.to_datetime(keys["as_of_date"]).dt.date
+    left = frame.copy()
+    left["as_of_date"] = pd.to_datetime(left["as_of_date"]).dt.date
+    merged = left.merge(keys, on=["portfolio_id", "as_of_date"], how="left")
+    for column in wanted:
+        if column not in merged.columns:
+            merged[column] = None
+    return merged
+
+
+def describe_state(attributes: pd.DataFrame, portfolio_id: str, as_of: date) -> str:
+    """One line about a state for people: its drawdown, volatility, largest sector and stress window."""
+    label = f"{portfolio_id} on {as_of.isoformat()}"
+    if attributes.empty:
+        return label
+    days = pd.to_datetime(attributes["as_of_date"]).dt.date
+    hit = attributes[(attributes["portfolio_id"] == portfolio_id) & (days == as_of)]
+    if hit.empty:
+        return label
+    row = hit.iloc[0]
+    parts = [label]
+    if pd.notna(row.get("drawdown")):
+        parts.append(f"drawdown {row['drawdown']:.1%}")
+    if pd.notna(row.get("volatility_1y")):
+        parts.append(f"volatility (1y) {row['volatility_1y']:.1%}")
+    if row.get("dominant_sector"):
+        parts.append(f"largest sector {row['dominant_sector']}")
+    if row.get("stress_window"):
+        parts.append(f"in {row['stress_window']}")
+    return " · ".join(parts)
+
+
+def state_keys(frame: pd.DataFrame) -> list[StateKey]:
+    return [
+        StateKey(str(p), parse_day(d) or date.min)
+        for p, d in zip(frame["portfolio_id"], frame["as_of_date"], strict=True)
+    ]

@@ -1,0 +1,35 @@
+"""What a cached result of a page depends on: the databases and the data versions of its inputs."""
+
+from __future__ import annotations
+
+import hashlib
+
+from prometheus.errors import UnknownModel
+from prometheus.joint.registry import joint_model
+from prometheus.store.embeddings import joint_version_name
+from prometheus.store.reports import REPORTS_VERSION
+from prometheus.store.stores import Stores
+
+
+def data_version_key(stores: Stores, model_id: str) -> str:
+    """Changes whenever the data a page shows may have changed: database, reports, embeddings.
+
+    The URLs are hashed so the key never carries a password into logs or messages.
+    """
+    settings = stores.settings
+    where = hashlib.sha256(f"{settings.db_url}|{settings.effective_runtime_url}".encode()).hexdigest()[:16]
+    try:
+        numeric_id = joint_model(model_id).numeric_model_id
+    except UnknownModel:
+        numeric_id = ""
+    versions = (
+        stores.runtime.data_version(REPORTS_VERSION),
+        stores.numeric.data_version(numeric_id),
+        stores.historical.data_version(joint_version_name(model_id)),
+    )
+    return f"{where}:{model_id}:" + ".".join(str(v) for v in versions)
+
+
+def joint_data_version(stores: Stores, model_id: str) -> int:
+    """The data version of one joint model's states."""
+    return stores.historical.data_version(joint_version_name(model_id))
