@@ -10,12 +10,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# The page helpers live in pages/_common.py; make the app's folder importable
-# however the app was started (streamlit run, AppTest, another working directory).
+# The app's shell lives in ui/; make the app's folder importable however the app
+# was started (streamlit run, AppTest, another working directory).
 _ROOT = str(Path(__file__).resolve().parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from pages import _common  # noqa: E402
+from ui import shell  # noqa: E402
 
-_common.main()
+shell.main()

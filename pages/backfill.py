@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import streamlit as st
 
-from pages import _common, _context, _data
 from prometheus import jobs
-from prometheus.services import ui_support
+from prometheus.jobs.kinds import backfill_params
+from prometheus.presenters.choices import model_choices
+from prometheus.presenters.tables import jobs_frame
+from prometheus.services.dates import DateSelection
+from ui import context as _context
+from ui import data as _data
+from ui import shell as _common
 
 ALL, ONE, RANGE = "All dates", "One date", "Date range"
 
@@ -18,20 +24,19 @@ def request_form(ctx: _context.PageContext, summary: Any) -> None:
     left, right = st.columns(2)
     with left:
         mode = st.radio("Dates", [ALL, ONE, RANGE], horizontal=True, key="bf_mode")
-        params: dict[str, Any] = {}
+        as_of: date | None = None
+        start: date | None = days[0]
+        end: date | None = days[-1]
         if mode == ONE:
-            day = st.selectbox("Date", list(reversed(days)), key="bf_day", format_func=lambda d: d.isoformat())
-            params["as_of"] = day.isoformat()
+            as_of = st.selectbox("Date", list(reversed(days)), key="bf_day", format_func=lambda d: d.isoformat())
+            start = end = None
         elif mode == RANGE:
             start = st.date_input("From", value=days[0], min_value=days[0], max_value=days[-1], key="bf_start")
             end = st.date_input("To", value=days[-1], min_value=days[0], max_value=days[-1], key="bf_end")
-            params["start"], params["end"] = start.isoformat(), end.isoformat()
-        else:
-            params["start"], params["end"] = days[0].isoformat(), days[-1].isoformat()
     with right:
         models = st.multiselect(
             "Models",
-            ui_support.model_choices(summary.joint_counts),
+            model_choices(summary.joint_counts),
             default=[ctx.model_id],
             key="bf_models",
             help="Each joint model backfills its numeric source model first.",
@@ -42,7 +47,10 @@ def request_form(ctx: _context.PageContext, summary: Any) -> None:
         limit = st.number_input(
             "At most this many portfolios per date (0 = no limit)", min_value=0, value=0, step=1, key="bf_limit"
         )
-    params.update(joint_model_ids=models, portfolio_ids=portfolios, limit=int(limit) or None)
+
+    def submit() -> str:
+        params = backfill_params(DateSelection(as_of, start, end), models, portfolios, int(limit) or None)
+        return jobs.submit_job(ctx.stores, jobs.BACKFILL, params)
 
     if ctx.read_only:
         st.button("Start backfill", disabled=True, key="bf_start_button")
@@ -51,7 +59,7 @@ def request_form(ctx: _context.PageContext, summary: Any) -> None:
     if st.button(
         "Start backfill", type="primary", key="bf_start_button", disabled=not models, icon=":material/play_arrow:"
     ):
-        job_id = _common.guarded(ctx.settings, lambda: jobs.submit_job(ctx.stores, jobs.BACKFILL, params))
+        job_id = _common.guarded(ctx.settings, submit)
         if job_id:
             st.session_state["watched_job"] = job_id
             st.toast("Backfill started: it keeps running if you leave this page.", icon=":material/sync:")
@@ -79,7 +87,7 @@ def recent_jobs(ctx: _context.PageContext) -> None:
         if not current:
             st.caption("No jobs yet.")
             return
-        frame = ui_support.jobs_frame(current)
+        frame = jobs_frame(current)
         st.dataframe(
             frame,
             hide_index=True,

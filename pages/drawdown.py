@@ -6,76 +6,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
-from pages import _common, _context, _data, _widgets
-from prometheus.services import ui_support
+from prometheus.presenters import figures
+from prometheus.presenters.choices import index_portfolios, nearest_on_or_before, parse_day
+from prometheus.presenters.tables import neighbours_frame
 from prometheus.services.drawdown import worst_drawdowns
 from prometheus.services.outcomes import summarise_outcomes
-from prometheus.services.similar import SimilarQuery, search_index
-
-SHADE = "rgba(179, 51, 51, 0.10)"
-
-
-def underwater_chart(frame: pd.DataFrame, portfolio: str, marked: date | None) -> None:
-    figure = make_subplots(specs=[[{"secondary_y": True}]])
-    figure.add_trace(
-        go.Scatter(
-            x=frame["as_of_date"],
-            y=frame["drawdown"],
-            name="Drawdown",
-            fill="tozeroy",
-            mode="lines",
-            line={"color": "#b33", "width": 1.2},
-            hovertemplate="%{x|%Y-%m-%d}: %{y:.1%}<extra>drawdown</extra>",
-        ),
-        secondary_y=False,
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=frame["as_of_date"],
-            y=frame["portfolio_value"],
-            name="Portfolio value",
-            mode="lines",
-            line={"color": "#2f5d8a", "width": 1},
-            opacity=0.6,
-            hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f}<extra>value</extra>",
-        ),
-        secondary_y=True,
-    )
-    first, last = frame["as_of_date"].iloc[0], frame["as_of_date"].iloc[-1]
-    windows = ui_support.windows_between(first, last)
-    for window in windows:
-        figure.add_vrect(x0=window.start, x1=window.end, fillcolor=SHADE, line_width=0, layer="below")
-    if windows:
-        # Names as hoverable markers along the top: text labels of overlapping windows collide.
-        figure.add_trace(
-            go.Scatter(
-                x=[w.start + (w.end - w.start) / 2 for w in windows],
-                y=[0.0] * len(windows),
-                mode="markers",
-                name="Named stress window",
-                marker={"symbol": "triangle-down", "size": 9, "color": "#7a2b2b"},
-                text=[f"{w.name}<br>{w.start:%Y-%m-%d} to {w.end:%Y-%m-%d}" for w in windows],
-                hovertemplate="%{text}<extra></extra>",
-            ),
-            secondary_y=False,
-        )
-    if marked is not None:
-        figure.add_vline(x=marked, line={"color": "#1f2933", "dash": "dot", "width": 1})
-    figure.update_yaxes(title_text="drawdown", tickformat=".0%", secondary_y=False)
-    figure.update_yaxes(title_text="portfolio value", secondary_y=True, showgrid=False)
-    figure.update_layout(
-        height=420,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        hovermode="closest",
-        title=f"{portfolio}: under water"
-        + (" (shaded: named stress windows)" if windows else " (no named stress window in this span)"),
-        legend={"orientation": "h", "y": -0.15},
-    )
-    st.plotly_chart(figure, width="stretch", key="dd_chart")
+from prometheus.services.similar import SimilarQuery
+from ui import context as _context
+from ui import data as _data
+from ui import shell as _common
+from ui import widgets as _widgets
 
 
 def episodes_table(episodes: pd.DataFrame) -> None:
@@ -121,7 +63,6 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
             key="dd_own",
             help="Untick to see only other portfolios (its own recent weeks are often closest).",
         )
-    index = _data.state_index(ctx)
     query = SimilarQuery(
         model_id=ctx.model_id,
         portfolio_id=portfolio,
@@ -130,8 +71,8 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
         include_self=own,
         end=day - timedelta(days=1) if earlier else None,
     )
-    result = search_index(index, query)
-    table = ui_support.neighbours_frame(result, _data.attributes(ctx))
+    result = _data.similar(ctx, query)
+    table = neighbours_frame(result, _data.attributes(ctx))
     if table.empty:
         st.info("No stored state lies before this date: untick “Only states before this date” or pick a later one.")
         return
@@ -170,7 +111,7 @@ def body(ctx: _context.PageContext) -> None:
     if _common.require_states(ctx) is None:
         return
     index = _data.state_index(ctx)
-    portfolios = ui_support.index_portfolios(index)
+    portfolios = index_portfolios(index)
     left, right = st.columns(2)
     with left:
         portfolio = _widgets.portfolio_picker("Portfolio", portfolios, key="dd_portfolio")
@@ -180,17 +121,15 @@ def body(ctx: _context.PageContext) -> None:
     # Default date: the trough of the worst drawdown, the moment an analyst most wants analogues for.
     worst = episodes["trough_date"].iloc[0] if not episodes.empty else None
     with right:
-        _widgets.seed_from_query(
-            "dd_date", "date", lambda raw: ui_support.nearest_on_or_before(days, ui_support.parse_day(raw))
-        )
+        _widgets.seed_from_query("dd_date", "date", lambda raw: nearest_on_or_before(days, parse_day(raw)))
         if st.session_state.get("dd_date") not in days:
-            st.session_state["dd_date"] = ui_support.nearest_on_or_before(days, worst)
+            st.session_state["dd_date"] = nearest_on_or_before(days, worst)
         day = st.selectbox("Date for analogues", days, key="dd_date", format_func=date.isoformat)
         _widgets.publish_query(date=day)
     if frame.empty:
         st.info(f"{portfolio} has no reports with a positive portfolio value, so no drawdown can be drawn.")
     else:
-        underwater_chart(frame, portfolio, day)
+        st.plotly_chart(figures.underwater_figure(frame, portfolio, day), width="stretch", key="dd_chart")
     episodes_table(episodes)
     analogues(ctx, portfolio, day)
 

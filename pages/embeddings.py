@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
-from pages import _common, _context, _data, _widgets
-from prometheus.services import ui_support
-
-HISTORY_PANELS = (
-    ("l2_norm", "L2 norm of the state vector", "%{y:.3f}"),
-    ("drawdown", "Drawdown", "%{y:.1%}"),
-    ("volatility_1y", "Volatility (1y)", "%{y:.1%}"),
-    ("var_95_1d", "VaR 95% (1 day)", "%{y:.2%}"),
-    ("beta_1y", "Beta (1y)", "%{y:.2f}"),
-)
+from prometheus.presenters import figures
+from prometheus.presenters.choices import index_dates, index_portfolios
+from ui import context as _context
+from ui import data as _data
+from ui import shell as _common
+from ui import widgets as _widgets
 
 
 def states_table(ctx: _context.PageContext, portfolios: list[str], days: list) -> pd.DataFrame:
@@ -53,32 +47,7 @@ def history_chart(ctx: _context.PageContext, portfolios: list[str]) -> None:
     st.subheader("Portfolio history")
     portfolio = _widgets.portfolio_picker("Portfolio", portfolios, key="emb_history_portfolio")
     history = _data.history(ctx, portfolio)
-    figure = make_subplots(
-        rows=len(HISTORY_PANELS),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.06,
-        subplot_titles=[title for _, title, _ in HISTORY_PANELS],
-    )
-    for row, (column, title, hover) in enumerate(HISTORY_PANELS, start=1):
-        figure.add_trace(
-            go.Scatter(
-                x=history["as_of_date"],
-                y=history[column],
-                name=title,
-                mode="lines",
-                fill="tozeroy" if column == "drawdown" else None,
-                line={"width": 1.5, "color": "#b33" if column == "drawdown" else "#2f5d8a"},
-                hovertemplate=f"%{{x|%Y-%m-%d}}: {hover}<extra>{title}</extra>",
-            ),
-            row=row,
-            col=1,
-        )
-        if column in ("drawdown", "volatility_1y", "var_95_1d"):
-            figure.update_yaxes(tickformat=".0%", row=row, col=1)
-    figure.update_layout(
-        height=170 * len(HISTORY_PANELS), showlegend=False, margin={"l": 10, "r": 10, "t": 30, "b": 10}
-    )
+    figure = figures.history_figure(history)
     st.plotly_chart(figure, width="stretch", key="emb_history_chart")
     _widgets.csv_download(
         history, f"history_{portfolio}_{ctx.model_id}.csv", key="emb_history_csv", label="Download history (CSV)"
@@ -89,8 +58,8 @@ def body(ctx: _context.PageContext) -> None:
     if _common.require_states(ctx) is None:
         return
     index = _data.state_index(ctx)
-    portfolios = ui_support.index_portfolios(index)
-    states_table(ctx, portfolios, ui_support.index_dates(index))
+    portfolios = index_portfolios(index)
+    states_table(ctx, portfolios, index_dates(index))
     history_chart(ctx, portfolios)
 
 

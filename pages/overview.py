@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from pages import _common, _context, _data, _widgets
+from prometheus.presenters import figures
+from ui import context as _context
+from ui import data as _data
+from ui import shell as _common
+from ui import widgets as _widgets
 
 COVERAGE_FREQS = {"By year": "year", "By month": "month"}
 
@@ -40,25 +43,7 @@ def coverage_heatmap(ctx: _context.PageContext) -> None:
     if table.empty:
         st.caption("No states to show.")
         return
-    figure = go.Figure(
-        go.Heatmap(
-            z=table.to_numpy(),
-            x=list(table.columns),
-            y=list(table.index),
-            colorscale="Blues",
-            zmin=0,
-            hovertemplate="%{y}<br>%{x}: %{z} state(s)<extra></extra>",
-            colorbar={"title": "states"},
-            xgap=1,
-            ygap=1,
-        )
-    )
-    figure.update_layout(
-        height=max(240, 16 * len(table.index) + 110),
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        yaxis={"autorange": "reversed", "type": "category", "tickfont": {"size": 10}},
-        xaxis={"type": "category", "tickfont": {"size": 10}},
-    )
+    figure = figures.coverage_figure(table)
     st.plotly_chart(figure, width="stretch", key="ov_coverage")
     st.caption("States per portfolio and period: gaps (white) are dates with no embedded state.")
 

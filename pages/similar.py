@@ -6,29 +6,31 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from pages import _common, _context, _data, _widgets
-from prometheus.services import ui_support
+from prometheus.presenters import figures
+from prometheus.presenters.choices import index_dates, index_portfolios, nearest_on_or_before, parse_day
+from prometheus.presenters.tables import describe_state, neighbours_frame, state_keys
 from prometheus.services.outcomes import summarise_outcomes
-from prometheus.services.similar import SimilarQuery, search_index
+from prometheus.services.similar import SimilarQuery
+from ui import context as _context
+from ui import data as _data
+from ui import shell as _common
+from ui import widgets as _widgets
 
 SCOPES = {"all": "All history", "same": "Same date", "range": "Date range"}
 PCT = "%.2f%%"
 
 
 def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
-    portfolios = ui_support.index_portfolios(index)
-    all_days = ui_support.index_dates(index)
+    portfolios = index_portfolios(index)
+    all_days = index_dates(index)
     top = st.columns([3, 2, 1])
     with top[0]:
         portfolio = _widgets.portfolio_picker("Portfolio", portfolios, key="sim_portfolio")
     days = index.dates_of(portfolio)
     with top[1]:
-        _widgets.seed_from_query(
-            "sim_date", "date", lambda raw: ui_support.nearest_on_or_before(days, ui_support.parse_day(raw))
-        )
+        _widgets.seed_from_query("sim_date", "date", lambda raw: nearest_on_or_before(days, parse_day(raw)))
         if st.session_state.get("sim_date") not in days:
             st.session_state["sim_date"] = days[-1]  # default: the latest state
         as_of = st.selectbox(
@@ -97,28 +99,6 @@ def neighbours_table(table: pd.DataFrame, query: SimilarQuery) -> None:
     )
 
 
-def explanation_chart(table: pd.DataFrame) -> None:
-    top = table.head(15).iloc[::-1]
-    figure = go.Figure(
-        go.Bar(
-            x=top["distance_contribution"],
-            y=top["feature"],
-            orientation="h",
-            marker_color="#2f5d8a",
-            customdata=top[["description", "coordinate_a", "coordinate_b"]],
-            hovertemplate="%{y}: %{x:.4f}<br>%{customdata[0]}<br>query %{customdata[1]:.4f} · "
-            "neighbour %{customdata[2]:.4f}<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        height=420,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        title="Features that pull the two states apart (share of euclidean distance)",
-        xaxis_title="contribution to distance",
-    )
-    st.plotly_chart(figure, width="stretch", key="sim_explain_chart")
-
-
 def side_by_side(frame: pd.DataFrame, label: str, key: str, percent: bool) -> None:
     fmt = "percent" if percent else "%.4f"
     st.dataframe(
@@ -137,7 +117,7 @@ def side_by_side(frame: pd.DataFrame, label: str, key: str, percent: bool) -> No
 
 def comparison(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFrame) -> None:
     st.subheader("Compare with a neighbour")
-    keys = ui_support.state_keys(table)
+    keys = state_keys(table)
     labels = [
         f"#{rank} {key.label()} (cosine {cosine:.4f})"
         for rank, key, cosine in zip(table["rank"], keys, table["cosine"], strict=True)
@@ -156,12 +136,19 @@ def comparison(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFra
         side_by_side(result.scenarios, "scenario", "sim_cmp_scenarios", percent=True)
     with tabs[4]:
         explanation = result.explanation
+        if explanation is None:
+            st.info(
+                f"`{ctx.model_id}` cannot explain a pair: its coordinates are not one named feature each. "
+                "The tabs before this one compare the two states' reports.",
+                icon=":material/info:",
+            )
+            return
         st.caption(
             f"cosine {explanation.cosine:.4f} · euclidean {explanation.euclidean:.4f}: each feature's "
             "products sum to the cosine, its shares of squared difference sum to the distance."
         )
         table_ = result.explanation_table()
-        explanation_chart(table_)
+        st.plotly_chart(figures.explanation_figure(table_), width="stretch", key="sim_explain_chart")
         st.dataframe(
             table_,
             hide_index=True,
@@ -207,10 +194,10 @@ def body(ctx: _context.PageContext) -> None:
         return
     index = _data.state_index(ctx)
     query = query_controls(ctx, index)
-    result = search_index(index, query)
+    result = _data.similar(ctx, query)
     attributes = _data.attributes(ctx)
-    table = ui_support.neighbours_frame(result, attributes)
-    st.markdown(f"**Query:** {ui_support.describe_state(attributes, query.portfolio_id, query.as_of)}")
+    table = neighbours_frame(result, attributes)
+    st.markdown(f"**Query:** {describe_state(attributes, query.portfolio_id, query.as_of)}")
     st.caption(f"{len(table)} nearest of {result.candidates:,} candidate state(s): cosine first, then euclidean.")
     if table.empty:
         st.info("No candidate states in this scope: widen the dates or include the portfolio's own history.")

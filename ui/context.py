@@ -11,7 +11,8 @@ from typing import Any
 import streamlit as st
 
 from prometheus.config import Settings
-from prometheus.services import ui_support
+from prometheus.presenters.choices import model_choices
+from prometheus.services.versions import data_version_key
 from prometheus.store.stores import Stores, open_stores
 
 log = logging.getLogger("prometheus.app")
@@ -66,5 +67,5 @@ class PageContext:
 def context() -> PageContext:
     resolved = settings()
     stores = _open_stores(resolved)
-    model_id = str(st.session_state.get(MODEL_KEY) or ui_support.model_choices([])[0])
-    return PageContext(resolved, stores, model_id, ui_support.cache_key(stores, model_id))
+    model_id = str(st.session_state.get(MODEL_KEY) or model_choices([])[0])
+    return PageContext(resolved, stores, model_id, data_version_key(stores, model_id))

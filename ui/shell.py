@@ -11,17 +11,16 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import sqlalchemy as sa
 import streamlit as st
 
-from pages._context import MODEL_KEY, PAGES, PageContext, context, log, settings
-from pages._data import overview
-from pages._widgets import seed_from_query
 from prometheus import jobs
 from prometheus.config import Settings
 from prometheus.errors import PrometheusError
-from prometheus.services import ui_support
-from prometheus.store.database import describe_db_error, mask_url
+from prometheus.presenters.choices import model_choices
+from prometheus.store.database import database_error, mask_url
+from ui.context import MODEL_KEY, PAGES, PageContext, context, log, settings
+from ui.data import overview
+from ui.widgets import seed_from_query
 
 _this_run = threading.local()  # a script run executes app.py, then the page, on one thread
 
@@ -34,11 +33,20 @@ def app_pages() -> list[Any]:
 
 
 def main() -> None:
-    """The app around every page: layout, navigation, the sidebar; then the chosen page."""
+    """The app around every page: layout, navigation, the sidebar; then the chosen page.
+
+    Streamlit's own sidebar list is off (``client.showSidebarNavigation`` in
+    .streamlit/config.toml): before the first run of this function it would list
+    the raw files of pages/. The links are drawn here instead, after the access check.
+    """
     st.set_page_config(page_title="Prometheus", page_icon=":material/insights:", layout="wide")
     if not _access_granted():
         st.stop()
-    navigation = st.navigation(app_pages())
+    pages = app_pages()
+    navigation = st.navigation(pages, position="hidden")
+    with st.sidebar:
+        for page in pages:
+            st.page_link(page)
     sidebar()
     _this_run.through_app = True
     navigation.run()
@@ -74,7 +82,7 @@ def sidebar() -> None:
     """The database in use (masked) and the model every page reads."""
     try:
         ctx = context()
-        models = ui_support.model_choices(overview(ctx).joint_counts)
+        models = model_choices(overview(ctx).joint_counts)
     except Exception as exc:  # the page body shows the full message; the sidebar stays quiet
         log.warning("sidebar: %s", type(exc).__name__)
         return
@@ -101,8 +109,9 @@ def show_error(exc: BaseException, settings_: Settings | None) -> None:
         st.error(str(exc), icon=":material/error:")
         return
     url = settings_.db_url if settings_ else ""
-    if isinstance(exc, sa.exc.DBAPIError):
-        st.error(describe_db_error(exc, url), icon=":material/database:")
+    database = database_error(exc, url)
+    if database is not None:
+        st.error(database, icon=":material/database:")
         return
     log.exception("unexpected error on a page")
     text = (str(exc).strip().splitlines() or [""])[0]

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from pages._context import PageContext
+from prometheus.presenters.tables import states_frame
+from prometheus.progress import Progress
 from prometheus.search.index import StateIndex
-from prometheus.services import ui_support
+from prometheus.search.loading import load_index
 from prometheus.services.dates import DateSelection
 from prometheus.services.listing import list_joint_states
-from prometheus.services.similar import load_index
+from prometheus.services.similar import SimilarQuery, SimilarResult, find_similar
 from prometheus.store.stores import Stores
+from ui.context import PageContext
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -31,7 +32,7 @@ def overview(ctx: PageContext) -> Any:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _report_dates(_stores: Stores, version: str) -> list[date]:
-    return ui_support.report_dates(_stores)
+    return _stores.reports.dates()
 
 
 def report_dates(ctx: PageContext) -> list[date]:
@@ -53,16 +54,21 @@ def _states(
     _stores: Stores, model_id: str, version: str, start: date | None, end: date | None, portfolio_ids: tuple[str, ...]
 ) -> pd.DataFrame:
     rows = list_joint_states(_stores, model_id, DateSelection(start=start, end=end), portfolio_ids)
-    return ui_support.states_frame(rows)
+    return states_frame(rows)
 
 
 def states(ctx: PageContext, start: date | None, end: date | None, portfolio_ids: list[str]) -> pd.DataFrame:
     return _states(ctx.stores, ctx.model_id, ctx.version, start, end, tuple(portfolio_ids))
 
 
+def similar(ctx: PageContext, query: SimilarQuery) -> SimilarResult:
+    """The analogues of one state, by the same search path as find_similar_portfolios (HNSW when configured)."""
+    return find_similar(ctx.stores, query, index=state_index(ctx))
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _attributes(_stores: Stores, model_id: str, version: str) -> pd.DataFrame:
-    from prometheus.services.history import cached_state_attributes
+    from prometheus.services.attributes import cached_state_attributes
 
     # Also cached on disk per data version: a restarted app (or another worker) reads it in milliseconds.
     return cached_state_attributes(_stores, model_id)
@@ -149,7 +155,7 @@ def cached_projection(ctx: PageContext, method: str) -> pd.DataFrame | None:
     return _projection_memo().get((ctx.model_id, ctx.version, method))
 
 
-def compute_projection(ctx: PageContext, method: str, progress: Callable[[str], None]) -> pd.DataFrame:
+def compute_projection(ctx: PageContext, method: str, progress: Progress) -> pd.DataFrame:
     from prometheus.projection.maps import project_states
 
     points = project_states(

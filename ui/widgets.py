@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pages._context import PAGES
-from prometheus.services import ui_support
+from prometheus.presenters.choices import nearest_on_or_before, parse_day
+from ui.context import PAGES
 
 
 def query_param(name: str) -> str | None:
@@ -91,9 +91,9 @@ def date_filter(prefix: str, days: list[date], default_mode: str = ALL_DATES) ->
     """All dates, one date or a range (bounded by ``days``); seeded from ?date= or ?start=&end=."""
     mode_key, day_key, start_key, end_key = (f"{prefix}_mode", f"{prefix}_day", f"{prefix}_start", f"{prefix}_end")
     first, last = days[0], days[-1]
-    seed_from_query(day_key, "date", lambda raw: ui_support.nearest_on_or_before(days, ui_support.parse_day(raw)))
-    seed_from_query(start_key, "start", lambda raw: _clamp(ui_support.parse_day(raw), first, last))
-    seed_from_query(end_key, "end", lambda raw: _clamp(ui_support.parse_day(raw), first, last))
+    seed_from_query(day_key, "date", lambda raw: nearest_on_or_before(days, parse_day(raw)))
+    seed_from_query(start_key, "start", lambda raw: _clamp(parse_day(raw), first, last))
+    seed_from_query(end_key, "end", lambda raw: _clamp(parse_day(raw), first, last))
     if mode_key not in st.session_state:
         if query_param("date"):
             st.session_state[mode_key] = ONE_DATE

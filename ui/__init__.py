@@ -1,0 +1,1 @@
+"""The app around the pages: settings and stores, cached service calls, shared widgets, the shell."""
