@@ -16,11 +16,14 @@ ENV_READ_ONLY = "PROMETHEUS_READ_ONLY"
 ENV_ACCESS_CODE = "PROMETHEUS_ACCESS_CODE"
 ENV_APPROXIMATE_ABOVE = "PROMETHEUS_APPROXIMATE_ABOVE"
 
-DEFAULT_HOME = Path.home() / ".prometheus"
+
+def default_home() -> Path:
+    """~/.prometheus, read when needed (not at import), so a changed HOME is honoured."""
+    return Path.home() / ".prometheus"
 
 
-def default_sqlite_url(home: Path = DEFAULT_HOME) -> str:
-    return f"sqlite:///{home / 'prometheus.db'}"
+def default_sqlite_url(home: Path | None = None) -> str:
+    return f"sqlite:///{(home or default_home()) / 'prometheus.db'}"
 
 
 def _truthy(value: object) -> bool:
@@ -53,7 +56,7 @@ class Settings:
             return self.cache_dir
         if self.db_url.startswith("sqlite:///") and self.db_url != "sqlite:///:memory:":
             return Path(self.db_url.removeprefix("sqlite:///")).parent / "cache"
-        return DEFAULT_HOME / "cache"
+        return default_home() / "cache"
 
     def require_writable(self) -> None:
         """Refuse a write action when the deployment is configured read-only."""

@@ -1,18 +1,21 @@
-"""What each kind of job runs: params are checked at submit time, run by the worker.
+"""What each kind of job runs: params are built and checked at submit time, run by the worker.
 
-Params are plain JSON (they live in the jobs table): dates as YYYY-MM-DD strings.
+Params are plain JSON (they live in the jobs table): dates as YYYY-MM-DD
+strings. The functions named ``*_params`` build them, so no face writes the
+JSON contract by hand.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from prometheus.encoders.joint import JOINT_PORTFOLIO_MODEL_ID, joint_model
-from prometheus.errors import InvalidInput, PrometheusError
+from prometheus.errors import InvalidInput
+from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID, joint_model
+from prometheus.progress import Progress
 from prometheus.report_files import parse_date
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
@@ -24,13 +27,28 @@ PROJECTION = "projection"
 KINDS = (BACKFILL, LOAD_DEMO, PROJECTION)
 PROJECTION_METHODS = ("pca", "umap")
 
-# (done, total, message): the worker turns these into rows of the jobs table.
-Reporter = Callable[[int, int, str], None]
-
 
 def _optional_date(params: Mapping[str, Any], key: str) -> date | None:
     value = params.get(key)
     return parse_date(value, key.replace("_", "-")) if value else None
+
+
+def backfill_params(
+    dates: DateSelection, joint_model_ids: Sequence[str], portfolio_ids: Sequence[str] = (), limit: int | None = None
+) -> dict[str, Any]:
+    """The params of a backfill job (checked by :func:`validate` when submitted)."""
+    return {
+        "as_of": dates.as_of.isoformat() if dates.as_of else None,
+        "start": dates.start.isoformat() if dates.start else None,
+        "end": dates.end.isoformat() if dates.end else None,
+        "joint_model_ids": list(joint_model_ids),
+        "portfolio_ids": list(portfolio_ids),
+        "limit": limit,
+    }
+
+
+def projection_job_params(model_id: str, method: str) -> dict[str, Any]:
+    return {"model_id": model_id, "method": method}
 
 
 def backfill_request(params: Mapping[str, Any]) -> BackfillRequest:
@@ -49,7 +67,7 @@ def backfill_request(params: Mapping[str, Any]) -> BackfillRequest:
 
 
 def backfill_models(params: Mapping[str, Any]) -> list[str]:
-    models = params.get("joint_model_ids") or [JOINT_PORTFOLIO_MODEL_ID]
+    models = params.get("joint_model_ids") or [DEFAULT_JOINT_MODEL_ID]
     if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
         raise InvalidInput("joint_model_ids must be a list of model ids")
     for model_id in models:
@@ -58,7 +76,7 @@ def backfill_models(params: Mapping[str, Any]) -> list[str]:
 
 
 def projection_params(params: Mapping[str, Any]) -> tuple[str, str]:
-    model_id = params.get("model_id") or JOINT_PORTFOLIO_MODEL_ID
+    model_id = params.get("model_id") or DEFAULT_JOINT_MODEL_ID
     method = params.get("method") or "umap"
     if not isinstance(model_id, str) or method not in PROJECTION_METHODS:
         raise InvalidInput(f"method must be 'pca' or 'umap', got {method!r}")
@@ -77,7 +95,7 @@ def validate(kind: str, params: Mapping[str, Any]) -> None:
         raise InvalidInput(f"unknown job kind '{kind}': known kinds are {', '.join(KINDS)}")
 
 
-def run_backfill(stores: Stores, params: Mapping[str, Any], report: Reporter) -> dict[str, Any]:
+def run_backfill(stores: Stores, params: Mapping[str, Any], report: Progress) -> dict[str, Any]:
     """Numeric then joint for every joint model; one step of progress per backfill."""
     request = backfill_request(params)
     steps: list[tuple[str, str, str | None]] = []  # (label, numeric model, joint model or None)
@@ -92,13 +110,13 @@ def run_backfill(stores: Stores, params: Mapping[str, Any], report: Reporter) ->
     lines: list[str] = []
     for index, (label, step_numeric, step_joint) in enumerate(steps):
 
-        def progress(done: int, total: int, index: int = index, label: str = label) -> None:
+        def progress(done: int, total: int, unit: str, index: int = index, label: str = label) -> None:
             # Progress over all steps as one bar, in thousandths of a step; the message has real counts.
             share = 1000 * done // total if total else 1000
             report(
                 index * 1000 + share,
                 len(steps) * 1000,
-                f"step {index + 1}/{len(steps)}: {label}: {done}/{total} date(s)",
+                f"step {index + 1}/{len(steps)}: {label}: {done}/{total} {unit}",
             )
 
         report(index * 1000, len(steps) * 1000, f"step {index + 1}/{len(steps)}: {label}")
@@ -128,48 +146,27 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def run_load_demo(stores: Stores, params: Mapping[str, Any], report: Reporter) -> dict[str, Any]:
-    try:
-        from prometheus.demo import load as demo_load
-    except ModuleNotFoundError:
-        raise PrometheusError("the demo book loader (prometheus.demo.load) is not part of this installation") from None
+def run_load_demo(stores: Stores, params: Mapping[str, Any], report: Progress) -> dict[str, Any]:
+    from prometheus.services import demo
+
     began = time.perf_counter()
-    stages: list[str] = list(getattr(demo_load, "STEPS", ()))
-
-    def progress(stage: str, done: int, total: int) -> None:
-        # One bar over all stages (thousandths of a stage); the message keeps the real counts.
-        if stage not in stages:
-            stages.append(stage)
-        index = stages.index(stage)
-        share = 1000 * done // total if total > 0 else 0
-        counts = f": {done}/{total}" if total > 1 else ""
-        report(index * 1000 + share, len(stages) * 1000, f"step {index + 1}/{len(stages)}: {stage}{counts}")
-
-    summary = demo_load.load_demo(stores, progress=progress)
+    summary = demo.load_demo(stores, progress=report)
     result = jsonable(summary)
     if not isinstance(result, dict):
         result = {"summary": result}
-    if hasattr(summary, "line"):
-        result["line"] = summary.line()
+    result["line"] = summary.line()
     result.setdefault("seconds", round(time.perf_counter() - began, 3))
     return result
 
 
-def run_projection(stores: Stores, params: Mapping[str, Any], report: Reporter) -> dict[str, Any]:
+def run_projection(stores: Stores, params: Mapping[str, Any], report: Progress) -> dict[str, Any]:
     """Fit a map in the background; the page then reads it from the on-disk cache."""
     from prometheus.projection.maps import project_states
-    from prometheus.services.history import cached_state_attributes
+    from prometheus.services.attributes import cached_state_attributes
 
     model_id, method = projection_params(params)
-    steps = 0
-
-    def progress(message: str) -> None:
-        nonlocal steps
-        steps += 1
-        report(steps, 0, message)  # no known total: the message is the progress
-
-    frame = project_states(stores, model_id, method=method, progress=progress)
-    progress("Reading the states' attributes for the map's colours…")
+    frame = project_states(stores, model_id, method=method, progress=report)
+    report(0, 0, "Reading the states' attributes for the map's colours…")
     cached_state_attributes(stores, model_id)  # the page then opens from two cache files
     return {
         "model_id": model_id,
@@ -180,7 +177,7 @@ def run_projection(stores: Stores, params: Mapping[str, Any], report: Reporter) 
     }
 
 
-RUNNERS: dict[str, Callable[[Stores, Mapping[str, Any], Reporter], dict[str, Any]]] = {
+RUNNERS: dict[str, Callable[[Stores, Mapping[str, Any], Progress], dict[str, Any]]] = {
     BACKFILL: run_backfill,
     LOAD_DEMO: run_load_demo,
     PROJECTION: run_projection,

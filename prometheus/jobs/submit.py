@@ -17,7 +17,7 @@ from typing import Any
 from prometheus.config import ENV_CACHE_DIR, ENV_DB_URL, ENV_RUNTIME_DB_URL, Settings
 from prometheus.errors import ReadOnlyMode
 from prometheus.jobs import kinds
-from prometheus.jobs.store import Job, JobStore
+from prometheus.store.jobs import Job, JobStore
 from prometheus.store.stores import Stores
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -15,13 +15,11 @@ import time
 import traceback
 from types import FrameType
 
-import sqlalchemy as sa
-
 from prometheus.config import Settings
 from prometheus.errors import PrometheusError
 from prometheus.jobs import kinds
-from prometheus.jobs.store import JobStore
-from prometheus.store.database import describe_db_error
+from prometheus.store.database import database_error
+from prometheus.store.jobs import JobStore
 from prometheus.store.stores import open_stores
 
 HEARTBEAT_SECONDS = 5.0
@@ -78,8 +76,9 @@ def error_message(exc: BaseException, db_url: str) -> str:
         return str(exc)
     if isinstance(exc, Stopped):
         return "stopped: the worker received SIGTERM (rerun it: backfills pick up where they stopped)"
-    if isinstance(exc, sa.exc.DBAPIError):
-        return describe_db_error(exc, db_url)
+    database = database_error(exc, db_url)
+    if database is not None:
+        return database
     first_line = (str(exc).strip().splitlines() or [""])[0]
     return f"internal error: {type(exc).__name__}: {first_line}"
 

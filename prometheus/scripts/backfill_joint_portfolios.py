@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 
 from prometheus.config import Settings
-from prometheus.encoders.joint import JOINT_PORTFOLIO_MODEL_ID
 from prometheus.encoders.numeric import NUMERIC_PORTFOLIO_MODEL_ID
+from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID
 from prometheus.scripts._backfill_common import add_selection_args, report, request_from
-from prometheus.scripts._cli import ProgressBar, add_db_args, entry, make_parser
+from prometheus.scripts._cli import ProgressBar, add_db_args, entry, make_parser, open_command_stores
 from prometheus.services.backfill import backfill_joint
-from prometheus.store.stores import open_stores
 
 EXAMPLES = """\
   python -m prometheus.scripts.backfill_joint_portfolios \\
@@ -34,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--joint-model-id",
-        default=JOINT_PORTFOLIO_MODEL_ID,
-        help=f"joint model to write (default: {JOINT_PORTFOLIO_MODEL_ID})",
+        default=DEFAULT_JOINT_MODEL_ID,
+        help=f"joint model to write (default: {DEFAULT_JOINT_MODEL_ID})",
     )
     add_selection_args(parser, "numeric states to embed")
     add_db_args(parser)
@@ -44,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_writable()
-    stores = open_stores(settings)
+    stores = open_command_stores(settings)
     bar = ProgressBar("joint backfill")
     try:
         summary = backfill_joint(stores, args.numeric_model_id, args.joint_model_id, request_from(args), progress=bar)

@@ -7,9 +7,8 @@ import argparse
 from prometheus.config import Settings
 from prometheus.encoders.numeric import NUMERIC_PORTFOLIO_MODEL_ID
 from prometheus.scripts._backfill_common import add_selection_args, report, request_from
-from prometheus.scripts._cli import ProgressBar, add_db_args, entry, make_parser
+from prometheus.scripts._cli import ProgressBar, add_db_args, entry, make_parser, open_command_stores
 from prometheus.services.backfill import backfill_numeric
-from prometheus.store.stores import open_stores
 
 EXAMPLES = """\
   python -m prometheus.scripts.backfill_numeric_portfolio_embeddings \\
@@ -39,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_writable()
-    stores = open_stores(settings)
+    stores = open_command_stores(settings)
     bar = ProgressBar("numeric backfill")
     try:
         summary = backfill_numeric(stores, args.model_id, request_from(args), progress=bar)

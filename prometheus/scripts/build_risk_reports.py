@@ -7,9 +7,8 @@ from pathlib import Path
 
 from prometheus.config import Settings
 from prometheus.risk import FREQUENCIES
-from prometheus.scripts._cli import EXIT_OK, add_db_args, date_arg, entry, make_parser, say
+from prometheus.scripts._cli import EXIT_OK, add_db_args, date_arg, entry, make_parser, open_command_stores, say
 from prometheus.services.risk_reports import build_and_store_reports
-from prometheus.store.stores import open_stores
 
 EXAMPLES = """\
   python -m prometheus.scripts.build_risk_reports --prices prices.csv --holdings holdings.csv \\
@@ -48,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_writable()
     summary = build_and_store_reports(
-        open_stores(settings),
+        open_command_stores(settings),
         prices=args.prices,
         holdings=args.holdings,
         benchmark=args.benchmark,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 
 from prometheus.config import Settings
-from prometheus.encoders.joint import JOINT_PORTFOLIO_MODEL_ID
+from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID
 from prometheus.scripts._cli import (
     EXIT_OK,
     add_db_args,
     date_arg,
     entry,
     make_parser,
+    open_command_stores,
     positive_int,
     say,
     write_csv,
@@ -19,7 +20,6 @@ from prometheus.scripts._cli import (
 from prometheus.services.outcomes import outcome_columns
 from prometheus.services.similar import SimilarQuery, find_similar
 from prometheus.services.similar_database import find_similar_in_database
-from prometheus.store.stores import open_stores
 
 HEADER = ("cosine", "euclidean", "portfolio_id", "source", "as_of_date")
 EXAMPLES = """\
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", required=True, type=date_arg, metavar="YYYY-MM-DD", help="the date of the query state"
     )
     parser.add_argument(
-        "--model-id", default=JOINT_PORTFOLIO_MODEL_ID, help=f"joint model (default: {JOINT_PORTFOLIO_MODEL_ID})"
+        "--model-id", default=DEFAULT_JOINT_MODEL_ID, help=f"joint model (default: {DEFAULT_JOINT_MODEL_ID})"
     )
     parser.add_argument(
         "--top-k", type=positive_int, default=20, metavar="K", help="number of analogues to print (default: 20)"
@@ -85,7 +85,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         end=args.end,
         include_self=args.include_self,
     )
-    stores = open_stores(settings)
+    stores = open_command_stores(settings)
     result = find_similar_in_database(stores, query) if args.engine == "database" else find_similar(stores, query)
     header: tuple[str, ...] = HEADER
     rows: list[tuple[str, ...]] = [

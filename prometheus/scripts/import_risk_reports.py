@@ -6,9 +6,8 @@ import argparse
 from pathlib import Path
 
 from prometheus.config import Settings
-from prometheus.scripts._cli import EXIT_OK, add_db_args, entry, make_parser, say
+from prometheus.scripts._cli import EXIT_OK, add_db_args, entry, make_parser, open_command_stores, say
 from prometheus.services.importing import import_report_file
-from prometheus.store.stores import open_stores
 
 EXAMPLES = """\
   python -m prometheus.scripts.import_risk_reports prometheus/samples/risk_reports.jsonl
@@ -32,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_writable()
-    stores = open_stores(settings)
+    stores = open_command_stores(settings)
     summary = import_report_file(stores, args.file, skip_invalid=args.skip_invalid, file_format=args.format)
     for bad in summary.skipped[:50]:
         say(f"skipped {bad}")

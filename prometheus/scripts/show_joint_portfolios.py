@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from prometheus.config import Settings
-from prometheus.encoders.joint import JOINT_PORTFOLIO_MODEL_ID
+from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID
 from prometheus.scripts._cli import (
     EXIT_OK,
     add_date_args,
@@ -13,13 +13,13 @@ from prometheus.scripts._cli import (
     add_portfolio_filter,
     entry,
     make_parser,
+    open_command_stores,
     positive_int,
     say,
     write_csv,
 )
 from prometheus.services.dates import DateSelection
 from prometheus.services.listing import LISTING_HEADER, list_joint_states
-from prometheus.store.stores import open_stores
 
 EXAMPLES = """\
   python -m prometheus.scripts.show_joint_portfolios \\
@@ -34,7 +34,7 @@ output: CSV on stdout, header as_of_date,portfolio_id,model_id,dim,l2_norm, orde
 def build_parser() -> argparse.ArgumentParser:
     parser = make_parser("show_joint_portfolios", "Print stored joint portfolio states as CSV.", EXAMPLES)
     parser.add_argument(
-        "--model-id", default=JOINT_PORTFOLIO_MODEL_ID, help=f"joint model (default: {JOINT_PORTFOLIO_MODEL_ID})"
+        "--model-id", default=DEFAULT_JOINT_MODEL_ID, help=f"joint model (default: {DEFAULT_JOINT_MODEL_ID})"
     )
     add_date_args(parser, "states to list")
     add_portfolio_filter(parser)
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     selection = DateSelection(as_of=args.as_of, start=args.start, end=args.end)
-    stores = open_stores(settings)
+    stores = open_command_stores(settings)
     rows = list_joint_states(stores, args.model_id, selection, args.portfolio_id, args.limit)
     write_csv(
         LISTING_HEADER,
