@@ -9,6 +9,7 @@ the final assembly of :class:`RiskReport` objects loops in Python.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -19,9 +20,11 @@ from prometheus.errors import InvalidInput
 from prometheus.reports import GICS_SECTORS, OTHER_SECTOR, RISK_METRIC_KEYS, RiskReport
 from prometheus.risk.drift import simulate_book, weights_at
 from prometheus.risk.factors import StockScores, factor_exposures, stock_scores, subset
+from prometheus.risk.holdings import validate_holdings
 from prometheus.risk.metrics import return_metrics
-from prometheus.risk.readers import check_benchmark, check_prices, sector_map, validate_holdings
+from prometheus.risk.readers import check_benchmark, check_prices, sector_map
 from prometheus.risk.scenarios import ScenarioWindow, scenario_pnl, scenario_windows
+from prometheus.values import ValueSeries
 
 ENGINE_NAME = "prometheus-risk-v1"
 FREQUENCIES: tuple[str, ...] = ("daily", "weekly", "monthly")
@@ -70,6 +73,14 @@ def report_rows(calendar: pd.DatetimeIndex, frequency: str, start: DateLike = No
     return np.flatnonzero(keep)
 
 
+def running_drawdown(prices: np.ndarray) -> np.ndarray:
+    """Each day's fall from the highest price so far (<= 0); NaN before the first price."""
+    filled = pd.Series(prices).ffill().to_numpy()
+    peaks = np.fmax.accumulate(np.where(np.isfinite(filled), filled, -np.inf))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.isfinite(filled) & (peaks > 0), filled / peaks - 1.0, np.nan)
+
+
 def _table(columns: list[np.ndarray]) -> list[list[float | None]]:
     """Row-wise Python floats of stacked columns; NaN and infinity become None (never a made-up number)."""
     matrix = np.column_stack([np.asarray(c, dtype=float) for c in columns])
@@ -105,6 +116,7 @@ def _assemble(
     portfolio_id: str,
     dates: list[date],
     nav: np.ndarray,
+    bench_drawdown: np.ndarray,
     book: dict[str, np.ndarray],
     metrics: dict[str, np.ndarray],
     sectors: np.ndarray,
@@ -120,10 +132,14 @@ def _assemble(
     net = book["net_exposure"]
     top_rows = _table([nav, 1.0 - net, net, book["gross_exposure"], book["leverage"]])
     missing = missing_prices.tolist()
+    market = [None if not np.isfinite(v) else round(float(v), 10) for v in bench_drawdown]
     reports: list[RiskReport] = []
     for i, day in enumerate(dates):
         value, cash, net_i, gross_i, leverage_i = top_rows[i]
         metadata: dict[str, Any] = {"engine": ENGINE_NAME, "frequency": frequency, "num_missing_prices": missing[i]}
+        if market[i] is not None:
+            # Known on the day: the benchmark's fall from its peak so far, for point-in-time stress labels.
+            metadata["benchmark_drawdown"] = market[i]
         reports.append(
             RiskReport.create(
                 portfolio_id=portfolio_id,
@@ -143,6 +159,12 @@ def _assemble(
     return reports
 
 
+@dataclass(frozen=True)
+class EngineOutput:
+    reports: list[RiskReport]  # ordered by portfolio_id, then date
+    values: dict[str, ValueSeries]  # each book's daily NAV from its inception, over the whole price calendar
+
+
 def build_reports(
     prices: pd.DataFrame,
     holdings: pd.DataFrame,
@@ -152,7 +174,20 @@ def build_reports(
     end: DateLike = None,
     frequency: str = "weekly",
 ) -> list[RiskReport]:
-    """One report per portfolio and report date in [start, end], from each book's inception.
+    """One report per portfolio and report date in [start, end] (see :func:`run_engine`)."""
+    return run_engine(prices, holdings, benchmark, sectors, start, end, frequency).reports
+
+
+def run_engine(
+    prices: pd.DataFrame,
+    holdings: pd.DataFrame,
+    benchmark: pd.Series | pd.DataFrame,
+    sectors: pd.DataFrame | pd.Series | dict[str, str],
+    start: DateLike = None,
+    end: DateLike = None,
+    frequency: str = "weekly",
+) -> EngineOutput:
+    """One report per portfolio and report date in [start, end], from each book's inception, and daily NAVs.
 
     ``prices``: dates x tickers (NaN = not listed); ``holdings``: long format
     date, portfolio_id, ticker, weight; ``benchmark``: a price Series (or a
@@ -166,13 +201,14 @@ def build_reports(
     sector_of = sector_map(sectors)
     holdings = validate_holdings(holdings, prices, sector_of)
     if len(rows) == 0:
-        return []
+        return EngineOutput([], {})
 
     filled = prices.ffill().to_numpy()
     unpriced = prices.isna().to_numpy()
     bench = bench_prices.reindex(calendar).to_numpy()
     bench_returns = np.full(len(calendar), np.nan)
     bench_returns[1:] = bench[1:] / bench[:-1] - 1.0
+    bench_drawdown = running_drawdown(bench)
     scores = stock_scores(prices, bench_returns, rows)
     windows = scenario_windows(prices)
     tickers = list(prices.columns)
@@ -182,25 +218,28 @@ def build_reports(
     report_dates = [ts.date() for ts in calendar[rows]]
 
     reports: list[RiskReport] = []
+    values: dict[str, ValueSeries] = {}
+    days = calendar.to_numpy().astype("datetime64[D]")
     for portfolio_id, book in holdings.groupby("portfolio_id", sort=True):
-        reports.extend(
-            _portfolio_reports(
-                str(portfolio_id),
-                book,
-                calendar,
-                tickers,
-                filled,
-                unpriced,
-                bench_returns,
-                rows,
-                report_dates,
-                scores,
-                windows,
-                sector_matrix,
-                frequency,
-            )
+        book_reports, nav = _portfolio_reports(
+            str(portfolio_id),
+            book,
+            calendar,
+            tickers,
+            filled,
+            unpriced,
+            (bench_returns, bench_drawdown),
+            rows,
+            report_dates,
+            scores,
+            windows,
+            sector_matrix,
+            frequency,
         )
-    return reports
+        reports.extend(book_reports)
+        if book_reports:
+            values[str(portfolio_id)] = ValueSeries(days, nav).positive()
+    return EngineOutput(reports, values)
 
 
 def _portfolio_reports(
@@ -210,29 +249,31 @@ def _portfolio_reports(
     tickers: list[str],
     filled: np.ndarray,
     unpriced: np.ndarray,
-    bench_returns: np.ndarray,
+    benchmark: tuple[np.ndarray, np.ndarray],  # daily returns and drawdown from the running peak
     rows: np.ndarray,
     report_dates: list[date],
     scores: StockScores,
     windows: list[ScenarioWindow],
     sector_matrix: np.ndarray,
     frequency: str,
-) -> list[RiskReport]:
+) -> tuple[list[RiskReport], np.ndarray]:
     targets_frame = book.pivot(index="date", columns="ticker", values="weight").reindex(columns=tickers)
     targets = targets_frame.fillna(0.0).to_numpy()
     rebalance_rows = calendar.get_indexer(targets_frame.index)
     path = simulate_book(targets, rebalance_rows, filled)
+    bench_returns, bench_drawdown = benchmark
     live = rows >= path.inception
     if not live.any():
-        return []
+        return [], path.nav
     live_rows = rows[live]
     weights = weights_at(targets, rebalance_rows, filled, live_rows)
     clean_weights = np.nan_to_num(weights)
     missing_prices = ((clean_weights != 0) & unpriced[live_rows]).sum(axis=1)
-    return _assemble(
+    reports = _assemble(
         portfolio_id,
         [d for d, keep in zip(report_dates, live, strict=True) if keep],
         path.nav[live_rows],
+        bench_drawdown[live_rows],
         _book_metrics(weights),
         return_metrics(path.returns, bench_returns, path.nav, live_rows),
         np.where(np.isfinite(weights).all(axis=1)[:, None], clean_weights @ sector_matrix, np.nan),
@@ -241,3 +282,4 @@ def _portfolio_reports(
         missing_prices,
         frequency,
     )
+    return reports, path.nav
