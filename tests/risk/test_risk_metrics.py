@@ -214,5 +214,14 @@ def test_report_dates_follow_the_frequency() -> None:
     )
     assert [r.as_of_date for r in weekly] == [date(2010, 2, 5), date(2010, 2, 12), date(2010, 2, 19), date(2010, 2, 26)]
     assert all(
-        r.metadata == {"engine": "prometheus-risk-v1", "frequency": "weekly", "num_missing_prices": 0} for r in weekly
+        r.metadata.keys() == {"engine", "frequency", "num_missing_prices", "benchmark_drawdown"}
+        and r.metadata["engine"] == "prometheus-risk-v1"
+        and r.metadata["frequency"] == "weekly"
+        and r.metadata["num_missing_prices"] == 0
+        for r in weekly
     )
+    # the benchmark's fall from its highest price so far: known on the day, so usable point in time
+    bench = benchmark.to_numpy(dtype=float)
+    for report in weekly:
+        upto = bench[: prices.index.get_loc(pd.Timestamp(report.as_of_date)) + 1]
+        assert report.metadata["benchmark_drawdown"] == pytest.approx(upto[-1] / upto.max() - 1.0, abs=1e-9)

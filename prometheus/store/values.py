@@ -1,0 +1,67 @@
+"""Daily portfolio values (NAV): written with the reports the risk engine builds, read by outcomes and charts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import numpy as np
+import sqlalchemy as sa
+
+from prometheus.store.database import Database
+from prometheus.store.schema import portfolio_values
+from prometheus.store.upsert import bump_data_version, upsert_rows
+from prometheus.values import ValueSeries
+
+VALUES_VERSION = "values"
+
+
+class ValueStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def replace(self, series: Mapping[str, ValueSeries]) -> int:
+        """Write each portfolio's series in one transaction; its other stored days are removed.
+
+        Non-finite and non-positive values are left out (a wiped-out book has no value to chart).
+        """
+        rows = []
+        for portfolio_id, one in series.items():
+            kept = one.positive()
+            days = kept.dates.astype(object)
+            rows += [(portfolio_id, day, value) for day, value in zip(days, kept.values.tolist(), strict=True)]
+        with self.db.write() as conn:
+            if series:
+                conn.execute(sa.delete(portfolio_values).where(portfolio_values.c.portfolio_id.in_(list(series))))
+            written = upsert_rows(
+                conn,
+                portfolio_values,
+                ("portfolio_id", "as_of_date", "value"),
+                rows,
+                ("portfolio_id", "as_of_date"),
+                ("value",),
+            )
+            bump_data_version(conn, VALUES_VERSION)
+        return written
+
+    def load(self, portfolio_ids: Sequence[str], *, end: date | None = None) -> dict[str, ValueSeries]:
+        """The stored series of these portfolios (up to ``end``); portfolios without values are absent."""
+        c = portfolio_values.c
+        query = sa.select(c.portfolio_id, c.as_of_date, c.value).where(c.portfolio_id.in_(sorted(set(portfolio_ids))))
+        if end is not None:
+            query = query.where(c.as_of_date <= end)
+        with self.db.read() as conn:
+            rows = conn.execute(query.order_by(c.portfolio_id, c.as_of_date)).all()
+        grouped: dict[str, tuple[list[date], list[float]]] = {}
+        for pid, day, value in rows:
+            days, values = grouped.setdefault(pid, ([], []))
+            days.append(day)
+            values.append(float(value))
+        return {
+            pid: ValueSeries(np.array(d, dtype="datetime64[D]"), np.array(v, dtype=np.float64))
+            for pid, (d, v) in grouped.items()
+        }
+
+    def count(self) -> int:
+        with self.db.read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(portfolio_values)).scalar() or 0)
