@@ -35,9 +35,10 @@ from bench.synthetic import reports_in_chunks  # noqa: E402
 from prometheus.config import Settings  # noqa: E402
 from prometheus.encoders.numeric import NumericPortfolioEncoder  # noqa: E402
 from prometheus.search.exact import cosine_and_euclidean  # noqa: E402
+from prometheus.search.loading import build_hnsw_graph, load_index  # noqa: E402
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric  # noqa: E402
 from prometheus.services.dates import DateSelection  # noqa: E402
-from prometheus.services.similar import SimilarQuery, build_approximate, load_index, search_index  # noqa: E402
+from prometheus.services.similar import SimilarQuery, nearest_states  # noqa: E402
 from prometheus.store.embeddings import EmbeddingBatch, JointEmbeddingStore  # noqa: E402
 from prometheus.store.stores import Stores, open_stores  # noqa: E402
 
@@ -237,7 +238,7 @@ def bench_search(table: Table, stores: Stores, url: str, size: int, quick: bool)
             JOINT, str(index.portfolio_names[index.portfolio_codes[row]]), index.dates[row].astype(object), top_k=20
         )
 
-    ours = statistics.median(median_ms(lambda r=r: search_index(index, query_for(int(r))), 3) for r in queries)
+    ours = statistics.median(median_ms(lambda r=r: nearest_states(index, query_for(int(r))), 3) for r in queries)
     table.add(
         "exact top-20, warm (ours: compacted float32 pass + float64 re-rank)",
         size,
@@ -251,7 +252,7 @@ def bench_search(table: Table, stores: Stores, url: str, size: int, quick: bool)
     mismatches = 0
     for r in queries[:10]:
         q = query_for(int(r))
-        got = [(n.portfolio_id, n.as_of_date) for n in search_index(index, q).neighbours]
+        got = [(n.portfolio_id, n.as_of_date) for n in nearest_states(index, q).neighbours]
         cosine, euclidean = cosine_and_euclidean(exact64, exact64[int(r)])
         mask = index.portfolio_codes != index.portfolio_codes[int(r)]
         order = np.lexsort((index.dates, index.portfolio_codes, euclidean, -cosine))
@@ -337,9 +338,10 @@ def bench_search(table: Table, stores: Stores, url: str, size: int, quick: bool)
     probe = (
         "import sys; sys.path.insert(0, sys.argv[2]);"
         "from prometheus.config import Settings; from prometheus.store.stores import open_stores;"
-        "from prometheus.services.similar import SimilarQuery, load_index, search_index;"
+        "from prometheus.search.loading import load_index;"
+        "from prometheus.services.similar import SimilarQuery, nearest_states;"
         "s = open_stores(Settings(db_url=sys.argv[1])); i = load_index(s, 'joint-portfolio-core-v1');"
-        "[search_index(i, SimilarQuery('joint-portfolio-core-v1', i.portfolio_names[i.portfolio_codes[r]],"
+        "[nearest_states(i, SimilarQuery('joint-portfolio-core-v1', i.portfolio_names[i.portfolio_codes[r]],"
         " i.dates[r].astype(object), top_k=20)) for r in range(0, len(i), max(1, len(i) // 20))];"
         # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so a child of this
         # multi-GB benchmark process would report the parent's peak.
@@ -361,14 +363,14 @@ def bench_search(table: Table, stores: Stores, url: str, size: int, quick: bool)
         return
     try:
         began = time.perf_counter()
-        _, searcher = build_approximate(stores, JOINT)
+        _, searcher = build_hnsw_graph(stores, JOINT)
         table.add("HNSW build (faiss, M=32, efConstruction=80)", size, f"{time.perf_counter() - began:.0f} s")
         recalls, latencies = [], []
         for r in queries:
             q = query_for(int(r))
-            exact = {(n.portfolio_id, n.as_of_date) for n in search_index(index, q).neighbours}
+            exact = {(n.portfolio_id, n.as_of_date) for n in nearest_states(index, q).neighbours}
             began = time.perf_counter()
-            approx = search_index(index, q, searcher)
+            approx = nearest_states(index, q, searcher)
             latencies.append((time.perf_counter() - began) * 1000)
             recalls.append(len(exact & {(n.portfolio_id, n.as_of_date) for n in approx.neighbours}) / 20)
         recall, p50 = float(np.mean(recalls)), statistics.median(latencies)
@@ -381,7 +383,7 @@ def bench_search(table: Table, stores: Stores, url: str, size: int, quick: bool)
 def bench_maps(table: Table, stores: Stores, size: int, with_umap: bool) -> None:
     """The map page's data path: projection and the per-state attributes it colours by, both cached on disk."""
     from prometheus.projection.maps import project_states
-    from prometheus.services.history import cached_state_attributes
+    from prometheus.services.attributes import cached_state_attributes
 
     cache = stores.settings.effective_cache_dir
     began = time.perf_counter()

@@ -92,7 +92,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture(scope="session")
 def demo_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The real demo book (40 portfolios, weekly 1990-2018), built once per test session (~25 s)."""
-    from prometheus.demo.load import load_demo
+    from prometheus.services.demo import load_demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     stores = open_stores(Settings(db_url=url))

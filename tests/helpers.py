@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -27,3 +31,39 @@ def run_cli(name: str, *args: str, db_url: str | None = None, timeout: float = 1
     if db_url is not None:
         command += ["--db-url", db_url]
     return subprocess.run(command, capture_output=True, text=True, env=cli_env(), timeout=timeout, cwd=PROJECT)
+
+
+@contextlib.contextmanager
+def _environment(env: Mapping[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def invoke(
+    name: str, *args: str, db_url: str | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the command ``prometheus.scripts.NAME`` in this process, as its ``__main__`` would.
+
+    The same parser, the same error boundary and exit codes, stdout and stderr captured
+    apart, the same environment a subprocess of :func:`run_cli` gets (``env`` added);
+    about 100 times cheaper than a new interpreter, which re-imports numpy, pandas and
+    SQLAlchemy every time. A few tests per command still run the real subprocess.
+    """
+    from prometheus.scripts._cli import run
+
+    module = importlib.import_module(f"prometheus.scripts.{name}")
+    argv = [*args, *(["--db-url", db_url] if db_url is not None else [])]
+    out, err = io.StringIO(), io.StringIO()
+    with _environment({**cli_env(), **(env or {})}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = run(module.build_parser(), module.main, argv)
+        except SystemExit as exit_:  # argparse: --help, usage errors
+            code = exit_.code if isinstance(exit_.code, int) else 0
+    command = ["python", "-m", f"prometheus.scripts.{name}", *argv]
+    return subprocess.CompletedProcess(command, code, out.getvalue(), err.getvalue())

@@ -38,7 +38,7 @@ def test_many_chunks_give_the_same_states_as_one(stores: Stores, monkeypatch: py
 
     monkeypatch.setattr(backfill, "STATES_PER_CHUNK", 6)  # two dates per chunk: six chunks
     seen: list[tuple[int, int]] = []
-    many = backfill_numeric(stores, NUMERIC, EVERYTHING, progress=lambda done, total: seen.append((done, total)))
+    many = backfill_numeric(stores, NUMERIC, EVERYTHING, progress=lambda done, total, _: seen.append((done, total)))
 
     assert (one.written, many.written) == (36, 36)
     assert seen == [(2 * k, 12) for k in range(1, 7)]

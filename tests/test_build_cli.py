@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from helpers import run_cli
+from helpers import invoke, run_cli
 
 from prometheus.config import Settings
 from prometheus.store.schema import portfolio_risk_reports
@@ -15,7 +15,7 @@ HOLDINGS = (DATA / "holdings.csv").read_text()
 
 
 def _build(holdings: Path, db_url: str, *extra: str):  # type: ignore[no-untyped-def]
-    return run_cli(
+    return invoke(
         "build_risk_reports",
         "--prices",
         str(DATA / "prices.csv"),

@@ -1,4 +1,4 @@
-"""Every CLI run as a real subprocess, against SQLite and PostgreSQL."""
+"""Every CLI against SQLite and PostgreSQL: in process, and as a real subprocess in a few tests each."""
 
 import csv
 import io
@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from helpers import PROJECT, SAMPLE_JSONL, cli_env, run_cli
+from helpers import PROJECT, SAMPLE_JSONL, cli_env, invoke, run_cli
 
 from prometheus.config import Settings
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
@@ -118,7 +118,7 @@ def test_documented_commands_and_idempotent_reruns(db_url: str) -> None:
 
 
 def test_show_portfolio_history_is_ordered_and_norms_are_right(loaded: str) -> None:
-    shown = run_cli(
+    shown = invoke(
         "show_joint_portfolios",
         "--portfolio-id",
         PF1,
@@ -137,7 +137,7 @@ def test_show_portfolio_history_is_ordered_and_norms_are_right(loaded: str) -> N
     states = stores.numeric.load("num-portfolio-core-v1", dates=[date(2025, 1, 31)], portfolio_ids=[PF1])
     stores.dispose()
     assert rows[0]["l2_norm"] == f"{np.linalg.norm(states.matrix[0].astype(np.float64)):.6f}"
-    limited = _csv(run_cli("show_joint_portfolios", "--start", "2024-01-01", "--limit", "7", db_url=loaded).stdout)
+    limited = _csv(invoke("show_joint_portfolios", "--start", "2024-01-01", "--limit", "7", db_url=loaded).stdout)
     assert len(limited) == 7
 
 
@@ -189,14 +189,14 @@ def test_find_similar_is_exact_over_all_dates(loaded: str) -> None:
 
 def test_find_similar_scopes(loaded: str) -> None:
     same = _csv(
-        run_cli(
+        invoke(
             "find_similar_portfolios", "--portfolio-id", PF1, "--as-of", "2025-01-31", "--same-date", db_url=loaded
         ).stdout
     )
     assert {r["as_of_date"] for r in same} == {"2025-01-31"}
     assert len(same) == 4
     bounded = _csv(
-        run_cli(
+        invoke(
             "find_similar_portfolios",
             "--portfolio-id",
             PF1,
@@ -213,7 +213,7 @@ def test_find_similar_scopes(loaded: str) -> None:
     )
     assert bounded and all("2024-03-01" <= r["as_of_date"] <= "2024-06-30" for r in bounded)
     with_self = _csv(
-        run_cli(
+        invoke(
             "find_similar_portfolios",
             "--portfolio-id",
             PF1,
@@ -254,7 +254,7 @@ def test_find_similar_scopes(loaded: str) -> None:
     ],
 )
 def test_find_similar_errors(loaded: str, args: list[str], message: str) -> None:
-    result = run_cli("find_similar_portfolios", *args, db_url=loaded)
+    result = invoke("find_similar_portfolios", *args, db_url=loaded)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.strip() == message
@@ -292,7 +292,7 @@ def test_find_similar_errors(loaded: str, args: list[str], message: str) -> None
     ],
 )
 def test_usage_errors_are_one_line(sqlite_url: str, name: str, args: list[str], message: str) -> None:
-    result = run_cli(name, *args, db_url=sqlite_url)
+    result = invoke(name, *args, db_url=sqlite_url)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == f"python -m prometheus.scripts.{name}: error: {message} (see --help)\n"
@@ -304,7 +304,7 @@ def test_backfill_errors(loaded: str) -> None:
             ["--start", "2025-06-01", "--end", "2025-01-01"],
             "error: --start 2025-06-01 is after --end 2025-01-01: swap them",
         ),
-        ([], "error: give --as-of DATE or --start DATE --end DATE"),
+        ([], "error: no dates given: set --as-of, or --start and --end"),
         (["--as-of", "2025-02-03"], "error: no risk reports on 2025-02-03 (nearest: 2025-01-31, 2025-02-28)"),
         (
             ["--as-of", "2025-01-31", "--portfolio-id", "NOPE"],
@@ -317,12 +317,12 @@ def test_backfill_errors(loaded: str) -> None:
         (["--start", "1990-01-01", "--end", "1990-12-31"], "error: no risk reports between 1990-01-01 and 1990-12-31"),
     ]
     for args, message in cases:
-        result = run_cli("backfill_numeric_portfolio_embeddings", *args, db_url=loaded)
+        result = invoke("backfill_numeric_portfolio_embeddings", *args, db_url=loaded)
         assert (result.returncode, result.stderr.strip()) == (2, message)
 
 
 def test_limit_left_out_is_said_on_stderr(loaded: str) -> None:
-    result = run_cli("backfill_joint_portfolios", "--as-of", "2025-01-31", "--limit", "2", db_url=loaded)
+    result = invoke("backfill_joint_portfolios", "--as-of", "2025-01-31", "--limit", "2", db_url=loaded)
     assert result.returncode == 0
     assert (
         "--limit left out 3 state(s) on 1 date(s); on 2025-01-31: PORTFOLIO_CORE_US_EQ_003, "
@@ -331,7 +331,7 @@ def test_limit_left_out_is_said_on_stderr(loaded: str) -> None:
 
 
 def test_portfolio_filter_is_repeatable(loaded: str) -> None:
-    result = run_cli(
+    result = invoke(
         "backfill_numeric_portfolio_embeddings",
         "--start",
         "2024-01-01",
@@ -352,7 +352,7 @@ def test_import_refuses_a_bad_file_and_writes_nothing(db_url: str, tmp_path) -> 
         SAMPLE_JSONL.read_text().splitlines()[0] + "\n" + '{"portfolio_id": "X", "as_of_date": "2025-01-31",'
         ' "risk_metrics": {"drawdown": NaN}}\n'
     )
-    result = run_cli("import_risk_reports", str(path), db_url=db_url)
+    result = invoke("import_risk_reports", str(path), db_url=db_url)
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "error: bad.jsonl: 1 invalid row(s), nothing imported (fix them or pass --skip-invalid): "
@@ -361,7 +361,7 @@ def test_import_refuses_a_bad_file_and_writes_nothing(db_url: str, tmp_path) -> 
     stores = open_stores(Settings(db_url=db_url))
     assert stores.reports.count() == 0
     stores.dispose()
-    skipped = run_cli("import_risk_reports", str(path), "--skip-invalid", db_url=db_url)
+    skipped = invoke("import_risk_reports", str(path), "--skip-invalid", db_url=db_url)
     assert skipped.returncode == 0
     assert skipped.stderr.splitlines()[-1] == "imported 1 risk report(s), skipped 1 invalid row(s)"
 
@@ -369,7 +369,7 @@ def test_import_refuses_a_bad_file_and_writes_nothing(db_url: str, tmp_path) -> 
 def test_unreachable_database_is_one_line_without_password(tmp_path) -> None:  # type: ignore[no-untyped-def]
     url = "postgresql+psycopg://analyst:s3cret@127.0.0.1:1/prometheus"
     for name in ("show_joint_portfolios", "backfill_numeric_portfolio_embeddings"):
-        result = run_cli(name, "--as-of", "2025-01-31", db_url=url)
+        result = invoke(name, "--as-of", "2025-01-31", db_url=url)
         assert result.returncode == 2
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1
@@ -392,7 +392,7 @@ def test_db_url_comes_from_the_environment_and_the_flag_wins(loaded: str, tmp_pa
 
 @pytest.mark.parametrize("name", CLIS)
 def test_help_explains_every_flag_with_an_example(name: str) -> None:
-    result = run_cli(name, "--help")
+    result = invoke(name, "--help")
     assert result.returncode == 0
     assert "examples:" in result.stdout
     assert f"python -m prometheus.scripts.{name}" in result.stdout
@@ -400,7 +400,7 @@ def test_help_explains_every_flag_with_an_example(name: str) -> None:
 
 
 def test_find_similar_with_outcomes(loaded: str) -> None:
-    result = run_cli(
+    result = invoke(
         "find_similar_portfolios",
         "--portfolio-id",
         PF1,

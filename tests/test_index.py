@@ -10,7 +10,8 @@ from prometheus.config import Settings
 from prometheus.search.cache import IndexCache
 from prometheus.search.exact import cosine_and_euclidean, search_index_rows
 from prometheus.search.index import build_index
-from prometheus.services.similar import SimilarQuery, find_similar, load_index
+from prometheus.search.loading import load_index
+from prometheus.services.similar import SimilarQuery, find_similar
 from prometheus.store.embeddings import EmbeddingRecord, JointEmbeddingStore
 from prometheus.store.stores import Stores, open_stores
 from prometheus.store.vector import Vector
@@ -166,14 +167,14 @@ def test_two_pass_search_equals_float64_over_every_candidate(seed: int) -> None:
 
 
 def test_hnsw_mode_re_ranks_exactly_and_is_never_stale(tmp_path: Path) -> None:
-    from prometheus.services.similar import approximate_searcher, build_approximate
+    from prometheus.search.loading import approximate_searcher, build_hnsw_graph
 
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'db.sqlite'}", approximate_above=100)
     stores = open_stores(settings)
     pids, days = _grid(20, 40)
     _write(stores, pids, days, _vectors(len(pids), 3))
     assert approximate_searcher(stores, load_index(stores, MODEL)) is None  # no graph built yet: exact
-    index, _ = build_approximate(stores, MODEL)
+    index, _ = build_hnsw_graph(stores, MODEL)
     searcher = approximate_searcher(stores, index)
     assert searcher is not None
     query = SimilarQuery(MODEL, "PF_003", days[3 * 20], top_k=20)

@@ -9,7 +9,8 @@ import numpy as np
 import sqlalchemy as sa
 from factories import make_report
 
-from prometheus.encoders.joint import JointEmbeddingService, joint_model
+from prometheus.joint.registry import joint_model
+from prometheus.joint.writer import JointWriter
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
 from prometheus.store.embeddings import EmbeddingRecord
@@ -41,8 +42,8 @@ def _joint_rows(stores: Stores) -> dict[tuple[str, date], tuple[Any, ...]]:
         return {(r[0], r[1]): (bytes(r[2]), r[3], r[4], r[5]) for r in rows}
 
 
-def _service(stores: Stores) -> JointEmbeddingService:
-    return JointEmbeddingService(stores.numeric, joint_model(JOINT))
+def _service(stores: Stores) -> JointWriter:
+    return JointWriter(stores, joint_model(JOINT))
 
 
 def test_copy_in_database_writes_what_the_python_path_writes(stores: Stores) -> None:

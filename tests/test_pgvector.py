@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from helpers import run_cli
+from helpers import invoke, run_cli
 
 from prometheus.config import Settings
 from prometheus.errors import InvalidInput
@@ -88,7 +88,7 @@ def test_in_database_search_from_the_cli_and_its_errors(vec_stores: Stores, pgve
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 15  # header + the 14 other portfolios on that date
-    missing = run_cli(
+    missing = invoke(
         "find_similar_portfolios",
         "--portfolio-id",
         "PF_03",

@@ -18,9 +18,9 @@ from prometheus import jobs
 from prometheus.config import Settings
 from prometheus.errors import InvalidInput, ReadOnlyMode, UnknownModel
 from prometheus.jobs import kinds, submit, worker
-from prometheus.jobs.store import JobStore
 from prometheus.services.dates import DateSelection
 from prometheus.services.listing import list_joint_states
+from prometheus.store.jobs import JobStore
 from prometheus.store.schema import utc_now
 from prometheus.store.stores import Stores, open_stores
 
@@ -56,7 +56,7 @@ def test_backfill_job_runs_numeric_then_joint_in_a_worker(reports_only: Stores) 
 
     # a rerun is idempotent: everything unchanged
     again = wait_for_job(stores, jobs.submit_job(stores, jobs.BACKFILL, {"start": "2025-01-01", "end": "2025-03-31"}))
-    assert again.display_status == jobs.SUCCEEDED
+    assert again.display_status == jobs.SUCCEEDED, again.describe()
     assert [s["written"] for s in again.result["steps"]] == [0, 0]  # type: ignore[index]
     assert [j.job_id for j in jobs.list_jobs(stores)] == [again.job_id, job_id]
 
@@ -81,9 +81,17 @@ def test_job_on_a_date_without_reports_names_the_nearest(reports_only: Stores) -
     ("params", "error", "message"),
     [
         ({"as_of": "31/01/2025"}, InvalidInput, "invalid as-of '31/01/2025': use YYYY-MM-DD, e.g. 2025-01-31"),
-        ({}, InvalidInput, "give --as-of DATE or --start DATE --end DATE"),
-        ({"start": "2025-02-01", "end": "2025-01-01"}, InvalidInput, "--start 2025-02-01 is after --end"),
-        ({"as_of": "2025-01-31", "limit": 0}, InvalidInput, "--limit must be at least 1, got 0"),
+        ({}, InvalidInput, "no dates given: set the date, or the start date and the end date"),
+        (
+            {"start": "2025-02-01", "end": "2025-01-01"},
+            InvalidInput,
+            "the start date 2025-02-01 is after the end date 2025-01-01: swap them",
+        ),
+        (
+            {"as_of": "2025-01-31", "limit": 0},
+            InvalidInput,
+            "the limit of portfolios per date must be at least 1, got 0",
+        ),
         ({"as_of": "2025-01-31", "joint_model_ids": ["nope"]}, UnknownModel, "unknown joint model 'nope'"),
     ],
 )
@@ -195,7 +203,7 @@ def test_unexpected_errors_become_one_internal_error_line(
 def test_load_demo_job_reports_stages_and_stores_the_summary_line(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from prometheus.demo import load as demo_load
+    from prometheus.services import demo as demo_load
 
     class Summary:
         def as_dict(self) -> dict[str, Any]:
@@ -205,8 +213,10 @@ def test_load_demo_job_reports_stages_and_stores_the_summary_line(
             return "demo book: 2 portfolios"
 
     def fake_load(stores: Stores, progress: Any = None) -> Summary:
-        for step in demo_load.STEPS:
-            progress(step, 1, 1)
+        steps = len(demo_load.STEPS)
+        for index, step in enumerate(demo_load.STEPS):
+            progress(1000 * index, 1000 * steps, f"step {index + 1}/{steps}: {step}")
+        progress(1000 * steps, 1000 * steps, "demo book loaded")
         return Summary()
 
     monkeypatch.setattr(demo_load, "load_demo", fake_load)
@@ -267,7 +277,7 @@ def test_pca_projection_job_fills_the_map_cache(
         assert job.message == "PCA map of 60 states ready"
         assert project_states(stores, JOINT, method="pca").attrs["source"] == "cache"  # the page's call is instant
         # the colours too: the job left the attributes file, so the page computes nothing
-        import prometheus.services.history as history
+        import prometheus.services.attributes as history
 
         computed = history.state_attributes(stores, JOINT)
         monkeypatch.setattr(history, "state_attributes", lambda *args: pytest.fail("attributes recomputed"))

@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from prometheus import jobs
 from prometheus.config import Settings
-from prometheus.services import ui_support
+from prometheus.services import maps as map_service
 from prometheus.store.stores import open_stores
 
 PAGES = ("overview", "backfill", "embeddings", "similar", "map", "drawdown")
@@ -354,10 +354,10 @@ def test_map_umap_reports_progress(sample_url: str, tmp_path: Path, monkeypatch:
 
     def quick_umap(matrix: np.ndarray, params: Any, progress: Any) -> tuple[np.ndarray, None]:
         # numba's first compile takes ~15 s; the page only needs the progress path exercised
-        progress("Fitting UMAP on 120 states…")
+        progress(0, 0, "Fitting UMAP on 120 states…")
         return np.column_stack([np.arange(len(matrix)), np.zeros(len(matrix))]).astype(float), None
 
-    monkeypatch.setattr(maps, "_fit_umap", quick_umap)
+    monkeypatch.setattr(maps, "fit_umap", quick_umap)
     use_store(monkeypatch, sample_url, tmp_path / "cache")
     at = open_page("map", method="umap")
     assert_clean(at)
@@ -369,7 +369,7 @@ def test_map_umap_reports_progress(sample_url: str, tmp_path: Path, monkeypatch:
 def test_map_umap_of_a_large_store_runs_as_a_background_job(
     sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ui_support, "BACKGROUND_UMAP_STATES", 10)  # the sample's 120 states count as large
+    monkeypatch.setattr(map_service, "BACKGROUND_UMAP_STATES", 10)  # the sample's 120 states count as large
     use_store(monkeypatch, sample_url, tmp_path / "cache")
     at = open_page("map", method="umap")
     assert_clean(at)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from prometheus.encoders.joint import JOINT_PORTFOLIO_MODEL_ID, PORTFOLIO_CORE_JOINT_TYPE
 from prometheus.encoders.numeric import NUMERIC_PORTFOLIO_MODEL_ID
+from prometheus.joint.models import JOINT_PORTFOLIO_MODEL_ID, PORTFOLIO_CORE_JOINT_TYPE
 from prometheus.reports import RiskReport
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection

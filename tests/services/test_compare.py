@@ -9,10 +9,10 @@ import pytest
 from factories import make_report
 from service_helpers import MODEL, NUMERIC, PF1, PORTFOLIOS, put_states, store_reports
 
-import prometheus.services._frames as frames
-from prometheus.encoders.feature_schema import PORTFOLIO_CORE_V1
-from prometheus.encoders.joint import IdentityNumericJointModel
-from prometheus.errors import InvalidInput, NoStateOnDate, UnknownPortfolio
+import prometheus.services.compare as compare
+from prometheus.encoders.feature_schema import PORTFOLIO_CORE_V1, FeatureSchema
+from prometheus.errors import NoStateOnDate, UnknownPortfolio
+from prometheus.joint.models import IdentityNumericJointModel
 from prometheus.reports import FACTOR_KEYS, GICS_SECTORS, OTHER_SECTOR, RISK_METRIC_KEYS
 from prometheus.services.compare import EXPLANATION_COLUMNS, compare_states
 from prometheus.store.stores import Stores
@@ -44,6 +44,7 @@ def test_comparison_of_two_sample_states(loaded_stores: Stores) -> None:
     }
     va, vb = vectors[A], vectors[B]
     cosine = float(va @ vb / (np.linalg.norm(va) * np.linalg.norm(vb)))
+    assert result.explanation is not None
     assert result.explanation.cosine == pytest.approx(cosine, abs=1e-12)
     assert result.explanation.euclidean == pytest.approx(float(np.linalg.norm(va - vb)), abs=1e-12)
 
@@ -69,16 +70,20 @@ def test_missing_state_errors_name_what_exists(loaded_stores: Stores) -> None:
     )
 
 
-def test_a_joint_model_that_is_not_the_identity_cannot_be_explained(
+def test_a_model_without_per_feature_coordinates_compares_reports_but_explains_nothing(
     loaded_stores: Stores, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class LearnedJointModel(IdentityNumericJointModel):
-        pass
+    class MixingJointModel(IdentityNumericJointModel):  # e.g. a learned projection that mixes features
+        @property
+        def coordinate_schema(self) -> FeatureSchema | None:
+            return None
 
-    monkeypatch.setattr(frames, "joint_model", lambda model_id: LearnedJointModel())
-    with pytest.raises(InvalidInput) as info:
-        compare_states(loaded_stores, MODEL, A, B)
-    assert str(info.value) == "explanations need a joint model whose coordinates are the numeric features"
+    model = MixingJointModel()
+    monkeypatch.setattr(compare, "joint_store", lambda stores, model_id: (model, stores.joint(model.joint_type)))
+    result = compare_states(loaded_stores, MODEL, A, B)
+    assert result.explanation is None
+    assert result.explanation_table().empty and list(result.explanation_table().columns) == list(EXPLANATION_COLUMNS)
+    assert list(result.risk_metrics["metric"]) == list(RISK_METRIC_KEYS)  # the reports are still compared
 
 
 def test_comparison_on_an_empty_database_and_without_reports(stores: Stores) -> None:
@@ -91,4 +96,4 @@ def test_comparison_on_an_empty_database_and_without_reports(stores: Stores) -> 
     assert result.risk_metrics["metric"].iloc[-1] == "custom_metric"  # keys outside the schema come last
     assert result.risk_metrics["b"].isna().all() and result.scenarios["b"].isna().all()
     assert list(result.scenarios["scenario"]) == ["z"]
-    assert result.explanation.euclidean > 0
+    assert result.explanation is not None and result.explanation.euclidean > 0

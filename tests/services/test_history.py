@@ -15,13 +15,8 @@ from service_helpers import MODEL, NUMERIC, PF1, put_states, random_vectors, sto
 from prometheus.config import Settings
 from prometheus.errors import UnknownPortfolio
 from prometheus.reports import GICS_SECTORS, OTHER_SECTOR
-from prometheus.services.history import (
-    ATTRIBUTE_COLUMNS,
-    HISTORY_COLUMNS,
-    cached_state_attributes,
-    portfolio_history,
-    state_attributes,
-)
+from prometheus.services.attributes import ATTRIBUTE_COLUMNS, cached_state_attributes, state_attributes
+from prometheus.services.history import HISTORY_COLUMNS, portfolio_history
 from prometheus.store.stores import Stores, open_stores
 from prometheus.stress import stress_windows_on
 
@@ -127,7 +122,7 @@ def test_attributes_name_windows_sectors_and_missing_reports(stores: Stores) -> 
 def test_cached_attributes_equal_the_computed_ones_and_follow_the_data(
     stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import prometheus.services.history as history
+    import prometheus.services.attributes as history
 
     calls: list[int] = []
     real = history.state_attributes
@@ -184,7 +179,7 @@ def test_cached_attributes_of_a_rebuilt_database_are_not_reused(sqlite_url: str,
 
 
 def test_block_values_parsed_in_python_equal_the_database_extraction(stores: Stores) -> None:
-    from prometheus.services._frames import report_block_values, report_fields, risk_metric, sector_exposure
+    from prometheus.store.report_fields import block_values, metric, report_fields, sector
 
     odd = make_report("PF_ODD", date(2024, 1, 5), metrics={"volatility_1m": None, "drawdown": -0.2})
     missing = make_report("PF_EMPTY", date(2024, 1, 5), risk_metrics={}, exposures_by_sector={})
@@ -192,9 +187,9 @@ def test_block_values_parsed_in_python_equal_the_database_extraction(stores: Sto
     stores.reports.upsert([odd, missing, plain])
     metrics = ["drawdown", "volatility_1m", "return_1y", "not_a_metric"]
     names = ["Energy", "Utilities", "Information Technology"]
-    parsed = report_block_values(stores, metrics, names)
+    parsed = block_values(stores.runtime, metrics, names)
     extracted = report_fields(
-        stores, {**{m: risk_metric(m) for m in metrics}, **{f"sector:{s}": sector_exposure(s) for s in names}}
+        stores.runtime, {**{m: metric(m) for m in metrics}, **{f"sector:{s}": sector(s) for s in names}}
     )
     key = ["portfolio_id", "as_of_date"]
     parsed = parsed.sort_values(key).reset_index(drop=True)
@@ -206,13 +201,13 @@ def test_block_values_parsed_in_python_equal_the_database_extraction(stores: Sto
 
 
 def test_block_values_show_a_non_number_written_by_another_tool_as_missing(stores: Stores) -> None:
-    from prometheus.services._frames import report_block_values
+    from prometheus.store.report_fields import block_values
 
     stores.reports.upsert([make_report("PF_A", date(2024, 1, 5))])
     with stores.runtime.write() as conn:
         conn.exec_driver_sql(
             'UPDATE portfolio_risk_reports SET risk_metrics = \'{"drawdown": "n/a", "volatility_1m": 0.25}\''
         )
-    frame = report_block_values(stores, ["drawdown", "volatility_1m"], [])
+    frame = block_values(stores.runtime, ["drawdown", "volatility_1m"], [])
     assert math.isnan(frame["drawdown"].item())
     assert frame["volatility_1m"].item() == 0.25

@@ -16,10 +16,12 @@ import pytest
 from service_helpers import MODEL, NUMERIC, put_states, random_vectors
 
 import prometheus.projection.maps as maps
+import prometheus.projection.pca as pca
+import prometheus.projection.umap_fit as umap_fit
 from prometheus.config import Settings
 from prometheus.errors import InvalidInput, UnknownModel
 from prometheus.projection import project_states
-from prometheus.services.history import state_attributes
+from prometheus.services.attributes import state_attributes
 from prometheus.store.stores import Stores, open_stores
 
 START = date(2021, 1, 29)
@@ -60,7 +62,7 @@ def fake_umap(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FakeUMAP]]:
     FakeUMAP.fits.clear()
     FakeUMAP.fitted_params.clear()
     FakeUMAP.transforms.clear()
-    monkeypatch.setattr(maps, "_new_umap", lambda params: FakeUMAP(**params))
+    monkeypatch.setattr(umap_fit, "new_umap", lambda params: FakeUMAP(**params))
     yield FakeUMAP
 
 
@@ -72,13 +74,13 @@ def cache(tmp_path: Path) -> Path:
 @pytest.fixture
 def pca_fits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    real = maps._fit_pca
+    real = pca.fit_pca
 
     def counting(matrix: np.ndarray) -> np.ndarray:
         calls.append(len(matrix))
         return real(matrix)
 
-    monkeypatch.setattr(maps, "_fit_pca", counting)
+    monkeypatch.setattr(maps, "fit_pca", counting)
     return calls
 
 
@@ -93,7 +95,9 @@ def _files(folder: Path) -> list[str]:
 
 def test_pca_map_of_the_sample_is_cached(loaded_stores: Stores, cache: Path, pca_fits: list[int]) -> None:
     messages: list[str] = []
-    frame = project_states(loaded_stores, MODEL, "pca", cache, progress=messages.append)
+    frame = project_states(
+        loaded_stores, MODEL, "pca", cache, progress=lambda done, total, message: messages.append(message)
+    )
     assert list(frame.columns) == ["portfolio_id", "as_of_date", "x", "y"]
     assert (frame.attrs["source"], frame.attrs["from_cache"], pca_fits) == ("fit", False, [120])
     assert messages == ["Loading the states…", "Fitting PCA on 120 states…"]
@@ -113,7 +117,9 @@ def test_pca_map_of_the_sample_is_cached(loaded_stores: Stores, cache: Path, pca
         np.testing.assert_allclose(frame[name].to_numpy(), sign * by_hand[:, axis], atol=1e-5)
 
     messages.clear()
-    again = project_states(loaded_stores, MODEL, "pca", cache, progress=messages.append)
+    again = project_states(
+        loaded_stores, MODEL, "pca", cache, progress=lambda done, total, message: messages.append(message)
+    )
     assert (again.attrs["source"], again.attrs["from_cache"], pca_fits, messages) == ("cache", True, [120], [])
     pd.testing.assert_frame_equal(again, frame)
     assert [name.endswith((".json", ".npz")) for name in _files(cache)] == [True, True]
@@ -147,14 +153,18 @@ def test_umap_places_new_rows_on_the_cached_map(sqlite_stores: Stores, cache: Pa
     initial = _states(40, seed=3)
     put_states(sqlite_stores, initial)
     messages: list[str] = []
-    fitted = project_states(sqlite_stores, MODEL, "umap", cache, progress=messages.append)
+    fitted = project_states(
+        sqlite_stores, MODEL, "umap", cache, progress=lambda done, total, message: messages.append(message)
+    )
     assert (fitted.attrs["source"], fake_umap.fits) == ("fit", [40])
     assert "Fitting UMAP on 40 states…" in messages
     assert project_states(sqlite_stores, MODEL, "umap", cache).attrs["source"] == "cache"
 
     added = _states(10, seed=4, first=40)
     put_states(sqlite_stores, added)
-    placed = project_states(sqlite_stores, MODEL, "umap", cache, progress=messages.append)
+    placed = project_states(
+        sqlite_stores, MODEL, "umap", cache, progress=lambda done, total, message: messages.append(message)
+    )
     assert (placed.attrs["source"], fake_umap.fits, len(placed)) == ("transform", [40], 50)
     assert "Placing 10 new states on the existing UMAP map…" in messages
     raw = np.vstack([v for *_, v in added])  # a cosine map places unit-length rows, as it was fitted on
@@ -257,11 +267,15 @@ def test_real_umap_fits_once_then_places_new_rows(sqlite_url: str, cache: Path) 
     states = [(f"P{i % 10}", START + timedelta(days=7 * (i // 10)), vectors[i]) for i in range(320)]
     put_states(stores, states[:300])
     messages: list[str] = []
-    fitted = project_states(stores, MODEL, "umap", cache, progress=messages.append)
+    fitted = project_states(
+        stores, MODEL, "umap", cache, progress=lambda done, total, message: messages.append(message)
+    )
     assert fitted.attrs["source"] == "fit" and "Fitting UMAP on 300 states…" in messages
     assert np.isfinite(fitted[["x", "y"]].to_numpy()).all()
     put_states(stores, states[300:])
-    placed = project_states(stores, MODEL, "umap", cache, progress=messages.append)
+    placed = project_states(
+        stores, MODEL, "umap", cache, progress=lambda done, total, message: messages.append(message)
+    )
     assert placed.attrs["source"] == "transform" and len(placed) == 320
     assert np.isfinite(placed[["x", "y"]].to_numpy()).all()
     merged = placed.merge(fitted, on=["portfolio_id", "as_of_date"], suffixes=("", "_before"))
@@ -275,12 +289,12 @@ def test_pca_is_scikit_learns_including_the_signs() -> None:
     rng = np.random.default_rng(5)
     matrix = (rng.normal(size=(500, 7)) * [5, 3, 2, 1, 1, 0.5, 0.1] + 3).astype(np.float32)
     expected = PCA(n_components=2, svd_solver="full").fit_transform(matrix.astype(np.float64))
-    np.testing.assert_allclose(maps._fit_pca(matrix), expected, atol=1e-9)
-    np.testing.assert_allclose(maps._fit_pca(-matrix), -expected, atol=1e-9)  # mirrored data, mirrored map
-    one_column = maps._fit_pca(matrix[:, :1])  # one component, loading +1: the centred column itself
+    np.testing.assert_allclose(pca.fit_pca(matrix), expected, atol=1e-9)
+    np.testing.assert_allclose(pca.fit_pca(-matrix), -expected, atol=1e-9)  # mirrored data, mirrored map
+    one_column = pca.fit_pca(matrix[:, :1])  # one component, loading +1: the centred column itself
     np.testing.assert_allclose(one_column[:, 0], matrix[:, 0] - matrix[:, 0].astype(np.float64).mean(), atol=1e-5)
     assert (one_column[:, 1] == 0).all()
-    assert (maps._fit_pca(np.ones((3, 4), np.float32)) == 0).all()  # no spread: every state at the origin
+    assert (pca.fit_pca(np.ones((3, 4), np.float32)) == 0).all()  # no spread: every state at the origin
 
 
 def test_a_cache_hit_reads_no_states(stores: Stores, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -304,7 +318,7 @@ def test_umap_fits_unit_rows_with_euclidean_and_a_pca_start(
 ) -> None:
     seen = Recording.seen
     seen.clear()
-    monkeypatch.setattr(maps, "_new_umap", lambda params: Recording(**params))
+    monkeypatch.setattr(umap_fit, "new_umap", lambda params: Recording(**params))
     states = _states(8, seed=17)
     states[3] = (states[3][0], states[3][1], np.zeros(384, np.float32))  # an all-zero state stays zero
     put_states(stores, states)
@@ -326,7 +340,7 @@ def test_umap_fits_unit_rows_with_euclidean_and_a_pca_start(
     ((params, matrix),) = seen
     assert (params["metric"], params["init"]) == ("manhattan", "spectral")
     np.testing.assert_array_equal(matrix, np.vstack([v for *_, v in states]))
-    assert maps._fit_params(maps.UMAP_PARAMS, np.ones((10, 1)))["init"] == "random"  # PCA needs two columns
+    assert umap_fit.fit_params(umap_fit.UMAP_PARAMS, np.ones((10, 1)))["init"] == "random"  # PCA needs two columns
 
 
 def test_an_earlier_versions_umap_cache_is_kept(sqlite_stores: Stores, cache: Path, fake_umap: type[FakeUMAP]) -> None:

@@ -9,22 +9,23 @@ import pandas as pd
 from app_helpers import fill_sample
 
 from prometheus.config import Settings
-from prometheus.jobs.store import Job
-from prometheus.services import ui_support
+from prometheus.presenters import choices, maps, tables
+from prometheus.services import versions
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
+from prometheus.store.jobs import Job
 from prometheus.store.stores import open_stores
 
 
 def test_parse_day_and_nearest_date_forgive_bad_links() -> None:
     days = [date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 28)]
-    assert ui_support.parse_day("2024-02-29") == date(2024, 2, 29)
-    assert ui_support.parse_day("29/02/2024") is None
-    assert ui_support.parse_day(None) is None
-    assert ui_support.nearest_on_or_before(days, date(2024, 3, 1)) == date(2024, 2, 29)
-    assert ui_support.nearest_on_or_before(days, date(2023, 1, 1)) == date(2024, 1, 31)
-    assert ui_support.nearest_on_or_before(days, None) == date(2024, 3, 28)
-    assert ui_support.nearest_on_or_before([], date(2024, 3, 1)) is None
+    assert choices.parse_day("2024-02-29") == date(2024, 2, 29)
+    assert choices.parse_day("29/02/2024") is None
+    assert choices.parse_day(None) is None
+    assert choices.nearest_on_or_before(days, date(2024, 3, 1)) == date(2024, 2, 29)
+    assert choices.nearest_on_or_before(days, date(2023, 1, 1)) == date(2024, 1, 31)
+    assert choices.nearest_on_or_before(days, None) == date(2024, 3, 28)
+    assert choices.nearest_on_or_before([], date(2024, 3, 1)) is None
 
 
 def test_selected_rows_reads_both_shapes_of_customdata() -> None:
@@ -48,20 +49,20 @@ def test_selected_rows_reads_both_shapes_of_customdata() -> None:
         {"customdata": [99]},
         {},
     ]
-    chosen = ui_support.selected_rows(frame, points)
+    chosen = maps.selected_rows(frame, points)
     assert list(zip(chosen["portfolio_id"], chosen["as_of_date"], strict=True)) == [
         ("C", date(2024, 1, 1)),
         ("B", date(2024, 2, 1)),
     ]
-    assert list(chosen.columns) == ui_support.MAP_COLUMNS
+    assert list(chosen.columns) == maps.MAP_COLUMNS
 
 
 def test_year_ticks_fit_the_span() -> None:
-    values, labels = ui_support.year_ticks(pd.Series([1990.1, 2018.9]))
+    values, labels = maps.year_ticks(pd.Series([1990.1, 2018.9]))
     assert labels == ["1995", "2000", "2005", "2010", "2015"] and values[0] == 1995.0
-    _, labels = ui_support.year_ticks(pd.Series([2024.0, 2025.95]))
+    _, labels = maps.year_ticks(pd.Series([2024.0, 2025.95]))
     assert labels[:3] == ["2024-01", "2024-04", "2024-07"]
-    assert ui_support.year_ticks(pd.Series([], dtype=float)) == ([], [])
+    assert maps.year_ticks(pd.Series([], dtype=float)) == ([], [])
 
 
 def test_jobs_frame_shows_dead_workers_as_failed() -> None:
@@ -83,7 +84,7 @@ def test_jobs_frame_shows_dead_workers_as_failed() -> None:
         None,
         stale=True,
     )
-    frame = ui_support.jobs_frame([job])
+    frame = tables.jobs_frame([job])
     row = frame.iloc[0]
     assert (row["status"], row["message"], row["progress"]) == ("failed", "worker died", 50)
     assert row["params"] == "2024-01-01 to 2024-12-31; 1 portfolio(s); limit 3"
@@ -94,11 +95,11 @@ def test_cache_key_moves_with_the_data_and_hides_the_url(tmp_path: Path) -> None
     fill_sample(url)
     stores = open_stores(Settings(db_url=url))
     try:
-        before = ui_support.cache_key(stores, "joint-portfolio-core-v1")
+        before = versions.data_version_key(stores, "joint-portfolio-core-v1")
         request = BackfillRequest(DateSelection(as_of=date(2025, 1, 31)))
         backfill_numeric(stores, "num-portfolio-core-v1", request)
         backfill_joint(stores, "num-portfolio-core-v1", "joint-portfolio-core-v1", request)
-        after = ui_support.cache_key(stores, "joint-portfolio-core-v1")
+        after = versions.data_version_key(stores, "joint-portfolio-core-v1")
         attributes = pd.DataFrame(
             {
                 "portfolio_id": ["PORTFOLIO_CORE_US_EQ_001"],
@@ -109,7 +110,7 @@ def test_cache_key_moves_with_the_data_and_hides_the_url(tmp_path: Path) -> None
                 "stress_window": [""],
             }
         )
-        line = ui_support.describe_state(attributes, "PORTFOLIO_CORE_US_EQ_001", date(2025, 1, 31))
+        line = tables.describe_state(attributes, "PORTFOLIO_CORE_US_EQ_001", date(2025, 1, 31))
     finally:
         stores.dispose()
     assert before != after and "secret-name" not in after
