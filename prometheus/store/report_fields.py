@@ -109,7 +109,7 @@ def block_values(
         ("exposures_by_factor", "factor:", list(factors)),
         ("metadata", "metadata:", list(metadata)),
     ]
-    wanted = [w for w in wanted if w[2] or w[0] in ("risk_metrics", "exposures_by_sector")]
+    wanted = [w for w in wanted if w[2]]
     with db.read() as conn:
         rows = plain_rows(conn, KEY_COLUMNS, tuple(block for block, _, _ in wanted))
     values: list[list[Any]] = []
