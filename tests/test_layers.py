@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("store", ("prometheus.store",)),
     ("encoders", ("prometheus.encoders",)),
     ("joint", ("prometheus.joint",)),
-    ("search and projection", ("prometheus.search", "prometheus.projection")),
+    ("search, projection and forecasting", ("prometheus.search", "prometheus.projection", "prometheus.forecasting")),
     ("services", ("prometheus.services",)),
     ("presenters", ("prometheus.presenters",)),
     ("faces", ("prometheus.jobs", "prometheus.scripts", "ui", "pages", "app")),
