@@ -36,7 +36,7 @@ def request_form(ctx: _context.PageContext, summary: Any) -> None:
     with right:
         models = st.multiselect(
             "Models",
-            model_choices(summary.joint_counts),
+            model_choices(summary.joint_counts, summary.fitted_models),
             default=[ctx.model_id],
             key="bf_models",
             help="Each joint model backfills its numeric source model first.",

@@ -82,7 +82,7 @@ def sidebar() -> None:
     """The database in use (masked) and the model every page reads."""
     try:
         ctx = context()
-        models = model_choices(overview(ctx).joint_counts)
+        models = model_choices(overview(ctx).joint_counts, overview(ctx).fitted_models)
     except Exception as exc:  # the page body shows the full message; the sidebar stays quiet
         log.warning("sidebar: %s", type(exc).__name__)
         return

@@ -94,6 +94,7 @@ def block_values(
     factors: Sequence[str] = (),
     *,
     metadata: Sequence[str] = (),
+    dates: Sequence[date] | None = None,
 ) -> pd.DataFrame:
     """portfolio_id, as_of_date and one float column per key: risk metrics by name, ``sector:<name>``,
     ``factor:<name>`` and ``metadata:<name>``.
@@ -111,7 +112,7 @@ def block_values(
     ]
     wanted = [w for w in wanted if w[2]]
     with db.read() as conn:
-        rows = plain_rows(conn, KEY_COLUMNS, tuple(block for block, _, _ in wanted))
+        rows = plain_rows(conn, KEY_COLUMNS, tuple(block for block, _, _ in wanted), dates=dates)
     values: list[list[Any]] = []
     for row in rows:
         cells: list[Any] = []
