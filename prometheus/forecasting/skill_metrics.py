@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from prometheus.statistics import spearman
+
 RESAMPLES = 1000
 SEED = 20240601  # a fixed seed: the same store prints the same intervals
 
@@ -88,28 +90,6 @@ class YearBootstrap:
                 _weighted_midranks(groups[0], w), _weighted_midranks(groups[1], w), w
             )
         return _estimate(spearman(f, y), replicates)
-
-
-def _midranks(values: np.ndarray) -> np.ndarray:
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(ordered)) + 1]
-    ends = np.r_[starts[1:], len(ordered)]
-    ranks = np.empty(len(values))
-    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
-    return ranks
-
-
-def spearman(forecast: np.ndarray, outcome: np.ndarray) -> float:
-    """Spearman rank correlation over the pairs where both are known (NaN with fewer than 3)."""
-    ok = np.isfinite(forecast) & np.isfinite(outcome)
-    if ok.sum() < 3:
-        return float("nan")
-    a, b = _midranks(forecast[ok]), _midranks(outcome[ok])
-    a -= a.mean()
-    b -= b.mean()
-    scale = np.sqrt((a * a).sum() * (b * b).sum())
-    return float((a * b).sum() / scale) if scale > 0 else float("nan")
 
 
 def _tie_groups(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

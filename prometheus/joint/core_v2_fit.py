@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from prometheus.encoders.feature_schema import PORTFOLIO_CORE_V1
-from prometheus.forecasting.skill_metrics import spearman
 from prometheus.joint.core_v2 import CoreV2Parameters, unit_coordinates
+from prometheus.statistics import spearman
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in PORTFOLIO_CORE_V1.features)
 # Scale-type (positive) quantities: logs, so units cancel and doublings are equal steps.
