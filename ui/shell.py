@@ -222,7 +222,9 @@ def job_progress(ctx: PageContext, job_id: str) -> None:
 
 
 def render_job(job: jobs.Job) -> None:
-    label = {"backfill": "Backfill", "load_demo": "Demo book", "projection": "Map"}.get(job.kind, job.kind)
+    label = {"backfill": "Backfill", "load_demo": "Demo book", "projection": "Map", "fit": "Fit"}.get(
+        job.kind, job.kind
+    )
     status = job.display_status
     if status == jobs.FAILED:
         st.error(f"{label} job failed: {job.display_error}", icon=":material/error:")

@@ -4,14 +4,16 @@
    first non-degenerate of the 25-75, 10-90, 5-95, 1-99 inter-quantile ranges,
    over the same range of a standard normal), on logs for scale-type features;
    a feature without spread is inactive (coordinate 0).
-2. Weights: v1's block shares of the squared norm (risk 60%, sectors 15%,
-   factors 15%, anchor 10%) spread evenly over each block's active features,
-   times 2^(e_g / 2) for one integer exponent per explainable group of features
+2. Weights: a prior (1 for every active feature, or with ``prior="blocks"``
+   v1's block shares of the squared norm: risk 60%, sectors 15%, factors 15%,
+   anchor 10%, spread evenly over each block's active features), times
+   2^(e_g / 2) for one integer exponent per explainable group of features
    (volatility, drawdown, market, performance, ...). The exponents are chosen by
    a deterministic coordinate search that maximises, on the training window only,
    how well the honest analogue forecast ranks what followed (the median forward
    max drawdown of the k nearest states of other books dated on or before
-   D - horizon, Spearman pooled and per date), minus a pull towards the prior.
+   D - horizon, Spearman pooled and per date), minus ``penalty`` times the
+   squared exponents (a pull towards the prior).
 Nothing random is used: the same data give byte-identical parameters.
 """
 
@@ -77,7 +79,8 @@ class CoreV2Fitter:
         train_end: str,
         horizon_days: int = 91,
         clip: float = 3.0,
-        penalty: float = 0.01,
+        prior: str = "uniform",
+        penalty: float = 0.0,
         max_exponent: int = 4,
         max_sweeps: int = 4,
         k: int = 20,
@@ -87,6 +90,7 @@ class CoreV2Fitter:
         self.train_end = train_end
         self.horizon_days = horizon_days
         self.clip = clip
+        self.prior = prior
         self.penalty = penalty
         self.max_exponent = max_exponent
         self.max_sweeps = max_sweeps
@@ -122,8 +126,9 @@ class CoreV2Fitter:
             [float(v) for v in scales],
         )
 
-    @staticmethod
-    def _prior(active: np.ndarray) -> np.ndarray:
+    def _prior(self, active: np.ndarray) -> np.ndarray:
+        if self.prior == "uniform":
+            return np.where(active, 1.0, 0.0)
         block = np.array([name.split(".")[0] for name in FEATURE_NAMES])
         prior = np.zeros(len(FEATURE_NAMES))
         for name, share in BLOCK_SHARES.items():
@@ -255,6 +260,7 @@ class CoreV2Fitter:
             train_states=int(order.size),
             hyperparameters={
                 "horizon_days": self.horizon_days,
+                "prior": self.prior,
                 "k": self.k,
                 "penalty": self.penalty,
                 "max_exponent": self.max_exponent,

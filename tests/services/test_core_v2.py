@@ -177,3 +177,30 @@ def test_search_explanation_and_forecasts_work_with_v2(market: Stores) -> None:
     assert book.index.model_id == CORE_V2_MODEL_ID and len(book.index) == market.numeric.count(NUMERIC)
     fit = market.fits.active(CORE_V2_MODEL_ID)
     assert fit is not None and json.loads(fit.parameters)["feature_names"][0] == "risk.volatility_1m"
+
+
+def test_a_fit_job_fits_then_embeds_every_state(sqlite_url: str, tmp_path: Path) -> None:
+    from prometheus import jobs
+    from prometheus.jobs import worker
+    from prometheus.jobs.kinds import fit_params
+    from prometheus.services.fits import fit_statuses
+    from prometheus.store.jobs import JobStore
+
+    settings = Settings(db_url=sqlite_url, cache_dir=tmp_path / "cache")
+    stores = open_stores(settings)
+    try:
+        store_market(stores, _small_market())
+        with pytest.raises(Exception) as refused:
+            jobs.submit_job(stores, jobs.FIT, {"model_id": "joint-portfolio-core-v1", "train_end": "2011-12-30"})
+        assert str(refused.value) == "joint-portfolio-core-v1 has nothing to fit: it is not a fitted model"
+        JobStore(stores.runtime).insert("fit", jobs.FIT, fit_params(CORE_V2_MODEL_ID, TRAIN_END))
+        assert worker.run_job("fit", settings) == 0
+        job = jobs.get_job(stores, "fit")
+        assert job is not None and job.status == jobs.SUCCEEDED, job.describe() if job else None
+        assert job.progress == job.total == 2000
+        (status,) = fit_statuses(stores)
+        assert status.fit_id == job.result["fit_id"]  # type: ignore[index]
+        assert status.states_by_fit == {status.fit_id: stores.numeric.count(NUMERIC)} and status.stale_states == 0
+        assert job.message.startswith(f"{CORE_V2_MODEL_ID}: fit {status.fit_id} on ")
+    finally:
+        stores.dispose()
