@@ -15,7 +15,7 @@ from prometheus.presenters.choices import index_portfolios
 from prometheus.presenters.maps import map_frame, selected_rows, trajectory, trajectory_between
 from prometheus.presenters.tables import state_keys
 from prometheus.services import maps as map_service
-from prometheus.services.versions import joint_data_version
+from prometheus.services.versions import joint_data_stamp
 from ui import context as _context
 from ui import data as _data
 from ui import shell as _common
@@ -48,7 +48,7 @@ def projection(ctx: _context.PageContext, method: str, states: int) -> pd.DataFr
         job = map_service.latest_projection_job(
             jobs.list_jobs(ctx.stores, kinds=(jobs.PROJECTION,)), ctx.model_id, method
         )
-        if not map_service.projection_ready(job, joint_data_version(ctx.stores, ctx.model_id)):
+        if not map_service.projection_ready(job, joint_data_stamp(ctx.stores, ctx.model_id)):
             background_projection(ctx, method, job)
             return None
     with st.status(f"Computing the {METHODS[method]} map…", expanded=True) as status:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from prometheus.errors import InvalidInput
+from prometheus.errors import InvalidInput, PrometheusError
 from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID, joint_model
 from prometheus.progress import Progress
 from prometheus.report_files import parse_date
@@ -166,6 +166,14 @@ def run_projection(stores: Stores, params: Mapping[str, Any], report: Progress) 
 
     model_id, method = projection_params(params)
     frame = project_states(stores, model_id, method=method, progress=report)
+    if not frame.attrs.get("stored", True):
+        # The page reads the map from the cache folder: a map that could not be kept there is a failure,
+        # said once, rather than a success the page cannot use (and would fit again, in the page).
+        folder = stores.settings.effective_cache_dir / "projections"
+        raise PrometheusError(
+            f"the map was computed but cannot be stored in {folder}: make that folder writable "
+            "(or point PROMETHEUS_CACHE_DIR at one that is) and try again"
+        )
     report(0, 0, "Reading the states' attributes for the map's colours…")
     cached_state_attributes(stores, model_id)  # the page then opens from two cache files
     return {
@@ -173,6 +181,7 @@ def run_projection(stores: Stores, params: Mapping[str, Any], report: Progress) 
         "method": method,
         "rows": len(frame),
         "data_version": int(frame.attrs.get("data_version", 0)),
+        "data_stamp": str(frame.attrs.get("data_stamp", "")),
         "source": str(frame.attrs.get("source", "")),
     }
 

@@ -23,13 +23,13 @@ def latest_projection_job(jobs: Sequence[Job], model_id: str, method: str) -> Jo
     )
 
 
-def projection_ready(job: Job | None, data_version: int) -> bool:
-    """Whether a finished job left a map of exactly this data version in the cache."""
+def projection_ready(job: Job | None, data_stamp: str) -> bool:
+    """Whether a finished job left a map of exactly this data version (and stamp) in the cache."""
     return (
         job is not None
         and job.display_status == "succeeded"
         and job.result is not None
-        and job.result.get("data_version") == data_version
+        and job.result.get("data_stamp") == data_stamp
     )
 
 
