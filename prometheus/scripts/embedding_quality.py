@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from prometheus.config import Settings
 from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID
-from prometheus.scripts._cli import EXIT_OK, add_db_args, bounded_int, entry, make_parser, open_command_stores
+from prometheus.scripts._cli import EXIT_OK, add_db_args, bounded_int, emit, entry, make_parser, open_command_stores
 from prometheus.services.quality import embedding_quality
 
 EXAMPLES = """\
@@ -44,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     report = embedding_quality(open_command_stores(settings), args.model_id, k=args.k, gap_days=args.min_gap_days)
-    sys.stdout.write("\n".join(report.lines()) + "\n")
+    emit("\n".join(report.lines()) + "\n")
     return EXIT_OK
 
 
