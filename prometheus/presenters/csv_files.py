@@ -11,8 +11,6 @@ app's sidebar. Quoting (commas, quotes, newlines) is the csv module's in both mo
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -34,14 +32,20 @@ def neutralise(cell: Any) -> Any:
     return cell
 
 
+def _field(cell: Any) -> str:
+    # Quoted when it holds a separator, a quote or either line-break character: the csv module
+    # leaves a lone "\r" unquoted when rows end in "\n", and a spreadsheet then breaks the row.
+    text = "" if cell is None else str(cell)
+    if any(ch in text for ch in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]], raw: bool = False) -> str:
     """The whole CSV as text ("\\n" line ends), formula cells neutralised unless ``raw``."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    clean = (lambda row: list(row)) if raw else (lambda row: [neutralise(c) for c in row])
-    writer.writerow(clean(header))
-    writer.writerows(clean(row) for row in rows)
-    return buffer.getvalue()
+    clean = (lambda row: row) if raw else (lambda row: [neutralise(c) for c in row])
+    lines = [",".join(_field(c) for c in clean(row)) + "\n" for row in (header, *rows)]
+    return "".join(lines)
 
 
 def csv_bytes(frame: pd.DataFrame, raw: bool = False) -> bytes:
