@@ -7,7 +7,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from prometheus.numbers import InvalidNumber, parse_whole
 from prometheus.presenters import figures
+from prometheus.presenters.markup import markdown_text
 from ui import context as _context
 from ui import data as _data
 from ui import shell as _common
@@ -50,8 +52,8 @@ def coverage_heatmap(ctx: _context.PageContext) -> None:
 
 def _threshold_from_link(raw: str) -> int | None:
     try:
-        value = int(raw)
-    except ValueError:
+        value = parse_whole(raw)
+    except InvalidNumber:
         return None
     return value if -60 <= value <= -5 and value % 5 == 0 else None
 
@@ -93,7 +95,7 @@ def early_warning(ctx: _context.PageContext) -> None:
     first = ranking.iloc[0]
     st.page_link(
         _context.PAGES["similar"][0],
-        label=f"Open {first['portfolio_id']} in Similar portfolios",
+        label=f"Open {markdown_text(first['portfolio_id'])} in Similar portfolios",
         icon=":material/join_inner:",
         query_params={"portfolio": str(first["portfolio_id"]), "date": str(first["as_of_date"])},
     )

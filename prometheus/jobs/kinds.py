@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from prometheus.errors import InvalidInput, PrometheusError
+from prometheus.errors import InvalidInput
 from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID, joint_model
 from prometheus.progress import Progress
 from prometheus.report_files import parse_date
@@ -161,28 +161,17 @@ def run_load_demo(stores: Stores, params: Mapping[str, Any], report: Progress) -
 
 def run_projection(stores: Stores, params: Mapping[str, Any], report: Progress) -> dict[str, Any]:
     """Fit a map in the background; the page then reads it from the on-disk cache."""
-    from prometheus.projection.maps import project_states
-    from prometheus.services.attributes import cached_state_attributes
+    from prometheus.services.maps import store_map
 
     model_id, method = projection_params(params)
-    frame = project_states(stores, model_id, method=method, progress=report)
-    if not frame.attrs.get("stored", True):
-        # The page reads the map from the cache folder: a map that could not be kept there is a failure,
-        # said once, rather than a success the page cannot use (and would fit again, in the page).
-        folder = stores.settings.effective_cache_dir / "projections"
-        raise PrometheusError(
-            f"the map was computed but cannot be stored in {folder}: make that folder writable "
-            "(or point PROMETHEUS_CACHE_DIR at one that is) and try again"
-        )
-    report(0, 0, "Reading the states' attributes for the map's colours…")
-    cached_state_attributes(stores, model_id)  # the page then opens from two cache files
+    stored = store_map(stores, model_id, method, report)
     return {
         "model_id": model_id,
         "method": method,
-        "rows": len(frame),
-        "data_version": int(frame.attrs.get("data_version", 0)),
-        "data_stamp": str(frame.attrs.get("data_stamp", "")),
-        "source": str(frame.attrs.get("source", "")),
+        "rows": stored.rows,
+        "data_version": stored.data_version,
+        "data_stamp": stored.data_stamp,
+        "source": stored.source,
     }
 
 

@@ -20,8 +20,8 @@ import pandas as pd
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 RAW_CSV_HELP = (
-    "write cells exactly as stored; by default a cell starting with =, +, -, @, a tab or a carriage return "
-    "(other than a plain number) gets a leading ' so spreadsheets show it as text instead of running it"
+    "CSV cells exactly as stored, for programs. Otherwise a cell starting with =, +, -, @, a tab or a carriage "
+    "return (other than a plain number) gets a leading ' so spreadsheets show it as text instead of running it"
 )
 
 
