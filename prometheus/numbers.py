@@ -75,7 +75,7 @@ def whole_setting(text: object, setting: str, low: int | None = None, high: int 
 def row_number(value: object) -> int | None:
     """A row number sent back by a browser (a Plotly selection's customdata): int, integral float or digits."""
     if isinstance(value, float):
-        return int(value) if math.isfinite(value) and value.is_integer() and abs(value) < 2**53 else None
+        return int(value) if math.isfinite(value) and value.is_integer() and 0 <= value < 2**53 else None
     if isinstance(value, str) and value.endswith(".0"):
         value = value[:-2]
     return whole_or_none(value, low=0)

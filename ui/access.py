@@ -8,11 +8,11 @@ Three rules, all process-wide (one Streamlit server serves every session):
   ``LOCK_AFTER`` of them nobody may try until the oldest leaves the window, the right
   code included, so guessing is capped at ``LOCK_AFTER`` tries per window. Sessions
   already signed in are unaffected.
-- **A download link works once, shortly after a signed-in click.** With an access
-  code set, CSV downloads are generated on click (through the signed-in session's
-  websocket); the ``/media/...`` URL that click produces serves the file once within
+- **A download link works only just after a signed-in click.** With an access code
+  set, CSV downloads are generated on click (through the signed-in session's
+  websocket); the ``/media/...`` URL that click produces serves the file for
   ``LINK_SECONDS`` and then answers 404, so a copied or logged URL gives nothing to
-  someone without the code.
+  someone without the code. (No URL exists before a click.)
 - **No secret in the server log.** The app's log records (and their tracebacks) have
   every fragment of the configured database URLs' secrets and of the access code
   scrubbed (``prometheus.urls.redact``).
@@ -36,7 +36,7 @@ WINDOW_SECONDS = 15 * 60
 FREE_TRIES = 3
 MAX_DELAY_SECONDS = 8.0
 LOCK_AFTER = 10
-LINK_SECONDS = 60.0
+LINK_SECONDS = 10.0  # the browser fetches a download link twice (a check, then the file) right after the click
 
 
 @dataclass
@@ -96,18 +96,20 @@ class _Links:
         with self.lock:
             self.armed[file_id] = time.monotonic() + LINK_SECONDS
 
-    def take(self, name: str) -> bool:
+    def allows(self, name: str) -> bool:
         file_id = name.split(".", 1)[0]
+        now = time.monotonic()
         with self.lock:
-            deadline = self.armed.pop(file_id, None)
-        return deadline is not None and deadline >= time.monotonic()
+            for expired in [k for k, deadline in self.armed.items() if deadline < now]:
+                del self.armed[expired]
+            return file_id in self.armed
 
 
 LINKS = _Links()
 
 
 def guard_downloads(code_required: Callable[[], bool]) -> None:
-    """Make CSV download URLs work once, within LINK_SECONDS of a signed-in click, when a code is set.
+    """Make CSV download URLs work only within LINK_SECONDS of a signed-in click, when a code is set.
 
     Wraps this server's media storage (Streamlit serves ``/media/<file>`` from it) and its
     deferred-download hook; idempotent, and a no-op where no Streamlit runtime runs (tests).
@@ -132,8 +134,8 @@ def guard_downloads(code_required: Callable[[], bool]) -> None:
             required = code_required()
         except Exception:  # a configuration that cannot be read: deny
             required = True
-        if required and not LINKS.take(name):
-            raise MediaFileStorageError("download link used or expired: click the download button again")
+        if required and not LINKS.allows(name):
+            raise MediaFileStorageError("download link expired: click the download button again")
         return found
 
     def execute_deferred(file_id: str) -> str:

@@ -53,10 +53,12 @@ def main() -> None:
         _refuse_to_serve(exc)
     keep_secrets_out_of_logs(resolved)
     guard_downloads(_code_required)
+    pages = app_pages()
+    # Resolved before the access check (drawn nowhere: position hidden), so a deep link keeps
+    # its page through the sign-in; nothing of a page runs or shows until the code is given.
+    navigation = st.navigation(pages, position="hidden")
     if not _access_granted(resolved):
         st.stop()
-    pages = app_pages()
-    navigation = st.navigation(pages, position="hidden")
     with st.sidebar:
         for page in pages:
             st.page_link(page)

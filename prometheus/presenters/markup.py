@@ -10,20 +10,28 @@ as those characters, never as a link, an image or styling.
 from __future__ import annotations
 
 import html
+import re
 import string
 
 _MARKDOWN_SPECIAL = frozenset(string.punctuation)  # CommonMark: any ASCII punctuation may be escaped
+WORD_JOINER = "\u2060"  # invisible, zero-width; it ends a word for no one but the pattern matchers below
+_AFTER_JOINER = re.compile(r"(?<=[:@])|(?<=www)(?=\.)", re.IGNORECASE)
 
 
 def markdown_text(text: object) -> str:
-    """``text`` escaped for a Markdown renderer: every ASCII punctuation mark backslash-escaped, one line.
+    """``text`` for a Markdown renderer, shown as the characters it is: one line, no markup.
 
-    A backslash before ASCII punctuation always means the character itself (CommonMark),
-    so links, images, emphasis, code, math (``$``), directives (``:red[...]``,
-    ``:material/...:``) and autolinks (``http://``, ``www.``) never form.
+    Every ASCII punctuation mark is backslash-escaped (CommonMark: it then means itself),
+    so links, images, emphasis, code, math (``$``) and directives (``:red[...]``) never form
+    while parsing. Some renderers also rewrite text *after* parsing, where escapes are gone:
+    GitHub-style autolinks (``http://``, ``www.``, ``name@host.org``) and shortcodes
+    (``:smile:``, ``:material/home:``). An invisible word joiner after each ``:`` and ``@``
+    and after ``www`` keeps those patterns from matching (Streamlit's renderer, checked in
+    Chromium by tests/browser/test_round2_browser.py); copied text carries those joiners.
     """
     flat = " ".join(str(text).splitlines()) if "\n" in str(text) or "\r" in str(text) else str(text)
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in flat)
+    joined = _AFTER_JOINER.sub(WORD_JOINER, flat)
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in joined)
 
 
 def plotly_text(text: object) -> str:
