@@ -333,3 +333,61 @@ def test_no_secret_reaches_the_app_log(caplog: pytest.LogCaptureFixture) -> None
     assert "unexpected error on a page" in text and "Traceback" in text
     for secret in ("Zq7pw", "Kx9ssl", "c0de-Secret"):
         assert secret not in text
+
+
+# ---------------------------------------------------------------- links with numbers int() misreads (item 5)
+
+
+@pytest.mark.parametrize("k", ["²", "¹²", "٣", "9" * 5000, "-1", "0"])
+def test_a_link_with_a_misread_number_is_ignored_not_a_crash(
+    sample: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, k: str
+) -> None:
+    use_store(monkeypatch, sample, tmp_path / "cache")
+    at = open_page("similar", k=k, threshold=k)
+    assert_clean(at)
+    assert [n.value for n in at.number_input if n.key == "sim_k"] == [20]  # the default, not the link's value
+    overview = open_page("overview", threshold=k)
+    assert_clean(overview)
+
+
+# ---------------------------------------------------------------- a full or read-only cache folder (item 13)
+
+
+def test_a_map_is_shown_when_its_files_cannot_be_written(sample: str, tmp_path: Path) -> None:
+    import errno
+
+    from prometheus.projection import maps
+
+    stores = open_stores(Settings(db_url=sample, cache_dir=tmp_path / "cache"))
+
+    def full(path: Path, write: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(maps, "atomic_write", full)
+            frame = maps.project_states(stores, "joint-portfolio-core-v1", "pca")
+        assert len(frame) == 120 and frame.attrs["stored"] is False and frame.attrs["source"] == "fit"
+        again = maps.project_states(stores, "joint-portfolio-core-v1", "pca")
+        assert again.attrs["stored"] is True and again.attrs["source"] == "fit"  # computed again, then kept
+    finally:
+        stores.dispose()
+
+
+# ---------------------------------------------------------------- a password in a URL parameter, on every page (item 3)
+
+
+@pytest.mark.postgres
+def test_a_password_parameter_never_reaches_the_sidebar(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    separator = "&" if "?" in pg_url else "?"
+    url = f"{pg_url}{separator}password=Zq7secretPw&application_name=prometheus"
+    fill_sample(url, backfill=ALL_SAMPLE_DATES)
+    use_store(monkeypatch, url, tmp_path / "cache")
+    for page in ("overview", "similar"):
+        at = open_page(page)
+        assert_clean(at)
+        sidebar = " ".join(shown(c.value) for c in at.sidebar.caption)
+        assert "password=***" in sidebar
+        assert "Zq7" not in str(at.main) + str(at.sidebar)
