@@ -117,7 +117,7 @@ def test_settings_are_understood_exactly_or_refused_in_one_line(
 
 
 # Secrets from an alphabet no other part of the URL uses, so any leaked fragment is found.
-SECRET_ALPHABET = "QZXJKV0123456789!#%^~"  # not "*": the mask itself
+SECRET_ALPHABET = "QZXJKVY!#%^~"  # not "*" (the mask itself), no digits (the port)
 secrets_text = st.text(alphabet=SECRET_ALPHABET, min_size=MIN_FRAGMENT, max_size=16)
 plain = st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=8)
 
