@@ -41,8 +41,8 @@ PAGES = ("overview", "backfill", "embeddings", "similar", "map", "drawdown")
 
 
 @contextlib.contextmanager
-def streamlit_app(db_url: str, home: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free localhost port; yields its base URL."""
+def streamlit_app(db_url: str, home: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """`streamlit run app.py` on a free localhost port (``extra_env`` added to its environment); yields its base URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -50,6 +50,7 @@ def streamlit_app(db_url: str, home: Path) -> Iterator[str]:
     env.update(
         PROMETHEUS_DB_URL=db_url, PROMETHEUS_CACHE_DIR=str(home / "cache"), PYTHONPATH=str(PROJECT), HOME=str(home)
     )
+    env.update(extra_env or {})
     log = (home / "streamlit.log").open("wb")
     server = subprocess.Popen(
         [

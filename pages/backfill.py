@@ -11,6 +11,7 @@ import streamlit as st
 from prometheus import jobs
 from prometheus.jobs.kinds import backfill_params, fit_params
 from prometheus.presenters.choices import model_choices
+from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.tables import jobs_frame
 from prometheus.services.dates import DateSelection
 from prometheus.services.fits import fit_statuses
@@ -152,7 +153,7 @@ def recent_jobs(ctx: _context.PageContext) -> None:
         if failed:
             with st.expander(f"Errors of failed jobs ({len(failed)})"):
                 for job in failed:
-                    st.markdown(f"- `{job.job_id[:8]}` {job.kind}: {job.display_error}")
+                    st.markdown(f"- `{job.job_id[:8]}` {markdown_text(f'{job.kind}: {job.display_error}')}")
             latest_failed = failed[0]
             if not ctx.read_only and st.button(
                 "Run the last failed job again",

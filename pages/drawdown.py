@@ -10,6 +10,7 @@ import streamlit as st
 
 from prometheus.presenters import figures
 from prometheus.presenters.choices import index_portfolios, nearest_on_or_before, parse_day
+from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.tables import neighbours_frame
 from prometheus.services.drawdown import worst_drawdowns
 from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, values_used
@@ -44,7 +45,7 @@ def episodes_table(episodes: pd.DataFrame) -> None:
 
 
 def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
-    st.subheader(f"Closest historical analogues of {portfolio} on {day.isoformat()}")
+    st.subheader(f"Closest historical analogues of {markdown_text(portfolio)} on {day.isoformat()}")
     cols = st.columns([1, 2, 2])
     st.session_state.setdefault("dd_k", 10)
     top_k = int(cols[0].number_input("How many", min_value=1, max_value=200, step=1, key="dd_k"))
@@ -61,7 +62,7 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
     with cols[2]:
         st.write("")
         own = st.checkbox(
-            f"Include {portfolio}'s own history",
+            f"Include {markdown_text(portfolio)}'s own history",
             value=True,
             key="dd_own",
             help="Untick to see only other portfolios.",
@@ -134,7 +135,9 @@ def body(ctx: _context.PageContext) -> None:
         day = st.selectbox("Date for analogues", days, key="dd_date", format_func=date.isoformat)
         _widgets.publish_query(date=day)
     if frame.empty:
-        st.info(f"{portfolio} has no reports with a positive portfolio value, so no drawdown can be drawn.")
+        st.info(
+            f"{markdown_text(portfolio)} has no reports with a positive portfolio value, so no drawdown can be drawn."
+        )
     else:
         st.plotly_chart(figures.underwater_figure(frame, portfolio, day), width="stretch", key="dd_chart")
         daily = frame.attrs.get("values") == "daily"

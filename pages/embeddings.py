@@ -7,6 +7,7 @@ import streamlit as st
 
 from prometheus.presenters import figures
 from prometheus.presenters.choices import index_dates, index_portfolios
+from prometheus.presenters.markup import markdown_text
 from ui import context as _context
 from ui import data as _data
 from ui import shell as _common
@@ -24,7 +25,7 @@ def states_table(ctx: _context.PageContext, portfolios: list[str], days: list) -
         chosen = st.multiselect("Portfolios", portfolios, key="emb_portfolios", placeholder="All portfolios")
         _widgets.publish_query(portfolios=",".join(chosen) or None)
     frame = _data.states(ctx, start, end, chosen)
-    st.caption(f"{len(frame):,} state(s) of `{ctx.model_id}`")
+    st.caption(f"{len(frame):,} state(s) of {markdown_text(ctx.model_id)}")
     st.dataframe(
         frame,
         hide_index=True,

@@ -13,9 +13,10 @@ from prometheus.jobs.kinds import projection_job_params
 from prometheus.presenters import figures
 from prometheus.presenters.choices import index_portfolios
 from prometheus.presenters.maps import map_frame, selected_rows, trajectory, trajectory_between
+from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.tables import state_keys
 from prometheus.services import maps as map_service
-from prometheus.services.versions import joint_data_version
+from prometheus.services.versions import joint_data_stamp
 from ui import context as _context
 from ui import data as _data
 from ui import shell as _common
@@ -40,15 +41,26 @@ NO_PATH = "(no trajectory)"
 
 
 def projection(ctx: _context.PageContext, method: str, states: int) -> pd.DataFrame | None:
-    """The map's points, or None while a background job is still computing them."""
+    """The map's points, or None while a background job computes them (or none may be computed here)."""
     cached = _data.cached_projection(ctx, method)
     if cached is not None:
         return cached
-    if map_service.runs_as_job(method, states) and not ctx.read_only:
+    source = map_service.map_source(method, states, ctx.read_only)
+    if source == "stored":
+        points = _data.stored_projection(ctx, method)
+        if points is None:
+            st.info(
+                f"No {METHODS[method]} map is stored for the current data, and this read-only deployment does not "
+                "compute one (a fit takes minutes and gigabytes). PCA is available now; whoever runs the app can "
+                "store the map with `python -m prometheus.scripts.build_map --method umap`.",
+                icon=":material/lock:",
+            )
+        return points
+    if source == "job":
         job = map_service.latest_projection_job(
             jobs.list_jobs(ctx.stores, kinds=(jobs.PROJECTION,)), ctx.model_id, method
         )
-        if not map_service.projection_ready(job, joint_data_version(ctx.stores, ctx.model_id)):
+        if not map_service.projection_ready(job, joint_data_stamp(ctx.stores, ctx.model_id)):
             background_projection(ctx, method, job)
             return None
     with st.status(f"Computing the {METHODS[method]} map…", expanded=True) as status:
@@ -59,28 +71,42 @@ def projection(ctx: _context.PageContext, method: str, states: int) -> pd.DataFr
 
         points = _data.compute_projection(ctx, method, progress)
         status.update(label=f"{METHODS[method]} map ready ({len(points):,} states)", state="complete", expanded=False)
+    if not points.attrs.get("stored", True):
+        st.caption(
+            ":material/warning: The map could not be stored in the cache folder (full, read-only or not a "
+            "folder): it is computed again next time. Check PROMETHEUS_CACHE_DIR."
+        )
     return points
 
 
 def background_projection(ctx: _context.PageContext, method: str, job: jobs.Job | None) -> None:
-    """Start (or keep watching) the job that fits the map; the page redraws when it ends."""
+    """Start (or join and watch) the one job that fits this map; the page redraws when it ends.
+
+    The job is shared by every session and stopped once no page watches it any more.
+    """
     if job is not None and job.is_active:
         job_id = job.job_id
     else:
-        if job is not None and job.display_status == jobs.FAILED:
-            st.error(f"The {METHODS[method]} map could not be computed: {job.display_error}")
+        if job is not None and job.display_status == jobs.FAILED and not map_service.needs_new_job(job):
+            st.error(f"The {METHODS[method]} map could not be computed: {markdown_text(job.display_error)}")
             if not st.button("Try again", key="map_retry", icon=":material/replay:"):
                 return
         submitted = _common.guarded(
             ctx.settings,
-            lambda: jobs.submit_job(ctx.stores, jobs.PROJECTION, projection_job_params(ctx.model_id, method)),
+            lambda: jobs.submit_job(
+                ctx.stores,
+                jobs.PROJECTION,
+                projection_job_params(ctx.model_id, method),
+                unique=True,
+                cancel_when_unwatched=True,
+            ),
         )
         if not isinstance(submitted, str):
             return
         job_id = submitted
     st.info(
         f"Fitting the {METHODS[method]} map of every state in the background: a few minutes the first time, "
-        "then it is cached. You can use other pages meanwhile; PCA is instant.",
+        "then it is cached. Keep this page open (the fit stops once no page waits for it); PCA is instant.",
         icon=":material/hourglass_top:",
     )
     _common.job_progress(ctx, job_id)

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from prometheus.presenters import figures
+from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.skill import ranking_note
 from prometheus.services.demo import SURVIVORSHIP_NOTE, holds_the_demo_book
 from prometheus.services.outcomes import FORECAST_HORIZON_DAYS
@@ -88,7 +89,7 @@ def early_warning(ctx: _context.PageContext) -> None:
     first = ranking.iloc[0]
     st.page_link(
         _context.PAGES["similar"][0],
-        label=f"Open {first['portfolio_id']} in Similar portfolios",
+        label=f"Open {markdown_text(first['portfolio_id'])} in Similar portfolios",
         icon=":material/join_inner:",
         query_params={"portfolio": str(first["portfolio_id"]), "date": str(first["as_of_date"])},
     )

@@ -8,8 +8,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from prometheus.numbers import whole_or_none
 from prometheus.presenters import figures
 from prometheus.presenters.choices import index_dates, index_portfolios, nearest_on_or_before, parse_day
+from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.tables import describe_state, neighbours_frame, state_keys
 from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, values_used
 from prometheus.services.similar import SimilarQuery
@@ -51,7 +53,7 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
             help="The portfolio's state on this date is the query.",
         )
     with top[2]:
-        _widgets.seed_from_query("sim_k", "k", lambda raw: int(raw) if raw.isdigit() and 1 <= int(raw) <= 500 else None)
+        _widgets.seed_from_query("sim_k", "k", lambda raw: whole_or_none(raw, 1, 500))
         st.session_state.setdefault("sim_k", 20)
         top_k = st.number_input("Top k", min_value=1, max_value=500, step=1, key="sim_k")
     bottom = st.columns([3, 3])
@@ -149,7 +151,7 @@ def comparison(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFra
         explanation = result.explanation
         if explanation is None:
             st.info(
-                f"`{ctx.model_id}` cannot explain a pair: its coordinates are not one named feature each. "
+                f"{markdown_text(ctx.model_id)} cannot explain a pair: its coordinates are not one named feature each. "
                 "The tabs before this one compare the two states' reports.",
                 icon=":material/info:",
             )
@@ -212,7 +214,7 @@ def body(ctx: _context.PageContext) -> None:
     result = _data.similar(ctx, query)
     attributes = _data.attributes(ctx)
     table = neighbours_frame(result, attributes)
-    st.markdown(f"**Query:** {describe_state(attributes, query.portfolio_id, query.as_of)}")
+    st.markdown(f"**Query:** {markdown_text(describe_state(attributes, query.portfolio_id, query.as_of))}")
     st.caption(f"{len(table)} nearest of {result.candidates:,} candidate state(s): cosine first, then euclidean.")
     if table.empty:
         st.info("No candidate states in this scope: widen the dates or include the portfolio's own history.")

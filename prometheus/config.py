@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from prometheus.errors import InvalidInput, shown
+from prometheus.numbers import InvalidNumber, parse_whole
+
 ENV_DB_URL = "PROMETHEUS_DB_URL"
 ENV_RUNTIME_DB_URL = "PROMETHEUS_RUNTIME_DB_URL"
 ENV_CACHE_DIR = "PROMETHEUS_CACHE_DIR"
@@ -26,8 +29,42 @@ def default_sqlite_url(home: Path | None = None) -> str:
     return f"sqlite:///{(home or default_home()) / 'prometheus.db'}"
 
 
-def _truthy(value: object) -> bool:
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+# The settings a [prometheus] table of secrets.toml (or its top level) may hold.
+SECRET_KEYS = ("db_url", "runtime_db_url", "cache_dir", "read_only", "access_code", "approximate_above")
+
+
+def parse_switch(value: str, source: str) -> bool:
+    """A yes/no setting; anything but the listed words is refused (``y`` or ``enabled`` must not mean "no")."""
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise InvalidInput(
+        f"{source}={shown(value)} is not understood: use one of {'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)}"
+    )
+
+
+def secret_settings(secrets: Mapping[str, object]) -> dict[str, object]:
+    """The settings in Streamlit secrets: top-level keys and a ``[prometheus]`` table both count.
+
+    A key given in both places with different values is refused: which one was meant is a guess,
+    and a wrong guess could drop the access code.
+    """
+    top = {k: v for k, v in secrets.items() if k != "prometheus"}
+    table = secrets.get("prometheus", {})
+    if not isinstance(table, Mapping):
+        raise InvalidInput("secrets: 'prometheus' must be a table ([prometheus]) of settings")
+    merged = dict(top)
+    for key, value in table.items():
+        if key in top and top[key] != value and key in SECRET_KEYS:
+            raise InvalidInput(
+                f"secrets: {key} is set both at the top level and in [prometheus], differently: keep one"
+            )
+        merged[key] = value
+    return merged
 
 
 @dataclass(frozen=True)
@@ -80,25 +117,41 @@ class Settings:
         environ: Mapping[str, str] | None = None,
         secrets: Mapping[str, object] | None = None,
     ) -> Settings:
-        """Resolve each setting: explicit argument, then environment, then secrets, then default."""
+        """Resolve each setting: explicit argument, then environment, then secrets, then default.
+
+        A value that cannot be understood is refused (:class:`InvalidInput` naming where it came
+        from), never replaced by a default: a misread read-only switch would allow writes.
+        """
         env = environ or {}
-        sec = secrets or {}
+        sec = secret_settings(secrets or {})
+        sources: dict[str, str] = {}
 
         def pick(explicit: str | None, env_key: str, secret_key: str) -> str | None:
             if explicit:
                 return explicit
             if env.get(env_key):
+                sources[secret_key] = env_key
                 return env[env_key]
             value = sec.get(secret_key)
-            return str(value) if value else None
+            if value is None or value is False or value == "":
+                return None
+            sources[secret_key] = f"{secret_key} in secrets"
+            return str(value).lower() if isinstance(value, bool) else str(value)
 
         cache = pick(None, ENV_CACHE_DIR, "cache_dir")
         approximate = pick(None, ENV_APPROXIMATE_ABOVE, "approximate_above")
+        read_only = pick(None, ENV_READ_ONLY, "read_only")
+        threshold = None
+        if approximate is not None:
+            try:
+                threshold = parse_whole(approximate, low=1)
+            except InvalidNumber as exc:
+                raise InvalidInput(f"{sources['approximate_above']} (a number of states): {exc}") from None
         return cls(
             db_url=pick(db_url, ENV_DB_URL, "db_url") or default_sqlite_url(),
             runtime_db_url=pick(runtime_db_url, ENV_RUNTIME_DB_URL, "runtime_db_url"),
             cache_dir=Path(cache) if cache else None,
-            read_only=_truthy(pick(None, ENV_READ_ONLY, "read_only") or ""),
+            read_only=parse_switch(read_only, sources["read_only"]) if read_only is not None else False,
             access_code=pick(None, ENV_ACCESS_CODE, "access_code"),
-            approximate_above=int(approximate) if approximate and approximate.strip().isdigit() else None,
+            approximate_above=threshold,
         )

@@ -75,7 +75,7 @@ def stores(db_url: str, tmp_path: Path) -> Iterator[Stores]:
     opened.dispose()
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def _skipped_summary(terminalreporter: pytest.TerminalReporter) -> None:
     skipped = terminalreporter.stats.get("skipped", [])
     if not skipped:
         return
@@ -115,3 +115,45 @@ def pgvector_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url.render_as_string(hide_password=False)
     finally:
         server.cleanup()
+
+
+# ---------------------------------------------------------------- the generated-input suite (hypothesis)
+# One deterministic profile for every run (CI and local): the same cases each time, no example
+# database, no deadline (a slow machine must not turn into a flaky failure). The cases run are
+# summed from hypothesis's own statistics and printed at the end of the run.
+from hypothesis import HealthCheck as _HealthCheck  # noqa: E402
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[_HealthCheck.function_scoped_fixture, _HealthCheck.too_slow],
+)
+_hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+_generated: dict[str, float] = {"cases": 0, "seconds": 0.0, "properties": 0}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    stats = getattr(item, "hypothesis_statistics", None)
+    if report.when == "call" and stats:
+        import re
+
+        _generated["cases"] += sum(int(n) for n in re.findall(r"(\d+) passing", stats))
+        _generated["seconds"] += report.duration
+        _generated["properties"] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _generated["properties"]:
+        terminalreporter.section("generated inputs (hypothesis, profile ci)")
+        terminalreporter.write_line(
+            f"{int(_generated['cases']):,} generated cases in {int(_generated['properties'])} properties, "
+            f"{_generated['seconds']:.1f} s"
+        )
+    _skipped_summary(terminalreporter)

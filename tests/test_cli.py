@@ -249,7 +249,7 @@ def test_find_similar_scopes(loaded: str) -> None:
         ),
         (
             ["--portfolio-id", PF1, "--as-of", "2025-01-31", "--model-id", "joint-x"],
-            "error: unknown joint model 'joint-x': known models are joint-portfolio-core-v1",
+            "error: unknown joint model 'joint-x': known models are joint-portfolio-core-v1, joint-portfolio-core-v2",
         ),
     ],
 )

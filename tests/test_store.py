@@ -157,8 +157,10 @@ def test_unreachable_database_is_a_clear_error_without_password() -> None:
 def test_not_a_url_is_a_clear_error() -> None:
     with pytest.raises(StoreUnavailable) as info:
         Database.open("not a url")
+    # Round 2: the text is not echoed (an unparseable URL may be a password pasted in the wrong place).
     assert str(info.value) == (
-        "'not a url' is not a database URL: use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+        "the database URL cannot be read (it is not shown: it may hold a password): "
+        "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
     )
 
 

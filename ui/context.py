@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from prometheus.config import Settings
+from prometheus.errors import InvalidInput
 from prometheus.presenters.choices import model_choices
 from prometheus.services.versions import data_version_key
 from prometheus.store.stores import Stores, open_stores
@@ -28,21 +29,45 @@ PAGES = {
 MODEL_KEY = "model_id"
 
 
+class UnreadableSecrets(InvalidInput):
+    """A secrets file exists but cannot be read: the app must not guess what it held (the access code?)."""
+
+
+def _secrets_files() -> list[Path]:
+    from streamlit import config
+
+    return [Path(p) for p in config.get_option("secrets.files") or [] if Path(p).exists()]
+
+
 def _secrets() -> dict[str, Any]:
-    """st.secrets as a plain dict; {} when no secrets file exists (the common local case)."""
+    """st.secrets as a plain dict; {} when no secrets file exists (the common local case).
+
+    A file that exists but cannot be read is refused (UnreadableSecrets): ignoring it would
+    drop whatever it held, the access code and read_only among them, and serve everything
+    to everyone.
+    """
     try:
-        if not st.secrets.load_if_toml_exists():
+        return st.secrets.to_dict()
+    except FileNotFoundError as exc:  # Streamlit's "no secrets" and "cannot parse" are both this class
+        present = _secrets_files()
+        if not present:
             return {}
-        values = st.secrets.to_dict()
-    except Exception:  # a malformed secrets file must not take the app down: env still works
-        log.warning("could not read Streamlit secrets", exc_info=True)
-        return {}
-    section = values.get("prometheus")
-    return dict(section) if isinstance(section, Mapping) else values
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise UnreadableSecrets(
+            f"the secrets file {present[0]} cannot be read ({reason.rsplit(': ', 1)[-1][:200]}); fix it "
+            "and reload: the app serves nothing until then, since that file may hold the access code"
+        ) from None
+    except Exception as exc:
+        raise UnreadableSecrets(
+            f"the secrets cannot be read ({type(exc).__name__}); fix them and reload: the app serves nothing until then"
+        ) from None
 
 
 def settings() -> Settings:
-    # Cheap and pure: resolved each run so a test (or a redeploy) with other env sees other stores.
+    """Cheap and pure: resolved each run so a test (or a redeploy) with other env sees other stores.
+
+    Raises (InvalidInput) when any setting cannot be understood: the app then refuses to serve.
+    """
     return Settings.from_sources(environ=os.environ, secrets=_secrets())
 
 

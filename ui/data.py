@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from typing import Any
 
@@ -189,22 +190,59 @@ def _projection_memo() -> dict[tuple[str, str, str], pd.DataFrame]:
     return {}
 
 
+@st.cache_resource(show_spinner=False)
+def _fit_locks() -> dict[tuple[str, str, str], threading.Lock]:
+    return {}
+
+
+_locks_guard = threading.Lock()
+
+
 def cached_projection(ctx: PageContext, method: str) -> pd.DataFrame | None:
     return _projection_memo().get((ctx.model_id, ctx.version, method))
 
 
-def compute_projection(ctx: PageContext, method: str, progress: Progress) -> pd.DataFrame:
-    from prometheus.projection.maps import project_states
-
-    points = project_states(
-        ctx.stores,
-        ctx.model_id,
-        method=method,
-        cache_dir=ctx.settings.effective_cache_dir / "projections",
-        progress=progress,
-    )
+def _remember(ctx: PageContext, method: str, points: pd.DataFrame) -> pd.DataFrame:
     memo = _projection_memo()
     for key in [k for k in memo if k[0] == ctx.model_id and k[1] != ctx.version]:
         memo.pop(key, None)  # superseded by newer data
     memo[(ctx.model_id, ctx.version, method)] = points
     return points
+
+
+def stored_projection(ctx: PageContext, method: str) -> pd.DataFrame | None:
+    """The map stored on disk for exactly this data, or None; never fits (read-only deployments)."""
+    from prometheus.projection.maps import stored_projection as stored
+
+    points = stored(ctx.stores, ctx.model_id, method, cache_dir=ctx.settings.effective_cache_dir / "projections")
+    return None if points is None else _remember(ctx, method, points)
+
+
+def compute_projection(ctx: PageContext, method: str, progress: Progress) -> pd.DataFrame:
+    """Fit (or read) the map in this page: one fit per data version at a time for the whole server.
+
+    A second session asking for the same map waits for the first one's result rather than
+    fitting it again (5 tabs opening the Map page cost one fit, not five).
+    """
+    from prometheus.projection.maps import project_states
+
+    key = (ctx.model_id, ctx.version, method)
+    with _locks_guard:
+        lock = _fit_locks().setdefault(key, threading.Lock())
+    if not lock.acquire(blocking=False):
+        progress(0, 0, "Another session is computing this map: waiting for it…")
+        lock.acquire()
+    try:
+        done = cached_projection(ctx, method)
+        if done is not None:
+            return done
+        points = project_states(
+            ctx.stores,
+            ctx.model_id,
+            method=method,
+            cache_dir=ctx.settings.effective_cache_dir / "projections",
+            progress=progress,
+        )
+        return _remember(ctx, method, points)
+    finally:
+        lock.release()

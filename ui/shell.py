@@ -6,10 +6,10 @@ Pages only render: every number they show comes from a prometheus service.
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import streamlit as st
 
@@ -17,10 +17,15 @@ from prometheus import jobs
 from prometheus.config import Settings
 from prometheus.errors import PrometheusError
 from prometheus.presenters.choices import model_choices
-from prometheus.store.database import database_error, mask_url
+from prometheus.presenters.csv_files import RAW_CSV_HELP
+from prometheus.presenters.markup import markdown_text
+from prometheus.store.database import database_error
+from prometheus.urls import redact_urls
+from ui import access
+from ui.access import guard_downloads, keep_secrets_out_of_logs
 from ui.context import MODEL_KEY, PAGES, PageContext, context, log, settings
 from ui.data import overview
-from ui.widgets import seed_from_query
+from ui.widgets import RAW_CSV_KEY, seed_from_query
 
 _this_run = threading.local()  # a script run executes app.py, then the page, on one thread
 
@@ -38,12 +43,22 @@ def main() -> None:
     Streamlit's own sidebar list is off (``client.showSidebarNavigation`` in
     .streamlit/config.toml): before the first run of this function it would list
     the raw files of pages/. The links are drawn here instead, after the access check.
+    Any doubt about the configuration (a secrets file that cannot be read, a setting
+    that cannot be understood) refuses to serve: it might have held the access code.
     """
     st.set_page_config(page_title="Prometheus", page_icon=":material/insights:", layout="wide")
-    if not _access_granted():
-        st.stop()
+    try:
+        resolved = settings()
+    except Exception as exc:
+        _refuse_to_serve(exc)
+    keep_secrets_out_of_logs(resolved)
+    guard_downloads(_code_required)
     pages = app_pages()
+    # Resolved before the access check (drawn nowhere: position hidden), so a deep link keeps
+    # its page through the sign-in; nothing of a page runs or shows until the code is given.
     navigation = st.navigation(pages, position="hidden")
+    if not _access_granted(resolved):
+        st.stop()
     with st.sidebar:
         for page in pages:
             st.page_link(page)
@@ -52,23 +67,44 @@ def main() -> None:
     navigation.run()
 
 
-def _access_granted() -> bool:
-    """With PROMETHEUS_ACCESS_CODE (or secrets' access_code) set, ask for it once per session."""
-    try:
-        code = settings().access_code
-    except Exception:  # settings are re-read (and any problem shown) by the page itself
-        return True
-    if not code or st.session_state.get("_access_granted"):
+def _code_required() -> bool:
+    return bool(settings().access_code)
+
+
+def _refuse_to_serve(exc: BaseException) -> NoReturn:
+    reason = str(exc) if isinstance(exc, PrometheusError) else f"{type(exc).__name__} while reading the settings"
+    log.error("refusing to serve: %s", reason)
+    st.title("Prometheus")
+    st.error(
+        markdown_text(f"This app serves nothing until its configuration is fixed: {reason}"), icon=":material/lock:"
+    )
+    st.stop()
+
+
+def _code_digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _access_granted(resolved: Settings) -> bool:
+    """With PROMETHEUS_ACCESS_CODE (or secrets' access_code) set, ask for it once per session (see ui/access.py)."""
+    code = resolved.access_code
+    # The session holds a digest of the code it entered: a changed code asks again.
+    if not code or st.session_state.get("_access_granted") == _code_digest(code):
         return True
     st.title("Prometheus")
     with st.form("access"):
         given = st.text_input("Access code", type="password", key="access_code_input")
         submitted = st.form_submit_button("Enter")
     if submitted:
-        if hmac.compare_digest(given.encode(), code.encode()):
-            st.session_state["_access_granted"] = True
+        verdict = access.THROTTLE.check(given, code)
+        if verdict is True:
+            st.session_state["_access_granted"] = _code_digest(code)
             st.rerun()
-        st.error("That access code is not right.")
+        if verdict is None:
+            minutes = max(1, round(access.THROTTLE.locked_for() / 60))
+            st.error(f"Too many wrong access codes: sign-in is paused for about {minutes} minute(s).")
+        else:
+            st.error("That access code is not right.")
     return False
 
 
@@ -93,32 +129,30 @@ def sidebar() -> None:
         st.selectbox(
             "Model", models, key=MODEL_KEY, help="Joint embedding model whose states every page searches and maps."
         )
-        st.caption(f"Store: `{ctx.stores.historical.display_url}`")
+        st.caption("Store: " + markdown_text(ctx.stores.historical.display_url))
         if ctx.stores.runtime is not ctx.stores.historical:
-            st.caption(f"Reports and jobs: `{ctx.stores.runtime.display_url}`")
+            st.caption("Reports and jobs: " + markdown_text(ctx.stores.runtime.display_url))
         if ctx.read_only:
             st.caption(":material/lock: Read-only deployment: backfills and the demo loader are disabled.")
+        st.toggle("Raw CSV downloads", key=RAW_CSV_KEY, help=RAW_CSV_HELP)
 
 
 # ---------------------------------------------------------------- the error boundary
 
 
 def show_error(exc: BaseException, settings_: Settings | None) -> None:
-    """One message a person can act on; the traceback goes to the server log only."""
+    """One message a person can act on, shown as plain text; the traceback goes to the server log only."""
+    urls = [settings_.db_url, settings_.effective_runtime_url] if settings_ is not None else []
     if isinstance(exc, PrometheusError):
-        st.error(str(exc), icon=":material/error:")
+        st.error(markdown_text(redact_urls(str(exc), urls)), icon=":material/error:")
         return
-    url = settings_.db_url if settings_ else ""
-    database = database_error(exc, url)
+    database = database_error(exc, settings_.db_url if settings_ else "")
     if database is not None:
-        st.error(database, icon=":material/database:")
+        st.error(markdown_text(redact_urls(database, urls)), icon=":material/database:")
         return
-    log.exception("unexpected error on a page")
-    text = (str(exc).strip().splitlines() or [""])[0]
-    if settings_ is not None:
-        for secret in {settings_.db_url, settings_.effective_runtime_url}:
-            text = text.replace(secret, mask_url(secret))
-    st.error(f"internal error: {type(exc).__name__}: {text}", icon=":material/bug_report:")
+    log.exception("unexpected error on a page")  # scrubbed of secrets by ui.access.keep_secrets_out_of_logs
+    text = redact_urls((str(exc).strip().splitlines() or [""])[0], urls)
+    st.error(markdown_text(f"internal error: {type(exc).__name__}: {text}"), icon=":material/bug_report:")
 
 
 def run_page(title: str, body: Callable[[PageContext], None], caption: str | None = None) -> None:
@@ -189,7 +223,7 @@ def require_states(ctx: PageContext) -> Any | None:
         return None
     if states == 0:
         st.info(
-            f"{summary.report_count} risk reports are stored, but no `{ctx.model_id}` states yet: "
+            f"{summary.report_count} risk reports are stored, but no {markdown_text(ctx.model_id)} states yet: "
             "run a backfill to embed them.",
             icon=":material/sync:",
         )
@@ -207,6 +241,7 @@ def job_progress(ctx: PageContext, job_id: str) -> None:
 
     @st.fragment(run_every=1 if job.is_active else None)
     def _poll() -> None:
+        jobs.watch(job_id)  # a page is waiting: a job cancelled when nobody waits keeps running
         current = jobs.get_job(ctx.stores, job_id)
         if current is None:
             return
@@ -226,11 +261,12 @@ def render_job(job: jobs.Job) -> None:
         job.kind, job.kind
     )
     status = job.display_status
+    label, message, error = markdown_text(label), markdown_text(job.message), markdown_text(job.display_error or "")
     if status == jobs.FAILED:
-        st.error(f"{label} job failed: {job.display_error}", icon=":material/error:")
+        st.error(f"{label} job failed: {error}", icon=":material/error:")
     elif status == jobs.SUCCEEDED:
-        st.success(f"{label} job succeeded: {job.message}", icon=":material/check_circle:")
+        st.success(f"{label} job succeeded: {message}", icon=":material/check_circle:")
     elif job.total <= 0 and job.progress > 0:  # no known total (a map fit): the message is the progress
-        st.caption(f":material/hourglass_top: {label} job {status}: {job.message}")
+        st.caption(f":material/hourglass_top: {label} job {status}: {message}")
     else:
-        st.progress(job.fraction, text=f"{label} job {status}: {job.message}")
+        st.progress(job.fraction, text=f"{label} job {status}: {message}")

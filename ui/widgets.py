@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from prometheus.presenters.choices import nearest_on_or_before, parse_day
+from prometheus.presenters.csv_files import csv_bytes
 from ui.context import PAGES
 
 
@@ -55,19 +56,20 @@ def publish_query(**values: object) -> None:
 # ---------------------------------------------------------------- small widgets
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode("utf-8")
+RAW_CSV_KEY = "raw_csv"
 
 
 def csv_download(frame: pd.DataFrame, file_name: str, key: str, label: str) -> None:
     """Exactly the rows shown, as CSV (dates ISO, no index); the click does not rerun the page.
 
-    The bytes are cached by the frame's content, so 60k rows are not serialised on every rerun.
+    Formula cells are neutralised unless the sidebar's "Raw CSV downloads" is on (see
+    prometheus.presenters.csv_files). The bytes are made when the button is clicked, in
+    the signed-in session, so no download URL exists before a click (see ui/access.py).
     """
+    raw = bool(st.session_state.get(RAW_CSV_KEY, False))
     st.download_button(
         label,
-        _csv_bytes(frame),
+        lambda: csv_bytes(frame, raw=raw),
         file_name=file_name,
         mime="text/csv",
         key=key,

@@ -1,11 +1,12 @@
 """Background jobs that outlive the page script: a row in ``jobs`` plus a detached worker."""
 
 from prometheus.jobs.kinds import BACKFILL, FIT, KINDS, LOAD_DEMO, PROJECTION
-from prometheus.jobs.submit import get_job, job_log_path, list_jobs, submit_job
+from prometheus.jobs.submit import CANCELLED, get_job, job_log_path, list_jobs, submit_job, watch
 from prometheus.store.jobs import FAILED, QUEUED, RUNNING, STALE_AFTER, SUCCEEDED, WORKER_DIED, Job, JobStore
 
 __all__ = [
     "BACKFILL",
+    "CANCELLED",
     "FAILED",
     "FIT",
     "KINDS",
@@ -22,4 +23,5 @@ __all__ = [
     "job_log_path",
     "list_jobs",
     "submit_job",
+    "watch",
 ]

@@ -181,19 +181,17 @@ def run_load_demo(stores: Stores, params: Mapping[str, Any], report: Progress) -
 
 def run_projection(stores: Stores, params: Mapping[str, Any], report: Progress) -> dict[str, Any]:
     """Fit a map in the background; the page then reads it from the on-disk cache."""
-    from prometheus.projection.maps import project_states
-    from prometheus.services.attributes import cached_state_attributes
+    from prometheus.services.maps import store_map
 
     model_id, method = projection_params(params)
-    frame = project_states(stores, model_id, method=method, progress=report)
-    report(0, 0, "Reading the states' attributes for the map's colours…")
-    cached_state_attributes(stores, model_id)  # the page then opens from two cache files
+    stored = store_map(stores, model_id, method, report)
     return {
         "model_id": model_id,
         "method": method,
-        "rows": len(frame),
-        "data_version": int(frame.attrs.get("data_version", 0)),
-        "source": str(frame.attrs.get("source", "")),
+        "rows": stored.rows,
+        "data_version": stored.data_version,
+        "data_stamp": stored.data_stamp,
+        "source": stored.source,
     }
 
 

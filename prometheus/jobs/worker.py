@@ -21,17 +21,25 @@ from prometheus.jobs import kinds
 from prometheus.store.database import database_error
 from prometheus.store.jobs import JobStore
 from prometheus.store.stores import open_stores
+from prometheus.urls import redact_urls
 
 HEARTBEAT_SECONDS = 5.0
 PROGRESS_INTERVAL = 0.5
 
 
 class Stopped(Exception):
-    """The worker was asked to stop (SIGTERM)."""
+    """The worker was asked to stop (SIGTERM, SIGINT or SIGHUP): the job is marked failed at once, not left running."""
+
+    def __init__(self, signal_name: str = "SIGTERM") -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
 
 
-def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
-    raise Stopped()
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _on_stop_signal(signum: int, _frame: FrameType | None) -> None:
+    raise Stopped(signal.Signals(signum).name)
 
 
 class ThrottledReporter:
@@ -75,12 +83,16 @@ def error_message(exc: BaseException, db_url: str) -> str:
     if isinstance(exc, PrometheusError):
         return str(exc)
     if isinstance(exc, Stopped):
-        return "stopped: the worker received SIGTERM (rerun it: backfills pick up where they stopped)"
+        return f"stopped: the worker received {exc.signal_name} (rerun it: backfills pick up where they stopped)"
     database = database_error(exc, db_url)
     if database is not None:
         return database
     first_line = (str(exc).strip().splitlines() or [""])[0]
     return f"internal error: {type(exc).__name__}: {first_line}"
+
+
+def _urls(settings: Settings) -> list[str]:
+    return [settings.db_url, settings.effective_runtime_url]
 
 
 def run_job(job_id: str, settings: Settings) -> int:
@@ -105,8 +117,9 @@ def run_job(job_id: str, settings: Settings) -> int:
             print(f"job {job_id} succeeded: {result}", file=sys.stderr, flush=True)
             return 0
         except Exception as exc:
-            traceback.print_exc(file=sys.stderr)  # the log file keeps the detail; the table gets one line
-            jobs.fail(job_id, error_message(exc, settings.db_url))
+            # the log file keeps the detail (scrubbed of secrets); the table gets one line
+            print(redact_urls(traceback.format_exc(), _urls(settings)), file=sys.stderr, flush=True)
+            jobs.fail(job_id, redact_urls(error_message(exc, settings.db_url), _urls(settings)))
             return 1
         finally:
             heartbeat.stop.set()
@@ -119,13 +132,17 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m prometheus.jobs.worker JOB_ID", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    settings = Settings.from_sources(environ=os.environ)
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, _on_stop_signal)
     try:
+        settings = Settings.from_sources(environ=os.environ)
         return run_job(args[0], settings)
     except PrometheusError as exc:  # the store itself cannot be opened: nobody can record it but the log
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Stopped as exc:  # stopped before the job was claimed: nothing to record
+        print(f"stopped by {exc.signal_name} before the job started", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""Every chart of the app, as Plotly figures built from presented tables (no Streamlit here)."""
+"""Every chart of the app, as Plotly figures built from presented tables (no Streamlit here).
+
+Plotly renders a subset of HTML (links, bold, styled spans) in titles, axis ticks, legend
+names and hover labels: every id from data passes through ``plotly_text`` here (hover
+texts in presenters/maps.py), so it shows as the characters it is.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from prometheus.presenters.maps import year_ticks
+from prometheus.presenters.markup import plotly_text
 from prometheus.stress import windows_between
 
 SHADE = "rgba(179, 51, 51, 0.10)"
@@ -82,7 +88,7 @@ def map_figure(frame: pd.DataFrame, colour: str, path: pd.DataFrame | None, stre
                     x=group["x"],
                     y=group["y"],
                     mode="markers",
-                    name=str(value),
+                    name=plotly_text(value),
                     customdata=_custom(group),
                     text=group["hover"],
                     hovertemplate=HOVER,
@@ -109,7 +115,7 @@ def map_figure(frame: pd.DataFrame, colour: str, path: pd.DataFrame | None, stre
             )
     if path is not None and not path.empty:
         first, last = path["as_of_date"].iloc[0], path["as_of_date"].iloc[-1]
-        name = f"{path['portfolio_id'].iloc[0]}, {first:%Y-%m} to {last:%Y-%m}"
+        name = f"{plotly_text(path['portfolio_id'].iloc[0])}, {first:%Y-%m} to {last:%Y-%m}"
         figure.add_trace(
             go.Scattergl(
                 x=path["x"],
@@ -207,7 +213,7 @@ def underwater_figure(frame: pd.DataFrame, portfolio: str, marked: date | None) 
         height=420,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         hovermode="closest",
-        title=f"{portfolio}: under water"
+        title=f"{plotly_text(portfolio)}: under water"
         + (" (shaded: named stress windows)" if windows else " (no named stress window in this span)"),
         legend={"orientation": "h", "y": -0.15},
     )
@@ -242,7 +248,7 @@ def coverage_figure(table: pd.DataFrame) -> go.Figure:
         go.Heatmap(
             z=table.to_numpy(),
             x=list(table.columns),
-            y=list(table.index),
+            y=[plotly_text(label) for label in table.index],
             colorscale="Blues",
             zmin=0,
             hovertemplate="%{y}<br>%{x}: %{z} state(s)<extra></extra>",

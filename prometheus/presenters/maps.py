@@ -7,6 +7,8 @@ from datetime import date
 
 import pandas as pd
 
+from prometheus.numbers import row_number
+from prometheus.presenters.markup import plotly_text
 from prometheus.presenters.tables import attach_attributes
 
 MAP_COLUMNS = ["portfolio_id", "as_of_date", "x", "y", "drawdown", "volatility_1y", "dominant_sector", "stress_window"]
@@ -22,26 +24,24 @@ def map_frame(points: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataFrame:
     frame["stress_window"] = frame["stress_window"].fillna("")
     # Hover text precomputed once, vectorised: per-point Python lists make 60k-point figures slow.
     stress = frame["stress_window"].where(frame["stress_window"] == "", "<br>" + frame["stress_window"])
-    frame["hover"] = frame["portfolio_id"].astype(str) + " · " + stamps.dt.strftime("%Y-%m-%d") + stress
+    # ids as plain text: Plotly renders <a>, <b>, <span style> ... in hover labels
+    ids = frame["portfolio_id"].astype(str).map(plotly_text)
+    frame["hover"] = ids + " · " + stamps.dt.strftime("%Y-%m-%d") + stress
     frame["row"] = range(len(frame))
     # float32 halves what the browser receives; a 2-D map needs no more precision
     return frame.astype({"x": "float32", "y": "float32", "year": "float32"})
 
 
 def _row_number(custom: object) -> int | None:
-    # customdata[0] comes back as a list, or (from a typed array) as a {"0": .., "1": ..} mapping
+    # customdata[0] comes back as a list, or (from a typed array) as a {"0": .., "1": ..} mapping;
+    # it is sent by the browser, so parsed like any number from outside (prometheus.numbers)
     if isinstance(custom, Mapping):
         first = custom.get("0", custom.get(0))
     elif isinstance(custom, list | tuple):
         first = custom[0] if custom else None
     else:
         first = custom
-    if isinstance(first, bool) or not isinstance(first, int | float | str):
-        return None
-    try:
-        return int(float(first))
-    except ValueError:
-        return None
+    return row_number(first)
 
 
 def year_ticks(years: pd.Series, target: int = 8) -> tuple[list[float], list[str]]:

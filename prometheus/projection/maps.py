@@ -9,12 +9,19 @@ files carry a unique token, so a reader sees either the old set or the new
 one, never half a file. A reader that finds a manifest naming removed files
 treats it as a cache miss.
 
-Staleness: the cache is valid while the store's joint data version and the
-database's identity (``store_id``, a random id fixed when its schema was
-created) are unchanged; the identity catches a database that was deleted and
-rebuilt, whose version restarts at 1. Both are read without touching the rows
-(the search index cache is keyed the same way), so a cache hit costs two small
-queries and one file read.
+Staleness: the cache is valid while the store's joint data version, the stamp
+of the write that made it and the database's identity (``store_id``, a random
+id fixed when its schema was created) are unchanged; the identity catches a
+database that was deleted and rebuilt, whose version restarts at 1, and the
+stamp a copy of the database (or a restored backup) written differently since.
+They are read without touching the rows (the search index cache is keyed the
+same way), so a cache hit costs two small queries and one file read. A data
+file that does not hold together (columns of different lengths, another row
+count than recorded, coordinates that are not finite) is recomputed, never shown.
+Files are named by the database's identity, never its URL, and no URL is
+written into them. Writing them is best effort: an unusable cache folder (full,
+read-only, a file) costs a refit next time, not the map (``frame.attrs["stored"]``
+says whether it was kept).
 
 UMAP updates: when the data version moved on but every cached row is still
 present with an identical vector, only the new rows are placed with the
@@ -32,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import pickle
 import re
 import time
@@ -52,6 +60,7 @@ from prometheus.progress import Progress
 from prometheus.projection.pca import fit_pca
 from prometheus.projection.umap_fit import UMAP_PARAMS, fit_umap, umap_input, umap_step
 from prometheus.search.loading import load_index
+from prometheus.store.embeddings import DataStamp
 from prometheus.store.stores import Stores
 
 METHODS = ("pca", "umap")
@@ -59,7 +68,8 @@ COLUMNS = ("portfolio_id", "as_of_date", "x", "y")
 PCA_PARAMS: dict[str, Any] = {"n_components": 2, "random_state": 0}
 MAX_PLACED_SHARE = 0.5
 ORPHAN_AGE_SECONDS = 3600  # unreferenced files older than this are left by crashed or racing writers
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: stamps, no URL, row counts
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,8 +92,10 @@ def _params(method: str, umap_params: Mapping[str, Any] | None) -> dict[str, Any
 
 
 def _stem(stores: Stores, model_id: str, method: str, params: Mapping[str, Any]) -> str:
+    # The database's identity, not its URL: a read-only deployment (?mode=ro) finds the maps a
+    # writer stored for the same database, and no URL (nor its password) reaches a file name.
     identity = json.dumps(
-        {"database": stores.historical.display_url, "model_id": model_id, "method": method, "params": params},
+        {"store_id": stores.historical.store_id, "model_id": model_id, "method": method, "params": params},
         sort_keys=True,
         default=str,
     )
@@ -109,17 +121,31 @@ def _read_manifest(path: Path) -> dict[str, Any] | None:
     return manifest if isinstance(manifest, dict) and manifest.get("format") == CACHE_FORMAT else None
 
 
-def _read_rows(path: Path) -> _Rows | None:
+def _read_rows(path: Path, rows: int | None = None) -> _Rows | None:
+    """The rows of a data file, or None if it is missing, unreadable or does not hold together."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            return _Rows(
+            found = _Rows(
                 data["portfolio_ids"].astype(object),
-                data["dates"],
+                data["dates"].astype("datetime64[D]"),
                 data["hashes"],
-                np.column_stack([data["x"], data["y"]]),
+                np.column_stack([data["x"], data["y"]]).astype(np.float64),
             )
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile):
         return None  # missing, truncated or foreign: recomputed
+    n = len(found.portfolio_ids)
+    consistent = (
+        found.portfolio_ids.ndim == 1
+        and found.dates.shape == (n,)
+        and found.coords.shape == (n, 2)
+        and found.hashes.ndim == 1
+        and (rows is None or n == rows)
+        and bool(np.isfinite(found.coords).all())
+    )
+    if not consistent:
+        log.warning("map cache file %s is inconsistent or corrupt: recomputed", path)
+        return None
+    return found
 
 
 def _write_rows(path: Path, rows: _Rows) -> None:
@@ -136,7 +162,7 @@ def _write_rows(path: Path, rows: _Rows) -> None:
     )
 
 
-def _frame(rows: _Rows, source: str, data_version: int) -> pd.DataFrame:
+def _frame(rows: _Rows, source: str, data_version: int, stamp: str = "", stored: bool = True) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "portfolio_id": pd.Series(rows.portfolio_ids, dtype=object),
@@ -145,7 +171,13 @@ def _frame(rows: _Rows, source: str, data_version: int) -> pd.DataFrame:
             "y": rows.coords[:, 1].astype(np.float64),
         }
     )
-    frame.attrs.update(source=source, from_cache=source == "cache", data_version=data_version)
+    frame.attrs.update(
+        source=source,
+        from_cache=source == "cache",
+        data_version=data_version,
+        data_stamp=f"{data_version}-{stamp}",
+        stored=stored,
+    )
     return frame
 
 
@@ -163,7 +195,7 @@ def _place(
     if manifest is None or not manifest.get("model_file"):
         return None
     old = _read_rows(cache_dir / manifest["coords_file"])
-    if old is None:
+    if old is None or old.hashes.shape != (len(old.portfolio_ids),):
         return None
     position = {(p, d): i for i, (p, d) in enumerate(zip(pids, dates.astype("int64").tolist(), strict=True))}
     old_rows = [
@@ -184,13 +216,53 @@ def _place(
         try:
             with open(cache_dir / manifest["model_file"], "rb") as handle:
                 reducer = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
             return None
         umap_step(progress, f"Placing {new.size:,} new states on the existing UMAP map…")
         # Unit-length rows for a cosine map, as at fit time (a model fitted on raw rows with
         # umap-learn's cosine metric, by an earlier version, places them the same way).
         coords[new] = np.asarray(reducer.transform(umap_input(matrix[new], params)), dtype=np.float64)
     return coords
+
+
+def _where(
+    stores: Stores, model_id: str, method: str, cache_dir: Path | None, umap_params: Mapping[str, Any] | None
+) -> tuple[dict[str, Any], Path, str]:
+    params = _params(method, umap_params)
+    folder = Path(cache_dir) if cache_dir is not None else stores.settings.effective_cache_dir / "projections"
+    return params, folder, _stem(stores, model_id, method, params)
+
+
+def _cached(
+    stores: Stores, model_id: str, folder: Path, stem: str
+) -> tuple[pd.DataFrame | None, dict[str, Any] | None, DataStamp]:
+    """The stored map of the current data (or None), the manifest found, and the data stamp read."""
+    _, store = joint_store(stores, model_id)
+    stamp = store.data_stamp(model_id)  # read before the rows: a concurrent write only makes us stale-safe
+    manifest = _read_manifest(folder / f"{stem}.json")
+    current = (
+        manifest is not None
+        and manifest.get("data_version") == stamp.version
+        and manifest.get("stamp") == stamp.stamp
+        and manifest.get("store_id") == stores.historical.store_id
+    )
+    if manifest is not None and current:
+        cached = _read_rows(folder / str(manifest.get("coords_file")), rows=manifest.get("rows"))
+        if cached is not None:
+            return _frame(cached, "cache", stamp.version, stamp.stamp), manifest, stamp
+    return None, manifest, stamp
+
+
+def stored_projection(
+    stores: Stores,
+    model_id: str,
+    method: str = "pca",
+    cache_dir: Path | None = None,
+    umap_params: Mapping[str, Any] | None = None,
+) -> pd.DataFrame | None:
+    """The map stored for exactly the current data, or None: never fits (what a read-only deployment serves)."""
+    _, folder, stem = _where(stores, model_id, method, cache_dir, umap_params)
+    return _cached(stores, model_id, folder, stem)[0]
 
 
 def project_states(
@@ -205,22 +277,13 @@ def project_states(
 
     ``cache_dir`` defaults to ``<settings.effective_cache_dir>/projections``.
     ``frame.attrs["source"]`` says how the map was made: "cache", "fit",
-    "transform" (new rows placed on the cached UMAP) or "empty".
+    "transform" (new rows placed on the cached UMAP) or "empty"; ``attrs["stored"]``
+    whether it is in the cache folder (False when the folder cannot be written).
     """
-    params = _params(method, umap_params)
-    _, store = joint_store(stores, model_id)
-    folder = Path(cache_dir) if cache_dir is not None else stores.settings.effective_cache_dir / "projections"
-    stem = _stem(stores, model_id, method, params)
-    manifest_path = folder / f"{stem}.json"
-
-    store_id = stores.historical.store_id
-    version = store.data_version(model_id)  # read before the rows: a concurrent write only makes us stale-safe
-    manifest = _read_manifest(manifest_path)
-    if manifest and manifest.get("data_version") == version and manifest.get("store_id") == store_id:
-        cached = _read_rows(folder / manifest["coords_file"])
-        if cached is not None:
-            return _frame(cached, "cache", version)
-
+    params, folder, stem = _where(stores, model_id, method, cache_dir, umap_params)
+    hit, manifest, stamp = _cached(stores, model_id, folder, stem)
+    if hit is not None:
+        return hit
     if progress is not None:
         progress(0, 0, "Loading the states…")
     # The search index: canonical row order, active coordinates only (the reserved
@@ -230,7 +293,7 @@ def project_states(
         empty = _Rows(
             np.zeros(0, dtype=object), np.zeros(0, dtype="datetime64[D]"), np.zeros(0, np.uint64), np.zeros((0, 2))
         )
-        return _frame(empty, "empty", version)
+        return _frame(empty, "empty", stamp.version, stamp.stamp)
     pids = index.portfolio_ids
     dates = index.dates
     matrix = np.asarray(index.matrix)
@@ -251,28 +314,25 @@ def project_states(
         else:
             (coords, reducer), source = fit_umap(matrix, params, progress), "fit"
     rows = _Rows(pids, dates, hashes, coords)
-    _save(
-        folder,
-        stem,
-        manifest,
-        rows,
-        reducer,
-        source,
-        {
-            "format": CACHE_FORMAT,
-            "active_columns": columns,
-            "model_id": model_id,
-            "method": method,
-            "params": params,
-            "database": stores.historical.display_url,
-            "data_version": version,
-            "store_id": store_id,
-            "rows": len(pids),
-            "fitted_rows": fitted_rows,
-        },
-        progress,
-    )
-    return _frame(rows, source, version)
+    record = {
+        "format": CACHE_FORMAT,
+        "active_columns": columns,
+        "model_id": model_id,
+        "method": method,
+        "params": params,
+        "data_version": stamp.version,
+        "stamp": stamp.stamp,
+        "store_id": stores.historical.store_id,
+        "rows": len(pids),
+        "fitted_rows": fitted_rows,
+    }
+    try:
+        _save(folder, stem, manifest, rows, reducer, source, record, progress)
+        stored = True
+    except OSError as exc:  # a cache that cannot be written costs a refit next time, not this map
+        log.warning("map not stored in %s: %s", folder, exc.strerror or exc)
+        stored = False
+    return _frame(rows, source, stamp.version, stamp.stamp, stored)
 
 
 def _save(
@@ -287,6 +347,7 @@ def _save(
 ) -> None:
     token = f"v{manifest['data_version']}-{uuid.uuid4().hex[:8]}"
     coords_file = f"{stem}-{token}.npz"
+    folder.mkdir(parents=True, exist_ok=True)
     _write_rows(folder / coords_file, rows)
     model_file = None
     if reducer is not None:

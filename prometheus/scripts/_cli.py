@@ -4,7 +4,7 @@ the one place domain errors become a message and an exit code, CSV output."""
 from __future__ import annotations
 
 import argparse
-import csv
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -13,9 +13,12 @@ from typing import Any, NoReturn, TextIO
 
 from prometheus.config import ENV_DB_URL, Settings
 from prometheus.errors import InvalidInput, InvalidSetting, PrometheusError, UnknownPortfolio, shown
+from prometheus.numbers import InvalidNumber, parse_whole
+from prometheus.presenters.csv_files import RAW_CSV_HELP, csv_text
 from prometheus.report_files import parse_date
 from prometheus.store.database import database_error
 from prometheus.store.stores import Stores, open_stores
+from prometheus.urls import redact_urls
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1  # finished, but some inputs were refused
@@ -46,28 +49,27 @@ def date_arg(text: str) -> date:
 
 
 def positive_int(text: str) -> int:
+    """An argparse type: a whole number from 1 (see prometheus.numbers: ASCII digits only)."""
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{shown(text)} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+        return parse_whole(text, low=1)
+    except InvalidNumber as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def bounded_int(low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: a whole number in [low, high] (digits only, at most 9 of them)."""
+    """An argparse type: a whole number in [low, high]."""
 
     def parse(text: str) -> int:
-        clean = text.strip()
-        if not (clean.lstrip("-").isascii() and clean.lstrip("-").isdigit()) or len(clean) > 10:
-            raise argparse.ArgumentTypeError(f"{shown(text)} is not a whole number")
-        value = int(clean)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {value}")
-        return value
+        try:
+            return parse_whole(text, low, high)
+        except InvalidNumber as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     return parse
+
+
+def add_raw_csv_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--raw-csv", action="store_true", help=RAW_CSV_HELP)
 
 
 def add_db_args(parser: argparse.ArgumentParser) -> None:
@@ -107,14 +109,64 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]], out: TextIO | None = None) -> None:
-    writer = csv.writer(out or sys.stdout, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+class OutputUnavailable(PrometheusError):
+    """Standard output is closed, full, or cannot hold the text (its encoding)."""
+
+
+def _silence_stdout() -> None:
+    # What was buffered must not fail again at exit ("Exception ignored ... stdout"): send it nowhere.
+    # (A StringIO, as in tests, has no file descriptor: io.UnsupportedOperation is an OSError.)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def emit(text: str, out: TextIO | None = None) -> None:
+    """Write ``text`` to stdout whole, or not at all: a closed stdout, a full disk or an encoding
+    that cannot hold a character is one line and exit code 2, never a traceback or half a file."""
+    target = out if out is not None else sys.stdout
+    if target is None:
+        raise OutputUnavailable("standard output is closed: redirect it to a file or a pipe and run again")
+    encoding = getattr(target, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end] if isinstance(exc.object, str) else "?"
+        raise OutputUnavailable(
+            f"standard output's encoding ({encoding}) cannot hold {shown(bad)}: nothing was written; "
+            "set PYTHONIOENCODING=utf-8 (or a UTF-8 locale) and run again"
+        ) from None
+    except LookupError:
+        pass  # an encoding Python does not know: let the write say so below
+    try:
+        target.write(text)
+        target.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:
+        _silence_stdout()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise OutputUnavailable(f"cannot write to standard output: {reason}") from None
+
+
+def write_csv(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], out: TextIO | None = None, raw: bool = False
+) -> None:
+    """The command's CSV on stdout (see prometheus.presenters.csv_files: formula cells neutralised unless raw)."""
+    emit(csv_text(header, rows, raw=raw), out)
 
 
 def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """One line on stderr; a closed stderr or one whose encoding lacks a character does not raise."""
+    err = sys.stderr
+    if err is None:
+        return
+    encoding = getattr(err, "encoding", None) or "utf-8"
+    with contextlib.suppress(LookupError):
+        message = message.encode(encoding, "backslashreplace").decode(encoding)
+    with contextlib.suppress(OSError, ValueError):
+        err.write(message + "\n")
+        err.flush()
 
 
 LIST_PORTFOLIOS_HINT = "list portfolios with show_joint_portfolios"
@@ -160,7 +212,11 @@ def run(
 ) -> int:
     """Parse, run, and turn every expected failure into one line and an exit code."""
     args = parser.parse_args(argv)
-    settings = settings_from(args)
+    try:
+        settings = settings_from(args)
+    except PrometheusError as exc:  # a setting from the environment that cannot be understood
+        say(error_line(exc, parser))
+        return exc.exit_code
     try:
         return _run_main(main, args, settings, parser)
     finally:
@@ -189,7 +245,7 @@ def _run_main(
         message = database_error(exc, settings.db_url)
         if message is None:
             raise
-        say(f"error: {message}")
+        say(f"error: {redact_urls(message, [settings.db_url, settings.effective_runtime_url])}")
         return EXIT_ERROR
 
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from prometheus.config import Settings
 from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID
-from prometheus.scripts._cli import EXIT_OK, add_db_args, bounded_int, date_arg, entry, make_parser, open_command_stores
+from prometheus.scripts._cli import (
+    EXIT_OK,
+    add_db_args,
+    bounded_int,
+    date_arg,
+    emit,
+    entry,
+    make_parser,
+    open_command_stores,
+)
 from prometheus.services.quality import embedding_quality
 
 EXAMPLES = """\
@@ -52,7 +60,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     report = embedding_quality(
         open_command_stores(settings), args.model_id, k=args.k, gap_days=args.min_gap_days, start=args.start
     )
-    sys.stdout.write("\n".join(report.lines()) + "\n")
+    emit("\n".join(report.lines()) + "\n")
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID
 from prometheus.scripts._cli import (
     EXIT_OK,
     add_db_args,
+    add_raw_csv_flag,
     date_arg,
     entry,
     make_parser,
@@ -29,8 +30,9 @@ EXAMPLES = """\
     --model-id joint-portfolio-core-v1 --top-k 20
   python -m prometheus.scripts.find_similar_portfolios \\
     --portfolio-id PORTFOLIO_CORE_US_EQ_001 --as-of 2008-10-10 --start 1990-01-01 --end 2007-12-31
-output: CSV on stdout, header cosine,euclidean,portfolio_id,source,as_of_date,
-ranked by cosine descending then euclidean ascending, numbers with 6 decimals
+output: CSV on stdout (UTF-8), header cosine,euclidean,portfolio_id,source,as_of_date,
+ranked by cosine descending then euclidean ascending, numbers with 6 decimals; a cell a
+spreadsheet would run as a formula gets a leading ' unless --raw-csv
 """
 
 
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="index: the in-process index (exact; default); database: pgvector inside PostgreSQL, candidates "
         "re-ranked exactly (approximate once its HNSW index is built)",
     )
+    add_raw_csv_flag(parser)
     add_db_args(parser)
     return parser
 
@@ -128,7 +131,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
                 f"point in time: analogues dated on or before {query.latest_candidate}, outcomes from data dated "
                 f"on or before {args.as_of.isoformat()}"
             )
-    write_csv(header, rows)
+    write_csv(header, rows, raw=args.raw_csv)
     if not result.neighbours:
         say("no candidate states match the scope (widen --start/--end, drop --same-date or --point-in-time)")
     return EXIT_OK

@@ -11,6 +11,7 @@ from prometheus.scripts._cli import (
     add_date_args,
     add_db_args,
     add_portfolio_filter,
+    add_raw_csv_flag,
     entry,
     make_parser,
     open_command_stores,
@@ -27,7 +28,8 @@ EXAMPLES = """\
   python -m prometheus.scripts.show_joint_portfolios \\
     --portfolio-id PORTFOLIO_CORE_US_EQ_001 --start 2025-01-01 --end 2025-12-31 \\
     --model-id joint-portfolio-core-v1
-output: CSV on stdout, header as_of_date,portfolio_id,model_id,dim,l2_norm, ordered by date then portfolio
+output: CSV on stdout (UTF-8), header as_of_date,portfolio_id,model_id,dim,l2_norm, ordered by date then
+portfolio; a cell a spreadsheet would run as a formula gets a leading ' unless --raw-csv
 """
 
 
@@ -39,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_date_args(parser, "states to list")
     add_portfolio_filter(parser)
     parser.add_argument("--limit", type=positive_int, metavar="N", help="print at most N rows")
+    add_raw_csv_flag(parser)
     add_db_args(parser)
     return parser
 
@@ -50,6 +53,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     write_csv(
         LISTING_HEADER,
         ((r.as_of_date.isoformat(), r.portfolio_id, r.model_id, r.dim, f"{r.l2_norm:.6f}") for r in rows),
+        raw=args.raw_csv,
     )
     if not rows:
         say(f"no {args.model_id} states {selection.describe()}")

@@ -30,6 +30,7 @@ class StateIndex:
     source_names: list[str]
     source_codes: np.ndarray  # (n,) int32 into source_names
     matrix: np.ndarray  # (n, k) float32, C-contiguous
+    stamp: str = ""  # the random stamp of the write that made ``data_version`` (see store.schema.data_versions)
     _lookup: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -118,6 +119,7 @@ def _canonical(
     source_names: list[str],
     source_codes: np.ndarray,
     matrix: np.ndarray,
+    stamp: str,
 ) -> StateIndex:
     order = np.lexsort((codes, days))
     return StateIndex(
@@ -131,6 +133,7 @@ def _canonical(
         source_names=list(source_names),
         source_codes=np.asarray(source_codes, dtype=np.int32)[order],
         matrix=np.ascontiguousarray(matrix[order], dtype=np.float32),
+        stamp=stamp,
     )
 
 
@@ -141,6 +144,7 @@ def build_index(
     dates: list[date] | np.ndarray,
     sources: list[str],
     vectors: np.ndarray,
+    stamp: str = "",
 ) -> StateIndex:
     """An index from parallel labels and full (n, dim) vectors, in canonical order."""
     names, codes = np.unique(np.array(portfolio_ids, dtype=str), return_inverse=True)
@@ -157,10 +161,11 @@ def build_index(
         [str(n) for n in source_names],
         source_codes.reshape(-1),
         vectors[:, active],
+        stamp,
     )
 
 
-def merge_index(old: StateIndex, new: StateIndex, data_version: int) -> StateIndex:
+def merge_index(old: StateIndex, new: StateIndex, data_version: int, stamp: str = "") -> StateIndex:
     """``old`` with ``new``'s rows added; where both hold a (portfolio, date), ``new``'s row wins."""
     names = sorted(set(old.portfolio_names) | set(new.portfolio_names))
     old_codes = _recode(old.portfolio_codes, old.portfolio_names, names)
@@ -191,4 +196,5 @@ def merge_index(old: StateIndex, new: StateIndex, data_version: int) -> StateInd
             ]
         ),
         matrix,
+        stamp,
     )

@@ -29,12 +29,12 @@ def approximate_searcher(stores: Stores, index: StateIndex) -> HnswSearcher | No
     threshold = stores.settings.approximate_above
     if threshold is None or len(index) < threshold:
         return None
-    return HnswSearcher.load(index_cache(stores).graph_path(index.model_id, index.data_version), index.data_version)
+    return HnswSearcher.load(index_cache(stores).graph_path(index.model_id, index.data_version, index.stamp), index)
 
 
 def build_hnsw_graph(stores: Stores, model_id: str) -> tuple[StateIndex, HnswSearcher]:
     """Build and save the HNSW graph for the current data (minutes for millions of states)."""
     index = load_index(stores, model_id)
     searcher = HnswSearcher.build(index)
-    searcher.save(index_cache(stores).graph_path(model_id, index.data_version))
+    searcher.save(index_cache(stores).graph_path(model_id, index.data_version, index.stamp))
     return index, searcher

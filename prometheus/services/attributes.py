@@ -36,7 +36,7 @@ ATTRIBUTE_COLUMNS = (
 )
 FLOAT_COLUMNS = (*ATTRIBUTE_METRICS, "benchmark_drawdown")
 SECTORS = (*GICS_SECTORS, OTHER_SECTOR)
-ATTRIBUTE_CACHE_FORMAT = 2
+ATTRIBUTE_CACHE_FORMAT = 3  # 2: data stamps in the key; 3: stress known then
 _LABEL_COLUMNS = (
     "portfolio_id",
     "dominant_sector",
@@ -67,13 +67,17 @@ def state_attributes(stores: Stores, model_id: str) -> pd.DataFrame:
 
 
 def _attribute_key(stores: Stores, model_id: str) -> dict[str, Any]:
-    """What the attributes are a function of: the joint states' keys and the reports, in which databases."""
+    """What the attributes are a function of: the joint states' keys and the reports, in which databases.
+
+    Each data version is taken with its stamp: two copies of one database share the store
+    id and may share the counter, but not the stamp of their last write.
+    """
     _, store = joint_store(stores, model_id)
     return {
         "format": ATTRIBUTE_CACHE_FORMAT,
         "model_id": model_id,
-        "states": [stores.historical.store_id, store.data_version(model_id)],
-        "reports": [stores.runtime.store_id, stores.runtime.data_version(REPORTS_VERSION)],
+        "states": [stores.historical.store_id, store.data_stamp(model_id).key],
+        "reports": [stores.runtime.store_id, stores.runtime.data_stamp(REPORTS_VERSION).key],
     }
 
 
@@ -97,8 +101,8 @@ def _read_attributes(path: Path, key: dict[str, Any]) -> pd.DataFrame | None:
                 else:
                     columns[name] = data[name].astype(np.float64)
             return pd.DataFrame(columns)
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
-        return None  # missing, truncated or foreign: recomputed
+    except (OSError, KeyError, ValueError, IndexError, TypeError, EOFError, zipfile.BadZipFile):
+        return None  # missing, truncated, inconsistent or foreign: recomputed
 
 
 def _write_attributes(path: Path, key: dict[str, Any], frame: pd.DataFrame) -> None:

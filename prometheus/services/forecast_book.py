@@ -32,6 +32,7 @@ from prometheus.search.loading import load_index
 from prometheus.search.point_in_time import point_in_time_analogues
 from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, check_horizon, portfolio_values
 from prometheus.store.report_fields import metric, report_fields
+from prometheus.store.embeddings import joint_version_name
 from prometheus.store.reports import REPORTS_VERSION
 from prometheus.store.stores import Stores
 from prometheus.store.values import VALUES_VERSION
@@ -39,7 +40,7 @@ from prometheus.store.values import VALUES_VERSION
 ANALOGUES = 200  # per state: the forecast's analogues (k=20: Spearman 0.42; k=200: 0.49; blended with vol: 0.55)
 TAIL = 0.10  # the band is the 10th-90th percentile
 DEFAULT_EVERY = 4
-BOOK_FORMAT = 1
+BOOK_FORMAT = 2  # 2: data stamps in the key
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,15 @@ def _cache_file(stores: Stores, model_id: str, horizon_days: int, every: int) ->
 
 
 def _cache_key(stores: Stores, index: StateIndex, model_id: str, horizon_days: int, every: int) -> dict[str, Any]:
+    # Data versions with the random stamp of the write that made them: a copied or restored
+    # database keeps its identity and counters but never a stamp, so its book is rebuilt.
     return {
         "format": BOOK_FORMAT,
         "model_id": model_id,
-        "states": [stores.historical.store_id, index.data_version, len(index)],
-        "reports": [stores.runtime.store_id, stores.runtime.data_version(REPORTS_VERSION)],
-        "values": stores.runtime.data_version(VALUES_VERSION),
+        "states": [stores.historical.store_id, stores.historical.data_stamp(joint_version_name(model_id)).key],
+        "rows": len(index),
+        "reports": [stores.runtime.store_id, stores.runtime.data_stamp(REPORTS_VERSION).key],
+        "values": stores.runtime.data_stamp(VALUES_VERSION).key,
         "horizon_days": horizon_days,
         "every": every,
         "analogues": ANALOGUES,

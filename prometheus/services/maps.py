@@ -1,10 +1,29 @@
-"""How the app gets a map: in the page, or as a background job shared by every session."""
+"""How the app gets a map: in the page, as a background job shared by every session, or only from the cache.
+
+The policy, one rule per case:
+
+- **Read-only deployments serve only stored maps** for UMAP: a fit costs minutes of CPU
+  and over a gigabyte (58k states: 1.6 GB, 4 min), so visitors of a read-only app must
+  never be able to start one; whoever runs it stores the map with
+  ``python -m prometheus.scripts.build_map --method umap`` (same cache folder). PCA
+  (well under a second at 100k states) is still computed in the page.
+- **A large UMAP fit is one background job per data version**, shared by every session
+  (a session that finds one running watches it instead of starting another) and cancelled
+  once no page has watched it for a while (``prometheus.jobs.submit.UNWATCHED_SECONDS``).
+- **Other maps are computed in the page, one at a time per data version** for the whole
+  server: a second session waits for the first one's result instead of fitting again.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
+from prometheus.errors import PrometheusError
+from prometheus.progress import Progress
 from prometheus.store.jobs import Job
+from prometheus.store.stores import Stores
 
 # Above this many states a first UMAP fit takes minutes (58k states: ~3 min on 2 cores), so the
 # Map page runs it as a background job, which survives leaving the page, instead of in the script.
@@ -23,16 +42,74 @@ def latest_projection_job(jobs: Sequence[Job], model_id: str, method: str) -> Jo
     )
 
 
-def projection_ready(job: Job | None, data_version: int) -> bool:
-    """Whether a finished job left a map of exactly this data version in the cache."""
+def projection_ready(job: Job | None, data_stamp: str) -> bool:
+    """Whether a finished job left a map of exactly this data version (and stamp) in the cache."""
     return (
         job is not None
         and job.display_status == "succeeded"
         and job.result is not None
-        and job.result.get("data_version") == data_version
+        and job.result.get("data_stamp") == data_stamp
     )
 
 
 def runs_as_job(method: str, states: int) -> bool:
     """A UMAP fit of many states takes minutes: it runs as a background job, not in a page."""
     return method == "umap" and states > BACKGROUND_UMAP_STATES
+
+
+MapSource = Literal["stored", "job", "page"]
+
+
+def map_source(method: str, states: int, read_only: bool) -> MapSource:
+    """Where the page gets a map it has not got in memory (see the module's rules)."""
+    if method == "umap" and read_only:
+        return "stored"
+    return "job" if runs_as_job(method, states) else "page"
+
+
+def needs_new_job(job: Job | None) -> bool:
+    """No job to watch: none yet, or the last one was cancelled because nobody waited (someone does now)."""
+    return job is None or job.cancelled
+
+
+@dataclass(frozen=True)
+class StoredMap:
+    model_id: str
+    method: str
+    rows: int
+    data_version: int
+    data_stamp: str
+    source: str  # "cache", "fit", "transform" or "empty"
+
+    def line(self) -> str:
+        how = {"cache": "already stored", "fit": "fitted and stored", "transform": "extended and stored"}
+        return f"{self.method.upper()} map of {self.rows:,} {self.model_id} states: {how.get(self.source, 'stored')}"
+
+
+def store_map(stores: Stores, model_id: str, method: str, progress: Progress | None = None) -> StoredMap:
+    """Fit (or extend) the map of the current data and keep it in the cache folder, where every page reads it.
+
+    A map that cannot be kept there (the folder is full, read-only or a file) is an error,
+    said in one line: a background job or a read-only deployment could not use it.
+    """
+    from prometheus.projection.maps import project_states
+    from prometheus.services.attributes import cached_state_attributes
+
+    frame = project_states(stores, model_id, method=method, progress=progress)
+    if not frame.attrs.get("stored", True):
+        folder = stores.settings.effective_cache_dir / "projections"
+        raise PrometheusError(
+            f"the map was computed but cannot be stored in {folder}: make that folder writable "
+            "(or point PROMETHEUS_CACHE_DIR at one that is) and try again"
+        )
+    if progress is not None:
+        progress(0, 0, "Reading the states' attributes for the map's colours…")
+    cached_state_attributes(stores, model_id)  # the page then opens from two cache files
+    return StoredMap(
+        model_id,
+        method,
+        len(frame),
+        int(frame.attrs.get("data_version", 0)),
+        str(frame.attrs.get("data_stamp", "")),
+        str(frame.attrs.get("source", "")),
+    )

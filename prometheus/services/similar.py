@@ -87,7 +87,7 @@ class SimilarResult:
 def nearest_states(index: StateIndex, query: SimilarQuery, searcher: HnswSearcher | None = None) -> SimilarResult:
     """The query's top k analogues in ``index``: through the HNSW graph when given for this data, else exactly."""
     scope = query.scope(index)
-    if searcher is not None and searcher.data_version == index.data_version:
+    if searcher is not None and searcher.serves(index):
         ranked, candidates = searcher.search(index, scope, query.top_k)
     else:
         mask = scope.mask(index)

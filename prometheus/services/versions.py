@@ -14,7 +14,10 @@ from prometheus.store.stores import Stores
 def data_version_key(stores: Stores, model_id: str) -> str:
     """Changes whenever the data a page shows may have changed: database, reports, embeddings.
 
-    The URLs are hashed so the key never carries a password into logs or messages.
+    Each data version comes with the random stamp of the write that made it, so a backup
+    restored in place, or another copy of the database put at the same path, is never
+    served the results computed for the data that was there before. The URLs are hashed
+    so the key never carries a password into logs or messages.
     """
     settings = stores.settings
     where = hashlib.sha256(f"{settings.db_url}|{settings.effective_runtime_url}".encode()).hexdigest()[:16]
@@ -22,14 +25,14 @@ def data_version_key(stores: Stores, model_id: str) -> str:
         numeric_id = joint_model(model_id).numeric_model_id
     except UnknownModel:
         numeric_id = ""
-    versions = (
-        stores.runtime.data_version(REPORTS_VERSION),
-        stores.numeric.data_version(numeric_id),
-        stores.historical.data_version(joint_version_name(model_id)),
+    stamps = (
+        stores.runtime.data_stamp(REPORTS_VERSION),
+        stores.numeric.data_stamp(numeric_id),
+        stores.historical.data_stamp(joint_version_name(model_id)),
     )
-    return f"{where}:{model_id}:" + ".".join(str(v) for v in versions)
+    return f"{where}:{model_id}:" + ".".join(stamp.key for stamp in stamps)
 
 
-def joint_data_version(stores: Stores, model_id: str) -> int:
-    """The data version of one joint model's states."""
-    return stores.historical.data_version(joint_version_name(model_id))
+def joint_data_stamp(stores: Stores, model_id: str) -> str:
+    """The data version and stamp of one joint model's states, as one key (what a stored map records)."""
+    return stores.historical.data_stamp(joint_version_name(model_id)).key

@@ -22,11 +22,12 @@ from prometheus.store.embedding_batches import EmbeddingBatch, EmbeddingMatrix, 
 from prometheus.store.embedding_upserts import postgres_upsert, sqlite_upsert
 from prometheus.store.joint_copy import copy_rows
 from prometheus.store.pgvector import sync_vectors
-from prometheus.store.schema import joint_embeddings, numeric_window_embeddings, utc_now
+from prometheus.store.schema import DataStamp, joint_embeddings, numeric_window_embeddings, utc_now
 from prometheus.store.upsert import bump_data_version, unbump_data_version
 from prometheus.store.vector import EMBEDDING_DIM, decode_matrix
 
 __all__ = [
+    "DataStamp",
     "EmbeddingBatch",
     "EmbeddingMatrix",
     "EmbeddingRecord",
@@ -69,6 +70,14 @@ class _EmbeddingStore:
 
     def data_version(self, model_id: str) -> int:
         return self.db.data_version(self.version_name(model_id))
+
+    def data_stamp(self, model_id: str) -> DataStamp:
+        """The model's data version and the stamp of the write that made it: what a cache of its rows keys on."""
+        return self.db.data_stamp(self.version_name(model_id))
+
+    def had_stamp(self, model_id: str, stamp: DataStamp) -> bool:
+        """Whether this database's states of the model went through ``stamp`` (a cache of it may be extended)."""
+        return self.db.had_stamp(self.version_name(model_id), stamp)
 
     def key_columns(self) -> tuple[str, ...]:
         raise NotImplementedError

@@ -23,6 +23,8 @@ ACTIVE_STATUSES = (QUEUED, RUNNING)
 # with its process gone, the job is reported as dead.
 STALE_AFTER = timedelta(seconds=60)
 WORKER_DIED = "worker died"
+# A job stopped because no page waited for it any more (see prometheus.jobs.submit).
+CANCELLED = "cancelled: nobody was waiting for it any more (open the page again to start it)"
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -76,6 +78,10 @@ class Job:
     @property
     def display_error(self) -> str | None:
         return WORKER_DIED if self.stale else self.error
+
+    @property
+    def cancelled(self) -> bool:
+        return self.display_status == FAILED and self.display_error == CANCELLED
 
     @property
     def is_active(self) -> bool:
@@ -134,8 +140,23 @@ class JobStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def insert(self, job_id: str, kind: str, params: dict[str, Any]) -> None:
+    def insert(self, job_id: str, kind: str, params: dict[str, Any], unique: bool = False) -> str:
+        """Queue a job; with ``unique``, return the id of an active job of the same kind and params instead.
+
+        The check and the insert share one write transaction (SQLite's write lock, an
+        advisory lock on PostgreSQL), so sessions racing to start the same job start one.
+        """
         with self.db.write() as conn:
+            if unique:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(7215532)"))
+                rows = conn.execute(
+                    sa.select(jobs).where(jobs.c.kind == kind, jobs.c.status.in_(ACTIVE_STATUSES))
+                ).all()
+                now = utc_now()
+                for row in rows:
+                    if dict(row.params or {}) == params and not _is_stale(row, now):
+                        return str(row.job_id)
             conn.execute(
                 jobs.insert().values(
                     job_id=job_id,
@@ -148,6 +169,7 @@ class JobStore:
                     created_at=utc_now(),
                 )
             )
+        return job_id
 
     def set_pid(self, job_id: str, pid: int) -> None:
         self._update(job_id, pid=pid)
@@ -174,12 +196,16 @@ class JobStore:
         self._update(job_id, status=SUCCEEDED, result=result, message=message, heartbeat_at=now, finished_at=now)
 
     def fail(self, job_id: str, error: str) -> None:
+        """Mark a job failed with one line; a job that already ended (e.g. was cancelled) keeps its reason."""
         now = utc_now()
-        self._update(job_id, status=FAILED, error=error, heartbeat_at=now, finished_at=now)
+        self._update(job_id, status=FAILED, error=error, heartbeat_at=now, finished_at=now, only_active=True)
 
-    def _update(self, job_id: str, **values: Any) -> None:
+    def _update(self, job_id: str, only_active: bool = False, **values: Any) -> None:
+        query = jobs.update().where(jobs.c.job_id == job_id)
+        if only_active:
+            query = query.where(jobs.c.status.in_(ACTIVE_STATUSES))
         with self.db.write() as conn:
-            conn.execute(jobs.update().where(jobs.c.job_id == job_id).values(**values))
+            conn.execute(query.values(**values))
 
     def get(self, job_id: str) -> Job | None:
         with self.db.read() as conn:

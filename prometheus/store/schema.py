@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -31,14 +32,44 @@ schema_migrations = sa.Table(
     sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-# A counter per data set, bumped in the same transaction as every write to it,
-# so caches (search index, projections) can tell whether they are stale.
+# A counter per data set, bumped in the same transaction as every write to it, and a
+# random stamp drawn by that write. Caches key on both: a copy of the database (or a
+# backup restored in place) keeps the counter, but two copies that are then written to
+# differently draw different stamps, so a cache can never serve one copy's rows for the other's.
 data_versions = sa.Table(
     "data_versions",
     metadata,
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("stamp", sa.String(40), nullable=False, server_default=""),
 )
+
+# Every (version, stamp) a data set went through: a cache of an older version may be
+# extended with the rows written since (their revision is above it) only if this
+# database's history passed through exactly that version and stamp.
+data_version_log = sa.Table(
+    "data_version_log",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("version", sa.BigInteger, primary_key=True),
+    sa.Column("stamp", sa.String(40), nullable=False),
+)
+
+
+class DataStamp(NamedTuple):
+    """A data set's version and the stamp of the write that made it; ``key`` is what a cache stores."""
+
+    version: int
+    stamp: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.version}-{self.stamp}"
+
+
+def new_stamp() -> str:
+    return uuid.uuid4().hex
+
 
 # Facts about this database itself; "store_id" is a random id fixed at creation,
 # so caches keyed on it never mistake a recreated database for the old one.
@@ -192,6 +223,21 @@ def _create_store_identity(conn: sa.Connection) -> None:
         conn.execute(store_info.insert().values(key="store_id", value=str(uuid.uuid4())))
 
 
+def _stamp_data_versions(conn: sa.Connection) -> None:
+    # Stamps drawn here, per database: two copies that diverged before this migration get
+    # different stamps when each is upgraded, so no cache built afterwards mixes them up.
+    if "stamp" not in {c["name"] for c in sa.inspect(conn).get_columns(data_versions.name)}:
+        conn.execute(sa.text("ALTER TABLE data_versions ADD COLUMN stamp VARCHAR(40) NOT NULL DEFAULT ''"))
+    data_version_log.create(conn, checkfirst=True)
+    for name, version in conn.execute(sa.select(data_versions.c.name, data_versions.c.version)).all():
+        stamp = new_stamp()
+        conn.execute(sa.update(data_versions).where(data_versions.c.name == name).values(stamp=stamp))
+        conn.execute(
+            sa.delete(data_version_log).where(data_version_log.c.name == name, data_version_log.c.version == version)
+        )
+        conn.execute(data_version_log.insert().values(name=name, version=version, stamp=stamp))
+
+
 # Append only: never edit a migration that has shipped. Migrations 1-2 create
 # tables as defined above; any later one must alter them with explicit,
 # idempotent DDL (check before adding a column), since a fresh database gets
@@ -207,7 +253,8 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
     (4, "store identity", _create_store_identity),
     (5, "drop the redundant joint portfolio_id index", _drop_joint_portfolio_index),
     (6, "daily portfolio values", _create(portfolio_values)),
-    (7, "fitted joint models", _create(joint_model_fits)),
+    (7, "a random stamp per data version, and their history", _stamp_data_versions),
+    (8, "fitted joint models", _create(joint_model_fits)),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

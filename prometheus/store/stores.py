@@ -57,7 +57,15 @@ class Stores:
 
 
 def open_stores(settings: Settings) -> Stores:
-    historical = Database.open(settings.db_url)
+    """Both databases; in a read-only deployment opened read-only (nothing created, nothing migrated)."""
+    historical = Database.open(settings.db_url, read_only=settings.read_only)
     runtime_url = settings.effective_runtime_url
-    runtime = historical if runtime_url == settings.db_url else Database.open(runtime_url)
+    if runtime_url == settings.db_url:
+        runtime = historical
+    else:
+        try:
+            runtime = Database.open(runtime_url, read_only=settings.read_only)
+        except BaseException:
+            historical.dispose()
+            raise
     return Stores(runtime=runtime, historical=historical, settings=settings)

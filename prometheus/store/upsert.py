@@ -163,25 +163,44 @@ def upsert_rows(
 def bump_data_version(conn: sa.Connection, name: str) -> int:
     """Mark a data set changed, inside the writer's transaction; return its new version.
 
-    Race-free on both dialects: the row lock (PostgreSQL) or the write lock
-    (SQLite, BEGIN IMMEDIATE) orders concurrent writers.
+    The write also draws a new random stamp, logged with the version (see
+    ``schema.data_versions``). Race-free on both dialects: the row lock (PostgreSQL)
+    or the write lock (SQLite, BEGIN IMMEDIATE) orders concurrent writers.
     """
-    from prometheus.store.schema import data_versions
+    from prometheus.store.schema import data_version_log, data_versions, new_stamp
 
     dialect = conn.dialect.name
+    stamp = new_stamp()
     insert: Any = sqlite.insert(data_versions) if dialect == "sqlite" else postgresql.insert(data_versions)
     statement = (
-        insert.values(name=name, version=1)
-        .on_conflict_do_update(index_elements=["name"], set_={"version": data_versions.c.version + 1})
+        insert.values(name=name, version=1, stamp=stamp)
+        .on_conflict_do_update(index_elements=["name"], set_={"version": data_versions.c.version + 1, "stamp": stamp})
         .returning(data_versions.c.version)
     )
-    return int(conn.execute(statement).scalar_one())
+    version = int(conn.execute(statement).scalar_one())
+    log: Any = sqlite.insert(data_version_log) if dialect == "sqlite" else postgresql.insert(data_version_log)
+    # A log row of this version may be left from a history before a backup was restored: replace it.
+    conn.execute(
+        log.values(name=name, version=version, stamp=stamp).on_conflict_do_update(
+            index_elements=["name", "version"], set_={"stamp": stamp}
+        )
+    )
+    return version
 
 
 def unbump_data_version(conn: sa.Connection, name: str) -> None:
-    """Undo :func:`bump_data_version` in the same transaction, when the write turned out to change nothing."""
-    from prometheus.store.schema import data_versions
+    """Undo :func:`bump_data_version` in the same transaction, when the write turned out to change nothing.
 
+    The version and its stamp go back to those before the bump, so caches of them stay valid.
+    """
+    from prometheus.store.schema import data_version_log, data_versions
+
+    version = conn.execute(sa.select(data_versions.c.version).where(data_versions.c.name == name)).scalar_one()
+    log = data_version_log.c
+    conn.execute(sa.delete(data_version_log).where(log.name == name, log.version == version))
+    previous = sa.select(log.stamp).where(log.name == name, log.version == version - 1).scalar_subquery()
     conn.execute(
-        sa.update(data_versions).where(data_versions.c.name == name).values(version=data_versions.c.version - 1)
+        sa.update(data_versions)
+        .where(data_versions.c.name == name)
+        .values(version=data_versions.c.version - 1, stamp=sa.func.coalesce(previous, ""))
     )

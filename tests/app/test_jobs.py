@@ -110,6 +110,7 @@ def test_bad_params_fail_at_submit_and_queue_nothing(
 
 
 def test_read_only_refuses_jobs(sqlite_url: str, tmp_path: Path) -> None:
+    open_stores(Settings(db_url=sqlite_url)).dispose()  # round 2: a read-only store is never created by opening it
     stores = open_stores(Settings(db_url=sqlite_url, cache_dir=tmp_path, read_only=True))
     try:
         with pytest.raises(ReadOnlyMode, match="read-only"):

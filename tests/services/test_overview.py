@@ -80,4 +80,7 @@ def test_coverage_refuses_bad_arguments(stores: Stores) -> None:
     assert str(bad_freq.value) == "freq must be 'year' or 'month', got 'week'"
     with pytest.raises(UnknownModel) as bad_model:
         coverage(stores, "joint-x")
-    assert str(bad_model.value) == "unknown joint model 'joint-x': known models are joint-portfolio-core-v1"
+    assert (
+        str(bad_model.value)
+        == "unknown joint model 'joint-x': known models are joint-portfolio-core-v1, joint-portfolio-core-v2"
+    )

@@ -76,7 +76,10 @@ def test_a_date_window_scores_only_its_queries(market_url: str, tmp_path: Path) 
             ["--start", "2013-01-01", "--end", "2012-01-01"],
             "error: --start 2013-01-01 is after --end 2012-01-01: swap them",
         ),
-        (["--model-id", "nope"], "error: unknown joint model 'nope': known models are joint-portfolio-core-v1"),
+        (
+            ["--model-id", "nope"],
+            "error: unknown joint model 'nope': known models are joint-portfolio-core-v1, joint-portfolio-core-v2",
+        ),
     ],
 )
 def test_errors_are_one_line(market_url: str, args: list[str], message: str) -> None:
