@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
 from prometheus.config import Settings
+from prometheus.errors import InvalidInput, shown
+from prometheus.files import atomic_write
 from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID
+from prometheus.presenters.csv_files import csv_text
 from prometheus.scripts._cli import (
     EXIT_OK,
     add_db_args,
+    add_raw_csv_flag,
     bounded_int,
     date_arg,
     entry,
@@ -71,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also write one row per query: " + ",".join(FORECASTS_HEADER),
     )
+    add_raw_csv_flag(parser)
     add_db_args(parser)
     return parser
 
@@ -79,9 +83,14 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     stores = open_command_stores(settings)
     ledger, rows = measure_skill(stores, args.model_id, args.horizon_days, args.every, args.start, args.end)
     if args.forecasts is not None:
-        with args.forecasts.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle, lineterminator="\n").writerows([FORECASTS_HEADER, *forecast_rows(ledger)])
-    write_csv(LEDGER_HEADER, rows)
+        text = csv_text(FORECASTS_HEADER, forecast_rows(ledger), raw=args.raw_csv)
+        try:
+            atomic_write(args.forecasts, lambda handle: handle.write(text.encode("utf-8")))
+        except OSError as exc:
+            raise InvalidInput(
+                f"cannot write the forecasts file {shown(str(args.forecasts))}: {exc.strerror or exc}"
+            ) from None
+    write_csv(LEDGER_HEADER, rows, raw=args.raw_csv)
     say(summary_sentence(ledger))
     return EXIT_OK
 

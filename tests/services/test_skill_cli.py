@@ -109,3 +109,13 @@ def test_as_a_real_subprocess(market_url: str) -> None:
     result = run_cli("analogue_skill", db_url=market_url)  # every 4th date, the app's figures
     assert result.returncode == 0, result.stderr
     assert _rows(result.stdout)[0] == HEADER and len(_rows(result.stdout)) > 10
+
+
+def test_an_unwritable_forecasts_file_is_one_line_and_prints_nothing(market_url: str, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    target = blocker / "forecasts.csv"
+    result = invoke("analogue_skill", "--forecasts", str(target), db_url=market_url)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(f"error: cannot write the forecasts file '{target}': ")
+    assert len(result.stderr.splitlines()) == 1 and not target.exists()
