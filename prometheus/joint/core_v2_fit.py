@@ -12,8 +12,10 @@
    a deterministic coordinate search that maximises, on the training window only,
    how well the honest analogue forecast ranks what followed (the median forward
    max drawdown of the k nearest states of other books dated on or before
-   D - horizon, Spearman pooled and per date), minus ``penalty`` times the
-   squared exponents (a pull towards the prior).
+   D - horizon, Spearman pooled and per date) and how often the training
+   window's stress states find stress states of other crises (the honest
+   quality figure, on named windows that had ended by the training end), minus
+   ``penalty`` times the squared exponents (a pull towards the prior).
 Nothing random is used: the same data give byte-identical parameters.
 """
 
@@ -21,12 +23,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 import numpy as np
 
 from prometheus.encoders.feature_schema import PORTFOLIO_CORE_V1
 from prometheus.joint.core_v2 import CoreV2Parameters, unit_coordinates
 from prometheus.statistics import spearman
+from prometheus.stress import episode_ids, stress_mask
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in PORTFOLIO_CORE_V1.features)
 # Scale-type (positive) quantities: logs, so units cancel and doublings are equal steps.
@@ -81,6 +85,7 @@ class CoreV2Fitter:
         clip: float = 3.0,
         prior: str = "uniform",
         penalty: float = 0.0,
+        stress_weight: float = 0.5,
         max_exponent: int = 4,
         max_sweeps: int = 4,
         k: int = 20,
@@ -92,6 +97,7 @@ class CoreV2Fitter:
         self.clip = clip
         self.prior = prior
         self.penalty = penalty
+        self.stress_weight = stress_weight
         self.max_exponent = max_exponent
         self.max_sweeps = max_sweeps
         self.k = k
@@ -166,6 +172,30 @@ class CoreV2Fitter:
                     per_date.append(rho)
         return spearman(forecasts, y[queries]), float(np.mean(per_date)) if per_date else float("nan")
 
+    def _stress_share(self, vectors: np.ndarray, day: np.ndarray, book: np.ndarray) -> float:
+        """The honest quality figure on the training window: of each stress state's 10 nearest states of
+        other books, outside its own stress episode and 91 days, the share that are stress states too."""
+        stamps = day.astype("datetime64[D]")
+        in_stress = stress_mask(stamps, ended_by=date.fromisoformat(self.train_end))
+        episodes = episode_ids(stamps)
+        queries = np.flatnonzero(in_stress)
+        if queries.size == 0:
+            return float("nan")
+        norms = np.linalg.norm(vectors, axis=1)
+        unit = (vectors / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)
+        hits = total = 0
+        for begin in range(0, queries.size, 256):
+            rows = queries[begin : begin + 256]
+            scores = unit[rows] @ unit.T
+            blocked = (book[rows][:, None] == book[None, :]) | (episodes[rows][:, None] == episodes[None, :])
+            blocked |= np.abs(day[rows][:, None] - day[None, :]) <= self.horizon_days
+            scores[blocked] = -np.inf
+            top = np.argpartition(-scores, 9, axis=1)[:, :10]
+            valid = np.isfinite(np.take_along_axis(scores, top, axis=1))
+            hits += int((in_stress[top] & valid).sum())
+            total += int(valid.sum())
+        return hits / total if total else float("nan")
+
     def _search(
         self,
         base: np.ndarray,
@@ -177,15 +207,20 @@ class CoreV2Fitter:
     ) -> tuple[dict[str, int], dict[str, float | int]]:
         """Coordinate search over integer group exponents, in a fixed order, one step at a time; ties keep."""
         queries = self._queries(day)
-        cache: dict[tuple[int, ...], tuple[float, tuple[float, float]]] = {}
+        cache: dict[tuple[int, ...], tuple[float, tuple[float, float, float]]] = {}
 
         def score(exponents: Mapping[str, int]) -> float:
             key = tuple(exponents[g] for g in active_groups)
             if key not in cache:
                 multiplier = np.array([2.0 ** (exponents.get(g, 0) / 2.0) for g in groups])
-                pooled, per_date = self._objective(base * multiplier, day, book, y, queries)
-                value = 0.5 * (pooled + per_date) - self.penalty * sum(e * e for e in exponents.values())
-                cache[key] = (round(value, 10), (pooled, per_date))  # rounded: last-bit BLAS noise never decides
+                vectors = base * multiplier
+                pooled, per_date = self._objective(vectors, day, book, y, queries)
+                share = self._stress_share(vectors, day, book) if self.stress_weight > 0 else float("nan")
+                value = (1.0 - self.stress_weight) * 0.5 * (pooled + per_date)
+                if self.stress_weight > 0 and math.isfinite(share):
+                    value += self.stress_weight * share
+                value -= self.penalty * sum(e * e for e in exponents.values())
+                cache[key] = (round(value, 10), (pooled, per_date, share))  # rounded: BLAS noise never decides
             return cache[key][0]
 
         exponents = dict.fromkeys(active_groups, 0)
@@ -210,8 +245,10 @@ class CoreV2Fitter:
             "objective": best,
             "pooled_spearman_prior": start[0],
             "per_date_spearman_prior": start[1],
+            "stress_share_prior": start[2],
             "pooled_spearman_fitted": end[0],
             "per_date_spearman_fitted": end[1],
+            "stress_share_fitted": end[2],
             "evaluations": len(cache),
             "sweeps": sweeps,
             "train_queries": int(queries.size),
@@ -263,10 +300,11 @@ class CoreV2Fitter:
                 "prior": self.prior,
                 "k": self.k,
                 "penalty": self.penalty,
+                "stress_weight": self.stress_weight,
                 "max_exponent": self.max_exponent,
                 "max_sweeps": self.max_sweeps,
                 "query_stride": self.query_stride,
                 "min_query_candidates": self.min_query_candidates,
             },
-            fit_report=report,
+            fit_report={name: value for name, value in report.items() if math.isfinite(value)},  # JSON has no NaN
         )

@@ -31,8 +31,8 @@ from prometheus.search.index import StateIndex
 from prometheus.search.loading import load_index
 from prometheus.search.point_in_time import point_in_time_analogues
 from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, check_horizon, portfolio_values
-from prometheus.store.report_fields import metric, report_fields
 from prometheus.store.embeddings import joint_version_name
+from prometheus.store.report_fields import metric, report_fields
 from prometheus.store.reports import REPORTS_VERSION
 from prometheus.store.stores import Stores
 from prometheus.store.values import VALUES_VERSION

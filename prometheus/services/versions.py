@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 
 from prometheus.errors import UnknownModel
-from prometheus.joint.registry import joint_model
+from prometheus.joint.registry import joint_model, joint_model_ids
 from prometheus.store.embeddings import joint_version_name
+from prometheus.store.fits import FITS_VERSION
 from prometheus.store.reports import REPORTS_VERSION
+from prometheus.store.values import VALUES_VERSION
 from prometheus.store.stores import Stores
 
 
@@ -25,11 +27,18 @@ def data_version_key(stores: Stores, model_id: str) -> str:
         numeric_id = joint_model(model_id).numeric_model_id
     except UnknownModel:
         numeric_id = ""
-    stamps = (
+    stamps = [
         stores.runtime.data_stamp(REPORTS_VERSION),
+        stores.runtime.data_stamp(VALUES_VERSION),
         stores.numeric.data_stamp(numeric_id),
         stores.historical.data_stamp(joint_version_name(model_id)),
-    )
+    ]
+    # The pages also show every other model's counts and fits (overview, pickers, backfill).
+    for other in joint_model_ids():
+        if other != model_id:
+            stamps.append(stores.historical.data_stamp(joint_version_name(other)))
+        if joint_model(other).needs_fit:
+            stamps.append(stores.historical.data_stamp(f"{FITS_VERSION}:{other}"))
     return f"{where}:{model_id}:" + ".".join(stamp.key for stamp in stamps)
 
 

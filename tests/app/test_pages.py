@@ -12,6 +12,7 @@ import re
 import signal
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -444,6 +445,34 @@ def test_backfill_page_starts_a_job_and_shows_it(tmp_path: Path, monkeypatch: py
     listed = table(at, "bf_jobs_table")
     assert list(listed["status"]) == ["succeeded"] and list(listed["progress"]) == [100]
     assert any("succeeded" in shown(s.value) and "2 state(s) written" in shown(s.value) for s in at.success)
+
+
+def test_backfill_page_fits_v2_then_offers_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'fit.db'}"
+    fill_sample(url, backfill=ALL_SAMPLE_DATES)
+    use_store(monkeypatch, url, tmp_path / "cache")
+    at = open_page("backfill")
+    assert_clean(at)
+    assert any("joint-portfolio-core-v2 has not been fitted on this store." in m.value for m in at.markdown)
+    assert "joint-portfolio-core-v2" not in by_key(at, "selectbox", "model_id").options  # not before a fit
+    by_key(at, "date_input", "bf_fit_end_joint-portfolio-core-v2").set_value(date(2025, 6, 30)).run()
+    by_key(at, "button", "bf_fit_joint-portfolio-core-v2").click().run()
+    assert_clean(at)
+    stores = open_stores(Settings(db_url=url))
+    try:
+        (job,) = jobs.list_jobs(stores)
+        assert job.kind == jobs.FIT and job.params == {"model_id": "joint-portfolio-core-v2", "train_end": "2025-06-30"}
+        done = wait_for_job(stores, job.job_id)
+        assert done.display_status == jobs.SUCCEEDED, done.describe()
+        assert stores.joint("PORTFOLIO_CORE_V2").count("joint-portfolio-core-v2") == 120  # every state embedded
+    finally:
+        stores.dispose()
+    at = open_page("backfill")
+    assert_clean(at)
+    assert any(
+        m.value.startswith("joint-portfolio-core-v2: fit ") and "120 states stored." in m.value for m in at.markdown
+    )
+    assert "joint-portfolio-core-v2" in by_key(at, "selectbox", "model_id").options  # the picker offers it now
 
 
 def test_backfill_page_is_disabled_when_read_only(
