@@ -71,13 +71,17 @@ def write_reports(path: Path, count: int, compact: bool = False) -> None:
                     "net_exposure": r.net_exposure,
                     "gross_exposure": r.gross_exposure,
                     "leverage": r.leverage,
-                    **{b: {k: None if v is None else round(v, 8) for k, v in getattr(r, b).items()} for b in BLOCKS[:4]},
+                    **{b: _rounded(getattr(r, b)) for b in BLOCKS[:4]},
                     "metadata": {"source": "bench", "style": r.portfolio_id[-2:]},
                 }
                 out.write(json.dumps(doc) + "\n")
             written += len(chunk)
             if written >= count:
                 return
+
+
+def _rounded(block: dict[str, float | None]) -> dict[str, float | None]:
+    return {k: None if v is None else round(v, 8) for k, v in block.items()}
 
 
 # ---------------------------------------------------------------- the two importers, each in its own process
@@ -234,15 +238,18 @@ def main(argv: list[str] | None = None) -> int:
             write_reports(large, args.large, compact=True)
             mb = large.stat().st_size / 1e6
             rate, peak = measure("ours", large, fresh_store(f"sqlite:///{work / 'unused.db'}", work, "large"))
-            rows.append(f"| import_risk_reports, {args.large:,} compact reports ({mb:,.0f} MB), SQLite | "
-                        f"{rate:,.0f} reports/s (one run) | {peak:,.0f} MB |")
+            rows.append(
+                f"| import_risk_reports, {args.large:,} compact reports ({mb:,.0f} MB), SQLite | "
+                f"{rate:,.0f} reports/s (one run) | {peak:,.0f} MB |"
+            )
             large.unlink()
         if server is not None:
             server.stop()  # type: ignore[attr-defined]
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    command = " ".join(argv if argv is not None else sys.argv[1:])
     head = (
         f"# Import benchmark\n\n{stamp}; {platform.machine()}, {os.cpu_count()} cores, load average "
-        f"{os.getloadavg()[0]:.1f}; `python bench/import_speed.py {' '.join(argv if argv is not None else sys.argv[1:])}`"
+        f"{os.getloadavg()[0]:.1f}; `python bench/import_speed.py {command}`"
         f"\n\n{args.reports:,} reports, {size / 1e6:.0f} MB; medians of {args.runs} run(s) each, turn about.\n\n"
     )
     report = head + "\n".join(rows) + "\n"

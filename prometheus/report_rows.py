@@ -41,7 +41,7 @@ _BLOCKS = tuple(c for c in JSON_COLUMNS if c != "metadata")
 _NUMBER_TYPES = frozenset({float, int, type(None)})
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _COLUMN = re.compile(r"column (\d+)")
-_CACHE_LIMIT = 100_000  # accepted ids, dates and keys remembered; past this, each is checked again
+_CACHE_LIMIT = 20_000  # accepted ids, dates and keys remembered (a few MB); past this, each is checked again
 
 
 def parse_date(text: object, what: str = "date") -> date:

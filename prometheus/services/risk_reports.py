@@ -41,7 +41,7 @@ def build_and_store_reports(
 ) -> BuildSummary:
     """Read and check every file first, compute all reports, then upsert them in one transaction.
 
-    The books' daily values go beside them (one more transaction): forward outcomes and
+    The books' daily values go beside them, in the same transaction: forward outcomes and
     drawdown charts use daily values where the store has them.
     """
     if frequency not in FREQUENCIES:
@@ -55,8 +55,7 @@ def build_and_store_reports(
     book = read_holdings(holdings, price_table, sector_table)
     output = run_engine(price_table, book, bench, sector_table, start, end, frequency)
     reports = output.reports
-    stores.reports.upsert(reports)
-    stores.values.replace(output.values)
+    stores.reports.upsert(reports, values=output.values)
     days = [r.as_of_date for r in reports]
     return BuildSummary(
         reports=len(reports),

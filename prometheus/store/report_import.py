@@ -26,9 +26,7 @@ from prometheus.store.upsert import bump_data_version
 
 _COLUMNS = ("report_id", "portfolio_id", "as_of_date", *NUMERIC_COLUMNS, *JSON_COLUMNS)
 _UPDATED = tuple(c for c in _COLUMNS if c not in ("portfolio_id", "as_of_date"))  # created_at is kept
-_CONFLICT = (
-    f"ON CONFLICT (portfolio_id, as_of_date) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _UPDATED)}"
-)
+_CONFLICT = f"ON CONFLICT (portfolio_id, as_of_date) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _UPDATED)}"
 _SQLITE_UPSERT = (
     f"INSERT INTO {reports_table.name} ({', '.join(_COLUMNS)}, created_at) "
     f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))}) {_CONFLICT}"
