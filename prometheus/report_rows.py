@@ -13,7 +13,7 @@ import json
 import math
 import re
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -295,7 +295,7 @@ class RowBuilder:
             texts.append(encoded.decode())
         report_id = raw.get("report_id")
         if report_id is None or report_id == "":
-            return (line, default_report_id(pid, day_text), pid, day, *numbers, *texts, False)
+            return (line, default_report_id(pid, cast(str, day_text)), pid, day, *numbers, *texts, False)
         if (
             type(report_id) is not str
             or len(report_id) > MAX_REPORT_ID_LENGTH

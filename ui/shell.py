@@ -97,7 +97,7 @@ def sidebar() -> None:
         if ctx.stores.runtime is not ctx.stores.historical:
             st.caption(f"Reports and jobs: `{ctx.stores.runtime.display_url}`")
         if ctx.read_only:
-            st.caption(":material/lock: Read-only deployment: backfills and the demo loader are disabled.")
+            st.caption(":material/lock: Read-only deployment: imports, backfills and the demo loader are disabled.")
 
 
 # ---------------------------------------------------------------- the error boundary
@@ -175,6 +175,11 @@ def demo_button(ctx: PageContext, key: str, watch: bool = True) -> None:
         job_progress(ctx, watched)
 
 
+def import_link() -> None:
+    path, _, icon = PAGES["import"]
+    st.page_link(path, label="Import your own data", icon=icon)
+
+
 def require_states(ctx: PageContext) -> Any | None:
     """The store overview when the model has states; otherwise say what to do next and return None."""
     summary = overview(ctx)
@@ -182,9 +187,10 @@ def require_states(ctx: PageContext) -> Any | None:
     if summary.report_count == 0:
         st.info(
             "The store is empty: no risk reports yet. Load the demo book to explore, or import your own "
-            "reports with `python -m prometheus.scripts.import_risk_reports FILE` and run a backfill.",
+            "(risk reports, or holdings and prices) on the Import page.",
             icon=":material/inbox:",
         )
+        import_link()
         demo_button(ctx, key="demo_empty")
         return None
     if states == 0:
@@ -222,7 +228,9 @@ def job_progress(ctx: PageContext, job_id: str) -> None:
 
 
 def render_job(job: jobs.Job) -> None:
-    label = {"backfill": "Backfill", "load_demo": "Demo book", "projection": "Map"}.get(job.kind, job.kind)
+    label = {"backfill": "Backfill", "load_demo": "Demo book", "projection": "Map", "import": "Import"}.get(
+        job.kind, job.kind
+    )
     status = job.display_status
     if status == jobs.FAILED:
         st.error(f"{label} job failed: {job.display_error}", icon=":material/error:")

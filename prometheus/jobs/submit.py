@@ -58,7 +58,7 @@ def submit_job(stores: Stores, kind: str, params: dict[str, Any]) -> str:
     settings = stores.settings
     if settings.read_only:
         raise ReadOnlyMode("this deployment is read-only: jobs that write to the store are disabled")
-    kinds.validate(kind, params)
+    kinds.validate(kind, params, settings)
     reap_children()
     job_id = uuid.uuid4().hex
     store = JobStore(stores.runtime)
