@@ -39,7 +39,8 @@ BLOCKS = ("risk_metrics", "scenario_pnl", "exposures_by_sector", "exposures_by_f
 
 def write_reports(path: Path, count: int, compact: bool = False) -> None:
     """``count`` synthetic reports as JSON Lines: full ones (about 1.3 KB, as a risk system
-    exports them: 8 decimals) or compact ones (about 170 bytes: a few metrics, as in issue #14's 2M-report file of 334 MB)."""
+    exports them: 8 decimals) or compact ones (about 165 bytes: a few metrics, as in issue #14's
+    2M-report file of 334 MB)."""
     import numpy as np
 
     from bench.synthetic import reports_in_chunks
@@ -54,7 +55,8 @@ def write_reports(path: Path, count: int, compact: bool = False) -> None:
                 vol, dd, beta = rng.random(3)
                 out.write(
                     f'{{"portfolio_id": "PF_{p:06d}", "as_of_date": "{day}", "leverage": 1.0, "risk_metrics": '
-                    f'{{"volatility_1m": {vol * 0.4:.6f}, "drawdown": {-dd * 0.3:.6f}, "beta_1y": {beta + 0.5:.6f}}}}}\n'
+                    f'{{"volatility_1m": {vol * 0.4:.6f}, "drawdown": {-dd * 0.3:.6f}, '
+                    f'"beta_1y": {beta + 0.5:.6f}}}}}\n'
                 )
         return
     portfolios = max(1, count // 500)
