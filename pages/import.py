@@ -32,6 +32,13 @@ ENGINE_LABELS = {
     "sectors": "Sectors (ticker, name, gics_sector)",
 }
 JOB_KEY = "import_job"
+ROUND_KEY = "import_round"
+
+
+def _key(name: str) -> str:
+    """A widget key that changes once a job has taken its files, so the uploaders start empty again."""
+    done = int(st.session_state.get(ROUND_KEY, 0))
+    return f"imp_{name}_file" + (f"_{done}" if done else "")
 
 
 def _saved(ctx: _context.PageContext, uploaded: Any) -> Path | None:
@@ -56,6 +63,7 @@ def _submit(ctx: _context.PageContext, params: dict[str, Any], used: list[str]) 
         st.session_state[JOB_KEY] = job_id
         for key in used:  # the job owns (and removes) these files now
             st.session_state.pop(key, None)
+        st.session_state[ROUND_KEY] = int(st.session_state.get(ROUND_KEY, 0)) + 1
         st.toast("Import started: it keeps running if you leave this page.", icon=":material/upload:")
 
 
@@ -63,7 +71,7 @@ def reports_form(ctx: _context.PageContext) -> None:
     uploaded = st.file_uploader(
         "Risk-report file",
         type=["jsonl", "ndjson", "json", "csv"],
-        key="imp_reports_file",
+        key=_key("reports"),
         help="JSON Lines: one report per line; CSV: the same columns, JSON-valued columns as JSON text. "
         f"Up to {MAX_UPLOAD_MB} MB.",
     )
@@ -107,7 +115,7 @@ def reports_form(ctx: _context.PageContext) -> None:
 def engine_form(ctx: _context.PageContext) -> None:
     columns = st.columns(2)
     uploads = {
-        name: columns[i % 2].file_uploader(ENGINE_LABELS[name], type=["csv"], key=f"imp_{name}_file")
+        name: columns[i % 2].file_uploader(ENGINE_LABELS[name], type=["csv"], key=_key(name))
         for i, name in enumerate(("holdings", "prices", "benchmark", "sectors"))
     }
     present = {name: uploaded for name, uploaded in uploads.items() if uploaded is not None}

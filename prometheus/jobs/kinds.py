@@ -90,6 +90,10 @@ def import_request(params: Mapping[str, Any], settings: Settings) -> tuple[str, 
     for name, path in paths.items():
         if not is_upload(settings, path):
             raise InvalidInput(f"the {name} file is not an upload of this app")
+        if not path.is_file():
+            raise InvalidInput(
+                f"the uploaded {name} file is gone (an import removes its files when it ends): upload it again"
+            )
     if params.get("frequency", "weekly") not in FREQUENCIES:
         raise InvalidInput(f"frequency must be one of {', '.join(FREQUENCIES)}")
     backfill_models(params)

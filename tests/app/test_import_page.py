@@ -101,6 +101,9 @@ def test_a_report_file_is_checked_imported_embedded_and_searchable(store: Stores
     assert upload_dirs(store) == []  # the job removed the upload
     at.run()
     assert any(s.value.startswith("Import job succeeded: imported 120") for s in at.success)
+    # the uploader starts empty again: the same file is not saved, checked or offered twice
+    assert [u.key for u in at.file_uploader] == ["imp_reports_file_1"]
+    assert not [b for b in at.button if b.key == "imp_reports_start"] and upload_dirs(store) == []
     at.switch_page("pages/similar.py").run()
     clean(at)
     assert any("nearest of" in c.value for c in at.caption)  # the imported books, searched
@@ -217,6 +220,10 @@ def test_an_import_job_reads_only_uploads(store: Stores, tmp_path: Path) -> None
         InvalidInput, match=r"^an import of engine needs the files prices, holdings, benchmark, sectors$"
     ):
         jobs.submit_job(store, jobs.IMPORT, import_params(ENGINE, {"prices": outside}))
+    gone = uploads.save_upload(store.settings, "gone.jsonl", b"{}")
+    uploads.discard_upload(store.settings, gone)
+    with pytest.raises(InvalidInput, match=r"^the uploaded reports file is gone"):
+        jobs.submit_job(store, jobs.IMPORT, import_params(REPORTS, {"reports": gone}))
     assert jobs.list_jobs(store) == [] and outside.exists()
     for hostile in ("../../etc/passwd", "..", ".hidden", "a/b\\c d.csv", ""):
         path = uploads.save_upload(store.settings, hostile, b"x")
