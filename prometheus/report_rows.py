@@ -242,8 +242,10 @@ class RowBuilder:
         if type(raw) is not dict or not raw.keys() <= _ALLOWED:
             return None
         pid = raw.get("portfolio_id")
+        if type(pid) is not str:  # a list or object would not even hash
+            return None
         if pid not in self._ids:
-            if type(pid) is not str or not pid.strip() or len(pid) > MAX_PORTFOLIO_ID_LENGTH or not pid.isprintable():
+            if not pid.strip() or len(pid) > MAX_PORTFOLIO_ID_LENGTH or not pid.isprintable():
                 return None
             _remember(self._ids, pid)
         day_text = raw.get("as_of_date")

@@ -69,7 +69,12 @@ metadata = st.one_of(
     st.just([1]),
 )
 report_objects = st.fixed_dictionaries(
-    {"portfolio_id": st.one_of(texts, st.sampled_from(["PF_1", "PF_2", "PF_3"])), "as_of_date": days},
+    {
+        "portfolio_id": st.one_of(
+            texts, st.sampled_from(["PF_1", "PF_2", "PF_3"]), st.sampled_from([None, 7, [1], {"a": 1}, True])
+        ),
+        "as_of_date": st.one_of(days, st.sampled_from([None, 20250131, ["2025-01-31"], {"d": 1}])),
+    },
     optional={
         "risk_metrics": st.one_of(st.dictionaries(keys, values, max_size=5), st.integers(), st.none()),
         "exposures_by_sector": st.dictionaries(keys, values, max_size=3),
@@ -77,7 +82,7 @@ report_objects = st.fixed_dictionaries(
         "leverage": values,
         "cash": values,
         "metadata": metadata,
-        "report_id": st.one_of(st.none(), texts, st.just("r" * 64), st.just("r" * 65)),
+        "report_id": st.one_of(st.none(), texts, st.just("r" * 64), st.just("r" * 65), st.sampled_from([1, [1], {}])),
         "created_at": st.just("2020-01-01"),
         "colour": st.integers(),
     },
