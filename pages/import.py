@@ -9,6 +9,7 @@ the uploaded files when it ends.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from prometheus import jobs
+from prometheus.errors import PrometheusError
 from prometheus.jobs.kinds import ENGINE, REPORTS, import_params
 from prometheus.risk import FREQUENCIES
 from prometheus.services.importing import FileCheck, check_report_file
@@ -48,6 +50,21 @@ def _saved(ctx: _context.PageContext, uploaded: Any) -> Path | None:
         check_upload_size(uploaded.name, uploaded.size)
         st.session_state[key] = save_upload(ctx.settings, uploaded.name, uploaded.getvalue())
     return Path(st.session_state[key])
+
+
+def _remembered(key: str, compute: Callable[[], Any], waiting: str) -> Any | None:
+    """``compute()`` once per upload: its result, or its one-line error, kept for the page's reruns."""
+    if key not in st.session_state:
+        with st.spinner(waiting):
+            try:
+                st.session_state[key] = ("ok", compute())
+            except PrometheusError as exc:
+                st.session_state[key] = ("error", str(exc))
+    outcome, value = st.session_state[key]
+    if outcome == "error":
+        st.error(value, icon=":material/error:")
+        return None
+    return value
 
 
 def _bad_rows_table(check: FileCheck) -> None:
@@ -86,10 +103,10 @@ def reports_form(ctx: _context.PageContext) -> None:
     if path is None:
         return
     key = f"import_check:{uploaded.file_id}"
-    if key not in st.session_state:
-        with st.spinner(f"Checking {uploaded.name}…"):
-            st.session_state[key] = _common.guarded(ctx.settings, lambda: check_report_file(path, label=uploaded.name))
-    check: FileCheck | None = st.session_state[key]
+    # Messages name the file as saved (its name cleaned up), as the job's messages will.
+    check: FileCheck | None = _remembered(
+        key, lambda: check_report_file(path, label=path.name), f"Checking {uploaded.name}…"
+    )
     if check is None:
         return
     skip = False
@@ -130,10 +147,7 @@ def engine_form(ctx: _context.PageContext) -> None:
             return
         paths[name] = path
     key = "import_engine_check:" + ":".join(u.file_id for u in present.values())
-    if key not in st.session_state:
-        with st.spinner("Checking the four files…"):
-            st.session_state[key] = _common.guarded(ctx.settings, lambda: check_engine_files(**paths))
-    check: EngineCheck | None = st.session_state[key]
+    check: EngineCheck | None = _remembered(key, lambda: check_engine_files(**paths), "Checking the four files…")
     if check is None:
         return
     st.success(f"{check.describe()}.", icon=":material/check_circle:")

@@ -124,6 +124,7 @@ def run_import(stores: Stores, params: Mapping[str, Any], report: Progress) -> d
                     paths["reports"],
                     skip_invalid=bool(params.get("skip_invalid")),
                     file_format=params.get("file_format"),
+                    label=paths["reports"].name,  # not the cache folder's path
                     progress=importing,
                 )
                 assert imported.check is not None

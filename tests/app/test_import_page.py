@@ -135,6 +135,16 @@ def test_a_file_with_bad_rows_lists_them_as_the_cli_does_and_imports_only_if_tol
     assert store.reports.count() == 3
 
 
+def test_a_file_level_error_is_one_line_naming_the_upload_and_stays_shown(store: Stores) -> None:
+    at = import_page()
+    at.file_uploader(key="imp_reports_file").upload("../latin 1.csv", b"portfolio_id,as_of_date\nPF,caf\xe9\n").run()
+    expected = ["latin_1.csv is not UTF-8 text (byte 30): save it as UTF-8"]
+    assert [e.value for e in at.error] == expected
+    at.run()
+    assert [e.value for e in at.error] == expected  # still said on the next run, not silently gone
+    assert [b for b in at.button if b.key == "imp_reports_start"] == []
+
+
 def test_a_holdings_set_is_built_by_the_risk_engine_imported_and_embedded(store: Stores) -> None:
     at = import_page()
     at.radio(key="imp_source").set_value(ENGINE).run()
