@@ -399,3 +399,23 @@ def test_an_unknown_format_and_a_folder_are_one_line(tmp_path: Path) -> None:
         ReportFile(tmp_path / "x.jsonl", "xml")
     with pytest.raises(InvalidInput, match=f"^{re.escape(str(tmp_path))} is a folder; give the path of a file$"):
         list(ReportFile(tmp_path).chunks())
+
+
+def test_an_interrupted_build_says_nothing_was_stored(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prometheus.store.reports import ReportStore
+
+    def interrupted(*_args: object, **_kwargs: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ReportStore, "upsert", interrupted)
+    result = invoke(
+        "build_risk_reports",
+        *("--prices", str(ENGINE / "prices.csv"), "--holdings", str(ENGINE / "holdings.csv")),
+        *("--benchmark", str(ENGINE / "bench.csv"), "--sectors", str(ENGINE / "sectors.csv")),
+        db_url=sqlite_url,
+    )
+    assert result.returncode == 130
+    assert result.stderr == (
+        "interrupted: nothing was stored (the reports are written in one transaction); run the command again\n"
+    )
+    assert stored(sqlite_url) == 0
