@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 import streamlit as st
 
 from prometheus import jobs
-from prometheus.jobs.kinds import backfill_params
+from prometheus.jobs.kinds import backfill_params, fit_params
 from prometheus.presenters.choices import model_choices
 from prometheus.presenters.tables import jobs_frame
 from prometheus.services.dates import DateSelection
+from prometheus.services.fits import fit_statuses
 from ui import context as _context
 from ui import data as _data
 from ui import shell as _common
@@ -36,7 +38,7 @@ def request_form(ctx: _context.PageContext, summary: Any) -> None:
     with right:
         models = st.multiselect(
             "Models",
-            model_choices(summary.joint_counts),
+            model_choices(summary.joint_counts, summary.fitted_models),
             default=[ctx.model_id],
             key="bf_models",
             help="Each joint model backfills its numeric source model first.",
@@ -63,6 +65,48 @@ def request_form(ctx: _context.PageContext, summary: Any) -> None:
         if job_id:
             st.session_state["watched_job"] = job_id
             st.toast("Backfill started: it keeps running if you leave this page.", icon=":material/sync:")
+
+
+def fitted_models(ctx: _context.PageContext, summary: Any) -> None:
+    """Models with parameters learned from the store: their active fit, and a form to fit them."""
+    statuses = fit_statuses(ctx.stores)
+    if not statuses:
+        return
+    st.subheader("Fitted models")
+    days = _data.report_dates(ctx)
+    for status in statuses:
+        st.markdown(status.line())
+        if status.stale_states:
+            st.info(
+                f"{status.stale_states:,} stored states of {status.model_id} were embedded with an earlier fit: "
+                "backfill it to rewrite them with the active one.",
+                icon=":material/sync_problem:",
+            )
+        if ctx.read_only or not days:
+            continue
+        left, right = st.columns([2, 3])
+        default = min(days[-1], days[0] + (days[-1] - days[0]) // 2)
+        train_end = left.date_input(
+            "Training end",
+            value=default,
+            min_value=days[0],
+            max_value=days[-1],
+            key=f"bf_fit_end_{status.model_id}",
+            help="The fit learns only from states whose next 91 days had passed by this date; score it on later "
+            "dates (the skill ledger, embedding_quality --start).",
+        )
+        with right:
+            st.write("")
+            if st.button(
+                f"Fit {status.model_id} and embed every state",
+                key=f"bf_fit_{status.model_id}",
+                icon=":material/model_training:",
+            ):
+                params = fit_params(status.model_id, train_end)
+                job_id = _common.guarded(ctx.settings, partial(jobs.submit_job, ctx.stores, jobs.FIT, params))
+                if job_id:
+                    st.session_state["watched_job"] = job_id
+                    st.toast("Fit started: it keeps running if you leave this page.", icon=":material/model_training:")
 
 
 def recent_jobs(ctx: _context.PageContext) -> None:
@@ -145,6 +189,7 @@ def body(ctx: _context.PageContext) -> None:
             "(numeric, then joint); reruns skip unchanged states, so it is always safe to run again."
         )
         request_form(ctx, summary)
+        fitted_models(ctx, summary)
     st.subheader("Recent jobs")
     recent_jobs(ctx)
 

@@ -3,7 +3,7 @@ drawdowns, and for one date the closest historical analogues and what followed t
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -12,12 +12,13 @@ from prometheus.presenters import figures
 from prometheus.presenters.choices import index_portfolios, nearest_on_or_before, parse_day
 from prometheus.presenters.tables import neighbours_frame
 from prometheus.services.drawdown import worst_drawdowns
-from prometheus.services.outcomes import summarise_outcomes
+from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, values_used
 from prometheus.services.similar import SimilarQuery
 from ui import context as _context
 from ui import data as _data
 from ui import shell as _common
 from ui import widgets as _widgets
+from ui.forecast import forecast_panel
 
 
 def episodes_table(episodes: pd.DataFrame) -> None:
@@ -49,11 +50,13 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
     top_k = int(cols[0].number_input("How many", min_value=1, max_value=200, step=1, key="dd_k"))
     with cols[1]:
         st.write("")
-        earlier = st.checkbox(
-            "Only states before this date",
+        point_in_time = st.checkbox(
+            "Point in time",
             value=True,
-            key="dd_earlier",
-            help="Analogues whose future was already known on this date.",
+            key="dd_point_in_time",
+            help=f"Only analogues dated {FORECAST_HORIZON_DAYS} days or more before this date, so what followed "
+            "them was known on it (the book's own history obeys the same rule). Untick to browse any date: "
+            "what followed is then hindsight.",
         )
     with cols[2]:
         st.write("")
@@ -61,7 +64,7 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
             f"Include {portfolio}'s own history",
             value=True,
             key="dd_own",
-            help="Untick to see only other portfolios (its own recent weeks are often closest).",
+            help="Untick to see only other portfolios.",
         )
     query = SimilarQuery(
         model_id=ctx.model_id,
@@ -69,33 +72,37 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
         as_of=day,
         top_k=top_k,
         include_self=own,
-        end=day - timedelta(days=1) if earlier else None,
+        point_in_time_days=FORECAST_HORIZON_DAYS if point_in_time else None,
     )
+    if point_in_time:
+        forecast_panel(ctx, portfolio, day)
     result = _data.similar(ctx, query)
     table = neighbours_frame(result, _data.attributes(ctx))
     if table.empty:
-        st.info("No stored state lies before this date: untick “Only states before this date” or pick a later one.")
+        st.info(
+            f"No stored state is dated {FORECAST_HORIZON_DAYS} days or more before this date: pick a later date, "
+            "or untick Point in time to browse with hindsight."
+        )
         return
+    if not point_in_time:
+        st.info(
+            f"These analogues may be dated after {day.isoformat()}: what followed them is hindsight, not a forecast.",
+            icon=":material/history:",
+        )
     outcomes = _data.outcomes(
-        ctx, [(str(p), d) for p, d in zip(table["portfolio_id"], table["as_of_date"], strict=True)]
+        ctx,
+        [(str(p), d) for p, d in zip(table["portfolio_id"], table["as_of_date"], strict=True)],
+        known_by=day if point_in_time else None,
     )
-    summary = summarise_outcomes(outcomes)
-    for months in (1, 3):
-        st.markdown(f"- {summary.sentence(months)}")
     merged = table.merge(outcomes, on=["portfolio_id", "as_of_date"], how="left")
     st.dataframe(
         merged,
         hide_index=True,
         width="stretch",
         key="dd_analogues",
-        column_config={
-            **_widgets.neighbour_columns(),
-            "fwd_return_1m": st.column_config.NumberColumn("Return, next month", format="percent"),
-            "fwd_max_drawdown_1m": st.column_config.NumberColumn("Max drawdown, next month", format="percent"),
-            "fwd_return_3m": st.column_config.NumberColumn("Return, next 3 months", format="percent"),
-            "fwd_max_drawdown_3m": st.column_config.NumberColumn("Max drawdown, next 3 months", format="percent"),
-        },
+        column_config={**_widgets.neighbour_columns(), **_widgets.outcome_columns()},
     )
+    st.caption(f"What followed each analogue, from {values_used(outcomes)}.")
     _widgets.csv_download(
         merged, f"analogues_{portfolio}_{day.isoformat()}.csv", key="dd_csv", label="Download analogues (CSV)"
     )
@@ -130,6 +137,12 @@ def body(ctx: _context.PageContext) -> None:
         st.info(f"{portfolio} has no reports with a positive portfolio value, so no drawdown can be drawn.")
     else:
         st.plotly_chart(figures.underwater_figure(frame, portfolio, day), width="stretch", key="dd_chart")
+        daily = frame.attrs.get("values") == "daily"
+        st.caption(
+            "Drawn from daily portfolio values."
+            if daily
+            else "Drawn from the reports' portfolio values, one per report date: drawdowns between reports are missed."
+        )
     episodes_table(episodes)
     analogues(ctx, portfolio, day)
 

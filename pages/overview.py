@@ -8,6 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from prometheus.presenters import figures
+from prometheus.presenters.skill import ranking_note
+from prometheus.services.demo import SURVIVORSHIP_NOTE, holds_the_demo_book
+from prometheus.services.outcomes import FORECAST_HORIZON_DAYS
 from ui import context as _context
 from ui import data as _data
 from ui import shell as _common
@@ -32,8 +35,10 @@ def counts(ctx: _context.PageContext, summary: Any) -> None:
         + [{"model": m, "kind": "joint", "states": n} for m, n in summary.joint_counts.items()],
         columns=["model", "kind", "states"],
     )
-    with st.expander(f"States per model · {summary.report_count} risk reports stored"):
+    with st.expander(f"States per model · {summary.report_count:,} risk reports stored"):
         st.dataframe(models, hide_index=True, width="content")
+    if holds_the_demo_book(summary.portfolio_ids):
+        st.caption(f":material/info: {SURVIVORSHIP_NOTE}")
 
 
 def coverage_heatmap(ctx: _context.PageContext) -> None:
@@ -48,29 +53,20 @@ def coverage_heatmap(ctx: _context.PageContext) -> None:
     st.caption("States per portfolio and period: gaps (white) are dates with no embedded state.")
 
 
-def _threshold_from_link(raw: str) -> int | None:
-    try:
-        value = int(raw)
-    except ValueError:
-        return None
-    return value if -60 <= value <= -5 and value % 5 == 0 else None
-
-
 def early_warning(ctx: _context.PageContext) -> None:
     st.subheader("Early warning")
     st.caption(
-        "Each portfolio's latest state ranked by how close it is to a past state that was in deep "
-        "drawdown or inside a named stress window."
+        f"Each book's latest state ranked by its point-in-time forecast of the max drawdown over the next "
+        f"{FORECAST_HORIZON_DAYS} days (current volatility and the outcomes of its nearest analogues known then), "
+        "deepest first."
     )
-    _widgets.seed_from_query("ov_threshold", "threshold", _threshold_from_link)
-    st.session_state.setdefault("ov_threshold", -20)
-    threshold_pct = st.slider(
-        "Drawdown that counts as stress", min_value=-60, max_value=-5, step=5, format="%d%%", key="ov_threshold"
-    )
-    _widgets.publish_query(threshold=None if threshold_pct == -20 else threshold_pct)
-    ranking = _data.early_warning(ctx, threshold_pct / 100)
-    if ranking.empty or ranking["nearest_stress_portfolio"].isna().all():
-        st.info("No past state is that deep in drawdown or inside a stress window, so nothing to warn about.")
+    ranking = _data.early_warning(ctx)
+    note = ranking_note(_data.skill(ctx))
+    st.caption(note.line)
+    if note.warning:
+        (st.warning if note.verdict == "worse" else st.info)(note.warning)
+    if ranking.empty or ranking["forecast_max_drawdown"].isna().all():
+        st.info("No book has enough history for a point-in-time forecast yet, so nothing to rank.")
         return
     st.dataframe(
         ranking,
@@ -80,16 +76,15 @@ def early_warning(ctx: _context.PageContext) -> None:
         column_config={
             "portfolio_id": st.column_config.TextColumn("Portfolio"),
             "as_of_date": st.column_config.DateColumn("Latest state"),
-            "nearest_stress_portfolio": st.column_config.TextColumn("Closest stress state: portfolio"),
-            "nearest_stress_date": st.column_config.DateColumn("Stress date"),
-            "stress_reason": st.column_config.TextColumn("Why it counts as stress"),
-            "cosine": st.column_config.NumberColumn("Cosine", format="%.4f"),
-            "euclidean": st.column_config.NumberColumn("Euclidean", format="%.4f"),
+            "forecast_max_drawdown": st.column_config.NumberColumn("Forecast max drawdown", format="percent"),
+            "band_low": st.column_config.NumberColumn("80% band, deep end", format="percent"),
+            "band_high": st.column_config.NumberColumn("80% band, shallow end", format="percent"),
+            "volatility_3m": st.column_config.NumberColumn("Volatility (3m)", format="percent"),
+            "drawdown": st.column_config.NumberColumn("Drawdown now", format="percent"),
+            "stress_known_then": st.column_config.TextColumn("Stress known then"),
         },
     )
-    _widgets.csv_download(
-        ranking, f"early_warning_{abs(threshold_pct)}pct.csv", key="ov_warning_csv", label="Download ranking (CSV)"
-    )
+    _widgets.csv_download(ranking, "early_warning.csv", key="ov_warning_csv", label="Download ranking (CSV)")
     first = ranking.iloc[0]
     st.page_link(
         _context.PAGES["similar"][0],

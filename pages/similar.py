@@ -11,15 +11,25 @@ import streamlit as st
 from prometheus.presenters import figures
 from prometheus.presenters.choices import index_dates, index_portfolios, nearest_on_or_before, parse_day
 from prometheus.presenters.tables import describe_state, neighbours_frame, state_keys
-from prometheus.services.outcomes import summarise_outcomes
+from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, values_used
 from prometheus.services.similar import SimilarQuery
 from ui import context as _context
 from ui import data as _data
 from ui import shell as _common
 from ui import widgets as _widgets
+from ui.forecast import forecast_panel
 
-SCOPES = {"all": "All history", "same": "Same date", "range": "Date range"}
-PCT = "%.2f%%"
+SCOPES = {
+    "pit": "Point in time",
+    "all": "All history (hindsight)",
+    "same": "Same date",
+    "range": "Date range",
+}
+SCOPE_HELP = (
+    f"Point in time: only states dated {FORECAST_HORIZON_DAYS} days or more before the query, so what followed "
+    "them was known on the query date; only this scope shows a forecast. The others browse any date: what "
+    "followed their analogues is hindsight."
+)
 
 
 def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
@@ -47,8 +57,8 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
     bottom = st.columns([3, 3])
     with bottom[0]:
         _widgets.seed_from_query("sim_scope", "scope", lambda raw: SCOPES.get(raw))
-        st.session_state.setdefault("sim_scope", SCOPES["all"])
-        scope = st.radio("Search", list(SCOPES.values()), horizontal=True, key="sim_scope")
+        st.session_state.setdefault("sim_scope", SCOPES["pit"])
+        scope = st.radio("Search", list(SCOPES.values()), horizontal=True, key="sim_scope", help=SCOPE_HELP)
     with bottom[1]:
         _widgets.seed_from_query("sim_self", "self", lambda raw: raw == "1")
         st.write("")  # line the checkbox up with the radio buttons, not their label
@@ -68,7 +78,7 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
     _widgets.publish_query(
         date=as_of,
         k=int(top_k or 20),
-        scope=None if scope_key == "all" else scope_key,
+        scope=None if scope_key == "pit" else scope_key,
         self="1" if include_self else None,
     )
     return SimilarQuery(
@@ -80,6 +90,7 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
         start=start,
         end=end,
         include_self=include_self,
+        point_in_time_days=FORECAST_HORIZON_DAYS if scope_key == "pit" else None,
     )
 
 
@@ -161,30 +172,34 @@ def comparison(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFra
         )
 
 
-def what_happened_next(ctx: _context.PageContext, table: pd.DataFrame) -> None:
+def what_happened_next(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFrame) -> None:
     st.subheader("What happened next")
+    point_in_time = query.point_in_time_days is not None
+    if point_in_time:
+        forecast_panel(ctx, query.portfolio_id, query.as_of)
+    else:
+        st.info(
+            f"These analogues may be dated after {query.as_of.isoformat()} or within {FORECAST_HORIZON_DAYS} days "
+            "before it: what followed them was not known on that date. Their outcomes below are hindsight, not a "
+            "forecast; choose Point in time for a forecast and its measured skill.",
+            icon=":material/history:",
+        )
     keys = [(str(p), d) for p, d in zip(table["portfolio_id"], table["as_of_date"], strict=True)]
-    frame = _data.outcomes(ctx, keys)
-    summary = summarise_outcomes(frame)
-    for months in (1, 3):
-        st.markdown(f"- {summary.sentence(months)}")
+    frame = _data.outcomes(ctx, keys, known_by=query.as_of if point_in_time else None)
     st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
         key="sim_outcomes",
         column_config={
-            "portfolio_id": st.column_config.TextColumn("Neighbour"),
+            "portfolio_id": st.column_config.TextColumn("Analogue"),
             "as_of_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
-            "fwd_return_1m": st.column_config.NumberColumn("Return, next month", format="percent"),
-            "fwd_max_drawdown_1m": st.column_config.NumberColumn("Max drawdown, next month", format="percent"),
-            "fwd_return_3m": st.column_config.NumberColumn("Return, next 3 months", format="percent"),
-            "fwd_max_drawdown_3m": st.column_config.NumberColumn("Max drawdown, next 3 months", format="percent"),
+            **_widgets.outcome_columns(),
         },
     )
     st.caption(
-        "Returns and drawdowns come from each neighbour's own later reports; an empty cell means the store "
-        "does not reach that far after the neighbour's date."
+        f"What followed each analogue, from {values_used(frame)}; an empty cell means the store does not reach "
+        "that far after the analogue's date."
     )
     _widgets.csv_download(frame, "what_happened_next.csv", key="sim_outcomes_csv", label="Download outcomes (CSV)")
 
@@ -204,7 +219,7 @@ def body(ctx: _context.PageContext) -> None:
         return
     neighbours_table(table, query)
     comparison(ctx, query, table)
-    what_happened_next(ctx, table)
+    what_happened_next(ctx, query, table)
 
 
 _common.run_page(

@@ -43,6 +43,8 @@ SETTING_WORDS: dict[str, str] = {
     "k": "the number of neighbours",
     "min_gap_days": "the gap in days",
     "train_end": "the training end date",
+    "point_in_time": "point-in-time search",
+    "hindsight": "hindsight search",
 }
 
 

@@ -115,3 +115,23 @@ def episode_ids(dates: Iterable[date] | np.ndarray) -> np.ndarray:
     for number, episode in enumerate(stress_episodes()):
         ids[(days >= np.datetime64(episode.start, "D")) & (days <= np.datetime64(episode.end, "D"))] = number
     return ids
+
+
+# Stress known on the day itself (no hindsight): how far the market, or the book when no benchmark
+# is reported, stood below its highest value so far. 10% is a correction, 20% a bear market.
+CORRECTION = -0.10
+BEAR_MARKET = -0.20
+
+
+def known_stress_labels(benchmark_drawdowns: np.ndarray, own_drawdowns: np.ndarray) -> np.ndarray:
+    """For each state, its stress as known on its date, e.g. "benchmark 23% below its peak"; "" when calm."""
+    market = np.asarray(benchmark_drawdowns, dtype=np.float64)
+    own = np.asarray(own_drawdowns, dtype=np.float64)
+    use_market = np.isfinite(market)
+    depth = np.where(use_market, market, own)
+    labels = np.full(depth.shape[0], "", dtype=object)
+    for i in np.flatnonzero(np.isfinite(depth) & (depth <= CORRECTION)):
+        who = "benchmark" if use_market[i] else "book"
+        kind = "bear market" if depth[i] <= BEAR_MARKET else "correction"
+        labels[i] = f"{who} {-depth[i]:.0%} below its peak ({kind})"
+    return labels

@@ -399,18 +399,9 @@ def test_help_explains_every_flag_with_an_example(name: str) -> None:
     assert "--db-url" in result.stdout
 
 
-def test_find_similar_with_outcomes(loaded: str) -> None:
-    result = invoke(
-        "find_similar_portfolios",
-        "--portfolio-id",
-        PF1,
-        "--as-of",
-        "2024-06-28",
-        "--top-k",
-        "8",
-        "--with-outcomes",
-        db_url=loaded,
-    )
+def test_find_similar_with_outcomes_is_point_in_time_by_default(loaded: str) -> None:
+    args = ["--portfolio-id", PF1, "--as-of", "2025-06-30", "--top-k", "8", "--include-self", "--with-outcomes"]
+    result = invoke("find_similar_portfolios", *args, db_url=loaded)
     assert result.returncode == 0, result.stderr
     rows = _csv(result.stdout)
     assert list(rows[0]) == [
@@ -419,15 +410,42 @@ def test_find_similar_with_outcomes(loaded: str) -> None:
         "portfolio_id",
         "source",
         "as_of_date",
-        "fwd_return_1m",
-        "fwd_max_drawdown_1m",
-        "fwd_return_3m",
-        "fwd_max_drawdown_3m",
+        "fwd_return_30d",
+        "fwd_max_drawdown_30d",
+        "fwd_return_91d",
+        "fwd_max_drawdown_91d",
+        "values",
     ]
-    late = [r for r in rows if r["as_of_date"] >= "2025-11-01"]
-    assert all(r["fwd_return_3m"] == "" for r in late)  # no reports three months after: empty, not invented
-    early = [r for r in rows if r["as_of_date"] <= "2025-06-30"]
-    assert early and all(float(r["fwd_max_drawdown_3m"]) <= 0 for r in early)
+    # only analogues whose next 91 days had passed by 2025-06-30, and every outcome known then
+    assert rows and all(r["as_of_date"] <= "2025-03-31" for r in rows)
+    assert all(r["fwd_max_drawdown_91d"] != "" and float(r["fwd_max_drawdown_91d"]) <= 0 for r in rows)
+    assert all(r["values"] == "reports" for r in rows)
+    assert result.stderr == (
+        "point in time: analogues dated on or before 2025-03-31, outcomes from data dated on or before 2025-06-30\n"
+    )
+
+    hindsight = invoke("find_similar_portfolios", *args, "--hindsight", db_url=loaded)
+    assert hindsight.returncode == 0, hindsight.stderr
+    later = [r for r in _csv(hindsight.stdout) if r["as_of_date"] > "2025-06-30"]
+    assert later  # hindsight browses every date ...
+    assert all(r["fwd_return_91d"] == "" for r in later if r["as_of_date"] >= "2025-10-01")  # ... nothing invented
+    assert hindsight.stderr.startswith("hindsight: these analogues include states whose next 91 days were not known")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hindsight"], "error: --hindsight only applies with --with-outcomes"),
+        (
+            ["--with-outcomes", "--hindsight", "--point-in-time"],
+            "error: --hindsight and --point-in-time exclude each other",
+        ),
+        (["--point-in-time", "--same-date"], "error: --same-date cannot be combined with --point-in-time"),
+    ],
+)
+def test_point_in_time_flag_errors(loaded: str, args: list[str], message: str) -> None:
+    result = invoke("find_similar_portfolios", "--portfolio-id", PF1, "--as-of", "2025-06-30", *args, db_url=loaded)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", message + "\n")
 
 
 def test_read_only_deployments_refuse_every_write_command(loaded: str) -> None:

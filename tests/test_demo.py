@@ -83,3 +83,19 @@ def test_stress_states_find_stress_states_of_other_crises_better_than_every_base
     assert all(model > baseline for baseline in shares.values()), result.stdout
     assert shares["date only"] < 17.8  # closeness in time earns nothing once the own crisis is left out
     assert lines[6] == "joint-portfolio-core-v1 beats every baseline"
+
+
+def test_the_skill_ledger_on_the_demo_book(demo_db_url: str) -> None:
+    """The forecast ranks what followed at least as well as volatility alone, and its band covers 80% +/- 5."""
+    result = invoke("analogue_skill", "--start", "2000-01-01", db_url=demo_db_url)
+    assert result.returncode == 0, result.stderr
+    rows = {(r["method"], r["metric"]): r for r in csv.DictReader(io.StringIO(result.stdout))}
+    coverage = float(rows[("forecast", "band_coverage_10_90")]["estimate"])
+    assert 0.75 <= coverage <= 0.85, coverage
+    pooled = rows[("forecast minus volatility", "spearman_pooled")]
+    assert float(pooled["high"]) > 0  # not worse than volatility alone: the interval of the difference reaches 0
+    per_date = rows[("forecast minus volatility", "spearman_per_date")]
+    assert float(per_date["estimate"]) > 0
+    reference = float(rows[("forecast", "spearman_pooled")]["estimate"])
+    assert reference > 0.42  # the reference forecast (median of 20 analogues) measured 0.42
+    assert int(pooled["queries"]) > 9000

@@ -101,14 +101,15 @@ def coverage(ctx: PageContext, freq: str = "year") -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _early_warning(_stores: Stores, model_id: str, version: str, threshold: float) -> pd.DataFrame:
+def _early_warning(_stores: Stores, _book: Any, model_id: str, version: str) -> pd.DataFrame:
     from prometheus.services.early_warning import early_warning
 
-    return early_warning(_stores, model_id, drawdown_threshold=threshold)
+    return early_warning(_stores, _book)
 
 
-def early_warning(ctx: PageContext, threshold: float) -> pd.DataFrame:
-    return _early_warning(ctx.stores, ctx.model_id, ctx.version, threshold)
+def early_warning(ctx: PageContext) -> pd.DataFrame:
+    """Every book's latest state ranked by its point-in-time forecast."""
+    return _early_warning(ctx.stores, forecast_book(ctx), ctx.model_id, ctx.version)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -123,14 +124,51 @@ def underwater(ctx: PageContext, portfolio_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _outcomes(_stores: Stores, version: str, keys: tuple[tuple[str, date], ...]) -> pd.DataFrame:
+def _outcomes(_stores: Stores, version: str, keys: tuple[tuple[str, date], ...], known_by: date | None) -> pd.DataFrame:
     from prometheus.services.outcomes import forward_outcomes
 
-    return forward_outcomes(_stores, list(keys))
+    return forward_outcomes(_stores, list(keys), known_by=known_by)
 
 
-def outcomes(ctx: PageContext, keys: list[tuple[str, date]]) -> pd.DataFrame:
-    return _outcomes(ctx.stores, ctx.version, tuple(keys))
+def outcomes(ctx: PageContext, keys: list[tuple[str, date]], known_by: date | None) -> pd.DataFrame:
+    """What followed each state; ``known_by``: only data dated on or before it (point in time)."""
+    return _outcomes(ctx.stores, ctx.version, tuple(keys), known_by)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _forecast_book(_stores: Stores, model_id: str, version: str) -> Any:
+    from prometheus.services.forecast_book import forecast_book
+
+    return forecast_book(_stores, model_id)
+
+
+def forecast_book(ctx: PageContext) -> Any:
+    """The store's forecast book (built once per data version, then read from disk by every session)."""
+    with st.spinner("Measuring this store's forecasts point in time (once per data version)…"):
+        return _forecast_book(ctx.stores, ctx.model_id, ctx.version)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _state_forecast(_book: Any, model_id: str, version: str, portfolio_id: str, day: date) -> Any:
+    from prometheus.services.forecast import state_forecast
+
+    return state_forecast(_book, portfolio_id, day)
+
+
+def state_forecast(ctx: PageContext, portfolio_id: str, day: date) -> Any:
+    return _state_forecast(forecast_book(ctx), ctx.model_id, ctx.version, portfolio_id, day)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _skill(_book: Any, model_id: str, version: str) -> Any:
+    from prometheus.services.skill import skill_ledger
+
+    return skill_ledger(_book)
+
+
+def skill(ctx: PageContext) -> Any:
+    """The ledger of the store's forecasts: what every forecast on the pages is shown beside."""
+    return _skill(forecast_book(ctx), ctx.model_id, ctx.version)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -82,7 +82,7 @@ def sidebar() -> None:
     """The database in use (masked) and the model every page reads."""
     try:
         ctx = context()
-        models = model_choices(overview(ctx).joint_counts)
+        models = model_choices(overview(ctx).joint_counts, overview(ctx).fitted_models)
     except Exception as exc:  # the page body shows the full message; the sidebar stays quiet
         log.warning("sidebar: %s", type(exc).__name__)
         return
@@ -228,9 +228,8 @@ def job_progress(ctx: PageContext, job_id: str) -> None:
 
 
 def render_job(job: jobs.Job) -> None:
-    label = {"backfill": "Backfill", "load_demo": "Demo book", "projection": "Map", "import": "Import"}.get(
-        job.kind, job.kind
-    )
+    labels = {"backfill": "Backfill", "load_demo": "Demo book", "projection": "Map", "fit": "Fit", "import": "Import"}
+    label = labels.get(job.kind, job.kind)
     status = job.display_status
     if status == jobs.FAILED:
         st.error(f"{label} job failed: {job.display_error}", icon=":material/error:")

@@ -145,5 +145,18 @@ def neighbour_columns() -> dict[str, Any]:
         "drawdown": st.column_config.NumberColumn("Its drawdown", format="percent"),
         "volatility_1y": st.column_config.NumberColumn("Its volatility (1y)", format="percent"),
         "dominant_sector": st.column_config.TextColumn("Largest sector"),
-        "stress_window": st.column_config.TextColumn("Stress window"),
+        "stress_known_then": st.column_config.TextColumn(
+            "Stress known then", help="How far the benchmark (or the book) stood below its peak on that date."
+        ),
+    }
+
+
+def outcome_columns() -> dict[str, Any]:
+    """Column formats of a what-followed table (forward returns and max drawdowns)."""
+    return {
+        "fwd_return_30d": st.column_config.NumberColumn("Return, next 30 days", format="percent"),
+        "fwd_max_drawdown_30d": st.column_config.NumberColumn("Max drawdown, next 30 days", format="percent"),
+        "fwd_return_91d": st.column_config.NumberColumn("Return, next 91 days", format="percent"),
+        "fwd_max_drawdown_91d": st.column_config.NumberColumn("Max drawdown, next 91 days", format="percent"),
+        "values": st.column_config.TextColumn("Values", help="daily: daily portfolio values; reports: report values"),
     }

@@ -19,6 +19,7 @@ COMM, DISC, STAPLES, ENERGY = "Communication Services", "Consumer Discretionary"
 FIN, HEALTH, IND, TECH = "Financials", "Health Care", "Industrials", "Information Technology"
 
 DEFENSIVE = ["WMT", "PFE", "T", "XOM"]
+CYCLICAL = (DISC, IND, "Materials", ENERGY, FIN)
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,16 @@ _SPECS: tuple[tuple[str, str, str, bool, Callable[[Snapshot], Weights]], ...] = 
         True,
         _hedged_defensive,
     ),
-    ("price_weighted", "Weights proportional to share price, like the Dow.", "quarterly", False, wt.price_weighted),
+    # This slot held a price-weighted book (weights proportional to share price, like the Dow). The
+    # demo's prices are back-adjusted closes, whose levels depend on splits and dividends paid after
+    # each date, so no weighting by price level can be honest here: every rule uses only returns.
+    (
+        "cyclical_tilt",
+        "65% in the cyclical sectors (discretionary, industrials, materials, energy, financials), 35% in the rest.",
+        "quarterly",
+        False,
+        lambda s: wt.tilt(s.in_sectors(*CYCLICAL), s.outside_sectors(*CYCLICAL), 0.65),
+    ),
     (
         "banks_cyclicals",
         "Banks and cyclicals BAC, JPM, GE, GM, RRC (XOM and BBY fill in until GM and RRC list).",

@@ -2,8 +2,10 @@
 
 A :class:`Snapshot` holds what a manager could know at that day's close: the
 names priced that day and trailing statistics of those with a year of
-history. Scores are plain ``{ticker: value}`` dicts (20 names: numpy on the
-panel, Python on the cross-section is fastest). Every scheme returns
+history. It holds no price level: the data are back-adjusted closes, whose
+levels depend on splits and dividends after the day (returns do not). Scores
+are plain ``{ticker: value}`` dicts (20 names: numpy on the panel, Python on
+the cross-section is fastest). Every scheme returns
 ``{ticker: weight}`` over listed names only.
 """
 
@@ -30,7 +32,6 @@ class Snapshot:
         today = values[row]
         listed = np.isfinite(today) & np.array([t in sectors for t in tickers])
         self.listed: tuple[str, ...] = tuple(t for t, ok in zip(tickers, listed, strict=True) if ok)
-        self.close: Scores = {t: float(p) for t, p, ok in zip(tickers, today, listed, strict=True) if ok}
         # Trailing statistics need a full year of prices, so late listings join them a year on.
         history = values[max(row - YEAR, 0) : row + 1]
         seasoned = listed & np.isfinite(history).all(axis=0) & (row >= YEAR)
@@ -191,8 +192,3 @@ def volatility_target(snapshot: Snapshot, target: float, floor: float, ceiling: 
     realised = float(basket.std(ddof=1) * np.sqrt(YEAR))
     scale = min(max(target / realised, floor), ceiling) if realised > 0 else 1.0
     return equal(snapshot.seasoned, scale)
-
-
-def price_weighted(snapshot: Snapshot) -> Weights:
-    """Weights proportional to share price, as the Dow Jones Industrial Average does."""
-    return proportional(snapshot.close)

@@ -1,12 +1,13 @@
 """Background jobs that outlive the page script: a row in ``jobs`` plus a detached worker."""
 
-from prometheus.jobs.kinds import BACKFILL, IMPORT, KINDS, LOAD_DEMO, PROJECTION
+from prometheus.jobs.kinds import BACKFILL, FIT, IMPORT, KINDS, LOAD_DEMO, PROJECTION
 from prometheus.jobs.submit import get_job, job_log_path, list_jobs, submit_job
 from prometheus.store.jobs import FAILED, QUEUED, RUNNING, STALE_AFTER, SUCCEEDED, WORKER_DIED, Job, JobStore
 
 __all__ = [
     "BACKFILL",
     "FAILED",
+    "FIT",
     "IMPORT",
     "KINDS",
     "LOAD_DEMO",

@@ -28,7 +28,8 @@ BACKFILL = "backfill"
 LOAD_DEMO = "load_demo"
 PROJECTION = "projection"
 IMPORT = "import"
-KINDS = (BACKFILL, LOAD_DEMO, PROJECTION, IMPORT)
+FIT = "fit"
+KINDS = (BACKFILL, LOAD_DEMO, PROJECTION, FIT, IMPORT)
 PROJECTION_METHODS = ("pca", "umap")
 
 
@@ -167,6 +168,23 @@ def projection_job_params(model_id: str, method: str) -> dict[str, Any]:
     return {"model_id": model_id, "method": method}
 
 
+def fit_params(model_id: str, train_end: date) -> dict[str, Any]:
+    """The params of a fit job: fit the model on the states known by ``train_end``, then embed every state."""
+    return {"model_id": model_id, "train_end": train_end.isoformat()}
+
+
+def fit_request(params: Mapping[str, Any]) -> tuple[str, date]:
+    model_id = params.get("model_id")
+    if not isinstance(model_id, str):
+        raise InvalidInput("model_id must be a joint model id")
+    if not joint_model(model_id).needs_fit:
+        raise InvalidInput(f"{model_id} has nothing to fit: it is not a fitted model")
+    train_end = _optional_date(params, "train_end")
+    if train_end is None:
+        raise InvalidInput("a fit needs its training end date (train_end)")
+    return model_id, train_end
+
+
 def backfill_request(params: Mapping[str, Any]) -> BackfillRequest:
     limit = params.get("limit")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
@@ -207,6 +225,8 @@ def validate(kind: str, params: Mapping[str, Any], settings: Settings | None = N
         backfill_models(params)
     elif kind == PROJECTION:
         projection_params(params)
+    elif kind == FIT:
+        fit_request(params)
     elif kind == IMPORT:
         if settings is None:
             raise InvalidInput("an import job needs the deployment's settings to find its files")
@@ -297,17 +317,40 @@ def run_projection(stores: Stores, params: Mapping[str, Any], report: Progress) 
     }
 
 
+def run_fit(stores: Stores, params: Mapping[str, Any], report: Progress) -> dict[str, Any]:
+    """Fit the model, then embed every stored state with the new fit (old states are rewritten)."""
+    from prometheus.services.fitting import fit_joint_model
+
+    model_id, train_end = fit_request(params)
+    model = joint_model(model_id)
+    report(0, 2000, f"step 1/2: fitting {model_id} on the states known by {train_end.isoformat()}")
+    fitted = fit_joint_model(stores, model_id, model.numeric_model_id, train_end)
+    days = stores.numeric.dates(model.numeric_model_id)
+    summary_line = fitted.line()
+    if days:
+
+        def progress(done: int, total: int, unit: str) -> None:
+            share = 1000 * done // total if total else 1000
+            report(1000 + share, 2000, f"step 2/2: joint embeddings ({model_id}): {done}/{total} {unit}")
+
+        request = BackfillRequest(DateSelection(start=days[0], end=days[-1]))
+        backfill = backfill_joint(stores, model.numeric_model_id, model_id, request, progress)
+        summary_line += f"; {backfill.line()}"
+    return {"model_id": model_id, "fit_id": fitted.fit_id, "train_end": train_end.isoformat(), "summary": summary_line}
+
+
 RUNNERS: dict[str, Callable[[Stores, Mapping[str, Any], Progress], dict[str, Any]]] = {
     BACKFILL: run_backfill,
     LOAD_DEMO: run_load_demo,
     PROJECTION: run_projection,
+    FIT: run_fit,
     IMPORT: run_import,
 }
 
 
 def result_message(kind: str, result: Mapping[str, Any]) -> str:
     """The one line shown for a finished job."""
-    if kind == BACKFILL and result.get("summary"):
+    if kind in (BACKFILL, FIT) and result.get("summary"):
         return str(result["summary"])
     if kind == LOAD_DEMO:
         line = result.get("line") or result.get("summary")

@@ -28,12 +28,14 @@ NUMERIC_INPUT = "numeric"  # the numeric model's vector of the same portfolio an
 
 @dataclass(frozen=True)
 class JointExample:
-    """The inputs of one joint state: a portfolio's numeric vector on a date."""
+    """The inputs of one joint state: a portfolio's numeric vector on a date (and its report values,
+    in the numeric schema's feature order, for models whose inputs include the reports)."""
 
     portfolio_id: str
     as_of_date: date
     numeric_model_id: str
     numeric_vector: np.ndarray
+    report_values: np.ndarray | None = None
 
 
 class JointModel(Protocol):
@@ -45,6 +47,9 @@ class JointModel(Protocol):
     # True when the joint vector is the numeric vector unchanged, so the
     # database can copy it without a round trip through Python.
     copies_numeric: bool
+    # True when the model has parameters learned from a store: it embeds only once bound to a stored fit.
+    needs_fit: bool
+    fit_id: str | None
 
     @property
     def coordinate_schema(self) -> FeatureSchema | None:
@@ -64,6 +69,8 @@ class IdentityNumericJointModel:
 
     copies_numeric: bool = True
     inputs: tuple[str, ...] = (NUMERIC_INPUT,)
+    needs_fit = False
+    fit_id: str | None = None
 
     def __init__(
         self,

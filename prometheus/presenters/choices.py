@@ -8,7 +8,7 @@ from datetime import date, datetime
 import numpy as np
 
 from prometheus.errors import InvalidInput
-from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID, joint_model_ids
+from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID, joint_model, joint_model_ids
 from prometheus.report_files import parse_date
 from prometheus.search.index import StateIndex
 
@@ -23,9 +23,11 @@ def index_portfolios(index: StateIndex) -> list[str]:
     return sorted(str(p) for p in index.portfolio_names)
 
 
-def model_choices(stored: Iterable[str]) -> list[str]:
-    """The default joint model first, then every other registered model and any model with stored states."""
-    return list(dict.fromkeys([DEFAULT_JOINT_MODEL_ID, *joint_model_ids(), *sorted(stored)]))
+def model_choices(stored: Iterable[str], fitted: Iterable[str] = ()) -> list[str]:
+    """The default joint model first, then the registered models ready to use (fitted models once this
+    store holds a fit of them) and any model with stored states."""
+    ready = [m for m in joint_model_ids() if not joint_model(m).needs_fit or m in set(fitted)]
+    return list(dict.fromkeys([DEFAULT_JOINT_MODEL_ID, *ready, *sorted(stored)]))
 
 
 def parse_day(value: object) -> date | None:

@@ -69,7 +69,7 @@ NEIGHBOUR_COLUMNS = [
     "drawdown",
     "volatility_1y",
     "dominant_sector",
-    "stress_window",
+    "stress_known_then",
 ]
 
 
@@ -92,8 +92,16 @@ def neighbours_frame(result: SimilarResult, attributes: pd.DataFrame) -> pd.Data
 
 
 def attach_attributes(frame: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataFrame:
-    """Left-join state attributes (drawdown, volatility, sector, stress window) on (portfolio, date)."""
-    wanted = ["drawdown", "volatility_1m", "volatility_1y", "return_1y", "dominant_sector", "stress_window"]
+    """Left-join state attributes (drawdown, volatility, sector, stress) on (portfolio, date)."""
+    wanted = [
+        "drawdown",
+        "volatility_1m",
+        "volatility_1y",
+        "return_1y",
+        "dominant_sector",
+        "stress_known_then",
+        "stress_window",
+    ]
     if attributes.empty:
         out = frame.copy()
         for column in wanted:
@@ -111,7 +119,7 @@ def attach_attributes(frame: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataF
 
 
 def describe_state(attributes: pd.DataFrame, portfolio_id: str, as_of: date) -> str:
-    """One line about a state for people: its drawdown, volatility, largest sector and stress window."""
+    """One line about a state for people: its drawdown, volatility, largest sector and stress known that day."""
     label = f"{portfolio_id} on {as_of.isoformat()}"
     if attributes.empty:
         return label
@@ -127,8 +135,8 @@ def describe_state(attributes: pd.DataFrame, portfolio_id: str, as_of: date) -> 
         parts.append(f"volatility (1y) {row['volatility_1y']:.1%}")
     if row.get("dominant_sector"):
         parts.append(f"largest sector {row['dominant_sector']}")
-    if row.get("stress_window"):
-        parts.append(f"in {row['stress_window']}")
+    if row.get("stress_known_then"):
+        parts.append(str(row["stress_known_then"]))
     return " · ".join(parts)
 
 

@@ -7,7 +7,7 @@ import sys
 
 from prometheus.config import Settings
 from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID
-from prometheus.scripts._cli import EXIT_OK, add_db_args, bounded_int, entry, make_parser, open_command_stores
+from prometheus.scripts._cli import EXIT_OK, add_db_args, bounded_int, date_arg, entry, make_parser, open_command_stores
 from prometheus.services.quality import embedding_quality
 
 EXAMPLES = """\
@@ -38,12 +38,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=91,
         help="leave out neighbours this close in time to the query, 0-3660 (default 91)",
     )
+    parser.add_argument(
+        "--start",
+        type=date_arg,
+        metavar="YYYY-MM-DD",
+        help="only stress states dated on or after this are queries (e.g. after a fitted model's training end)",
+    )
     add_db_args(parser)
     return parser
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    report = embedding_quality(open_command_stores(settings), args.model_id, k=args.k, gap_days=args.min_gap_days)
+    report = embedding_quality(
+        open_command_stores(settings), args.model_id, k=args.k, gap_days=args.min_gap_days, start=args.start
+    )
     sys.stdout.write("\n".join(report.lines()) + "\n")
     return EXIT_OK
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from prometheus.config import Settings
+from prometheus.errors import InvalidSetting, Setting
 from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID
 from prometheus.scripts._cli import (
     EXIT_OK,
@@ -17,7 +18,7 @@ from prometheus.scripts._cli import (
     say,
     write_csv,
 )
-from prometheus.services.outcomes import outcome_columns
+from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, forward_outcomes, outcome_cells
 from prometheus.services.similar import SimilarQuery, find_similar
 from prometheus.services.similar_database import find_similar_in_database
 
@@ -57,11 +58,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--include-self", action="store_true", help="also rank the query portfolio's own states on other dates"
     )
     parser.add_argument(
+        "--point-in-time",
+        action="store_true",
+        help=f"only analogues dated {FORECAST_HORIZON_DAYS} days or more before --as-of, so what followed them "
+        "was known on that date (the default with --with-outcomes)",
+    )
+    parser.add_argument(
         "--with-outcomes",
         action="store_true",
-        help="add each analogue's forward 1- and 3-month return and max drawdown from its portfolio's later "
-        "reports (fwd_return_1m, fwd_max_drawdown_1m, fwd_return_3m, fwd_max_drawdown_3m; empty when the "
-        "store has no report that far ahead)",
+        help="add each analogue's forward 30- and 91-day return and max drawdown (fwd_return_30d, "
+        "fwd_max_drawdown_30d, fwd_return_91d, fwd_max_drawdown_91d, and values: daily or reports), "
+        "measured on its portfolio's daily values where stored, else its reports' values; point in time "
+        "unless --hindsight",
+    )
+    parser.add_argument(
+        "--hindsight",
+        action="store_true",
+        help="with --with-outcomes: analogues from any date, outcomes from all stored data (what followed "
+        "later analogues was not known on --as-of: hindsight, not a forecast)",
     )
     parser.add_argument(
         "--engine",
@@ -75,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
+    if args.hindsight and not args.with_outcomes:
+        raise InvalidSetting(Setting("hindsight"), " only applies with ", Setting("with_outcomes"))
+    if args.hindsight and args.point_in_time:
+        raise InvalidSetting(Setting("hindsight"), " and ", Setting("point_in_time"), " exclude each other")
+    point_in_time = args.point_in_time or (args.with_outcomes and not args.hindsight)
     query = SimilarQuery(
         model_id=args.model_id,
         portfolio_id=args.portfolio_id,
@@ -84,6 +103,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         start=args.start,
         end=args.end,
         include_self=args.include_self,
+        point_in_time_days=FORECAST_HORIZON_DAYS if point_in_time else None,
     )
     stores = open_command_stores(settings)
     result = find_similar_in_database(stores, query) if args.engine == "database" else find_similar(stores, query)
@@ -93,12 +113,24 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         for n in result.neighbours
     ]
     if args.with_outcomes:
-        suffix, extra = outcome_columns(stores, result.neighbours)
+        keys = [(n.portfolio_id, n.as_of_date) for n in result.neighbours]
+        known_by = None if args.hindsight else args.as_of
+        suffix, extra = outcome_cells(forward_outcomes(stores, keys, known_by=known_by))
         header += suffix
         rows = [row + more for row, more in zip(rows, extra, strict=True)]
+        if args.hindsight:
+            say(
+                f"hindsight: these analogues include states whose next {FORECAST_HORIZON_DAYS} days were not known "
+                f"on {args.as_of.isoformat()}; their outcomes are not a forecast"
+            )
+        else:
+            say(
+                f"point in time: analogues dated on or before {query.latest_candidate}, outcomes from data dated "
+                f"on or before {args.as_of.isoformat()}"
+            )
     write_csv(header, rows)
     if not result.neighbours:
-        say("no candidate states match the scope (widen --start/--end or drop --same-date)")
+        say("no candidate states match the scope (widen --start/--end, drop --same-date or --point-in-time)")
     return EXIT_OK
 
 

@@ -20,13 +20,29 @@ from prometheus.reports import GICS_SECTORS, OTHER_SECTOR
 from prometheus.store.report_fields import block_values
 from prometheus.store.reports import REPORTS_VERSION
 from prometheus.store.stores import Stores
-from prometheus.stress import window_names
+from prometheus.stress import known_stress_labels, window_names
 
 ATTRIBUTE_METRICS = ("drawdown", "volatility_1m", "volatility_1y", "return_1y")
-ATTRIBUTE_COLUMNS = ("portfolio_id", "as_of_date", *ATTRIBUTE_METRICS, "dominant_sector", "stress_window")
+# stress_known_then: stress as known on the state's date (the benchmark's fall from its peak so far);
+# stress_window: the named window containing the date, hindsight, for charts of the past only.
+ATTRIBUTE_COLUMNS = (
+    "portfolio_id",
+    "as_of_date",
+    *ATTRIBUTE_METRICS,
+    "benchmark_drawdown",
+    "dominant_sector",
+    "stress_known_then",
+    "stress_window",
+)
+FLOAT_COLUMNS = (*ATTRIBUTE_METRICS, "benchmark_drawdown")
 SECTORS = (*GICS_SECTORS, OTHER_SECTOR)
-ATTRIBUTE_CACHE_FORMAT = 1
-_LABEL_COLUMNS = ("portfolio_id", "dominant_sector", "stress_window")  # stored as codes into their distinct values
+ATTRIBUTE_CACHE_FORMAT = 2
+_LABEL_COLUMNS = (
+    "portfolio_id",
+    "dominant_sector",
+    "stress_known_then",
+    "stress_window",
+)  # stored as codes into their distinct values
 
 
 def state_attributes(stores: Stores, model_id: str) -> pd.DataFrame:
@@ -34,14 +50,18 @@ def state_attributes(stores: Stores, model_id: str) -> pd.DataFrame:
     _, store = joint_store(stores, model_id)
     keys = store.keys(model_id)
     if keys.empty:
-        return empty_table(ATTRIBUTE_COLUMNS, floats=ATTRIBUTE_METRICS)
-    frame = join_on_keys(keys, block_values(stores.runtime, ATTRIBUTE_METRICS, SECTORS))
+        return empty_table(ATTRIBUTE_COLUMNS, floats=FLOAT_COLUMNS)
+    values = block_values(stores.runtime, ATTRIBUTE_METRICS, SECTORS, metadata=["benchmark_drawdown"])
+    frame = join_on_keys(keys, values.rename(columns={"metadata:benchmark_drawdown": "benchmark_drawdown"}))
     sector_columns = [f"sector:{s}" for s in SECTORS]
     weights = frame[sector_columns].to_numpy(dtype=np.float64)
     known = ~np.isnan(weights).all(axis=1)
     # argmax takes the first of equal weights, i.e. the first sector in schema order
     best = np.argmax(np.where(np.isnan(weights), -np.inf, weights), axis=1)
     frame["dominant_sector"] = np.where(known, np.array(SECTORS, dtype=object)[best], "")
+    frame["stress_known_then"] = known_stress_labels(
+        frame["benchmark_drawdown"].to_numpy(), frame["drawdown"].to_numpy()
+    )
     frame["stress_window"] = window_names(frame["as_of_date"])
     return frame.loc[:, list(ATTRIBUTE_COLUMNS)]
 

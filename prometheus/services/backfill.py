@@ -18,7 +18,7 @@ from typing import TypeVar
 from prometheus.encoders.numeric import EncodedBatch, Refusal, numeric_encoder
 from prometheus.errors import InvalidInput, InvalidSetting, NoStateOnDate, Setting, shown
 from prometheus.joint.models import JointExample
-from prometheus.joint.registry import joint_model
+from prometheus.joint.registry import fitted_joint_model
 from prometheus.joint.writer import JointWriter
 from prometheus.lookup import describe_nearest, unknown_portfolios
 from prometheus.progress import Progress
@@ -191,7 +191,7 @@ def backfill_joint(
     request: BackfillRequest,
     progress: Progress | None = None,
 ) -> BackfillSummary:
-    model = joint_model(joint_model_id)
+    model = fitted_joint_model(stores, joint_model_id)  # a fitted model without a stored fit: one clear error
     numeric_encoder(numeric_model_id)  # an unknown numeric model is an error, not an empty run
     if model.numeric_model_id != numeric_model_id:
         raise InvalidInput(

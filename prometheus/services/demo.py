@@ -16,10 +16,30 @@ from prometheus.progress import Progress
 from prometheus.risk import run_engine
 from prometheus.services.backfill import BackfillRequest, BackfillSummary, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
+from prometheus.services.forecast_book import forecast_book
 from prometheus.store.stores import Stores
 
 DEMO_FREQUENCY = "weekly"
-STEPS = ("Reading prices", "Building risk reports", "Storing risk reports", "Numeric embeddings", "Joint embeddings")
+STEPS = (
+    "Reading prices",
+    "Building risk reports",
+    "Storing risk reports",
+    "Numeric embeddings",
+    "Joint embeddings",
+    "Measuring the forecasts point in time",
+)
+
+
+SURVIVORSHIP_NOTE = (
+    "The demo book's 20 stocks are today's survivors: they were chosen from names still listed in 2018, so "
+    "its past holds none of the era's bankruptcies or delistings and looks better than a book an analyst "
+    "could have picked on each date."
+)
+
+
+def holds_the_demo_book(portfolio_ids: list[str]) -> bool:
+    """Whether a store holds the demo book's 40 portfolios (so its survivorship note applies)."""
+    return {p.portfolio_id for p in DEMO_PORTFOLIOS} <= set(portfolio_ids)
 
 
 @dataclass(frozen=True)
@@ -68,6 +88,9 @@ def load_demo(stores: Stores, progress: Progress | None = None) -> DemoSummary:
         request,
         progress=lambda done, total, _: step(4, done, total),
     )
+    step(5)
+    # The app shows every forecast beside its measured skill: measure it now, not on the first page view.
+    forecast_book(stores, JOINT_PORTFOLIO_MODEL_ID)
     if progress:
         progress(len(STEPS) * 1000, len(STEPS) * 1000, "demo book loaded")
     return DemoSummary(

@@ -1,4 +1,5 @@
-"""Underwater curve and worst drawdown episodes from the stored reports' portfolio values."""
+"""Underwater curve and worst drawdown episodes: from daily portfolio values where the store has them,
+else from the reports' portfolio values (``frame.attrs["values"]`` says which)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pandas as pd
 from prometheus.errors import InvalidSetting, Setting
 from prometheus.keys import empty_table
 from prometheus.lookup import unknown_portfolios
+from prometheus.services.outcomes import portfolio_values
 from prometheus.store.report_fields import report_values
 from prometheus.store.stores import Stores
 
@@ -16,26 +18,30 @@ EPISODE_COLUMNS = ("peak_date", "trough_date", "recovery_date", "depth", "days_t
 
 
 def underwater(stores: Stores, portfolio_id: str) -> pd.DataFrame:
-    """Drawdown from the running peak of portfolio_value at each report date (<= 0).
+    """Drawdown from the running peak of the portfolio's value on each day it has one (<= 0).
 
-    Reports without a positive portfolio_value are left out: a missing or
-    non-positive NAV has no meaningful drawdown.
+    Daily values where stored (a weekly series misses the drawdowns between reports),
+    else the reports' positive portfolio_value: a missing or non-positive value has no
+    meaningful drawdown.
     """
-    rows = report_values(stores.runtime, portfolio_id)
-    if not rows:
+    if not report_values(stores.runtime, portfolio_id) and not stores.values.load([portfolio_id]):
         raise unknown_portfolios([portfolio_id], "risk reports")
-    kept = [(day, float(value)) for day, value in rows if value is not None and value > 0]
-    if not kept:
-        return empty_table(UNDERWATER_COLUMNS, floats=("portfolio_value", "drawdown"))
-    values = np.array([v for _, v in kept], dtype=np.float64)
+    found = portfolio_values(stores, [portfolio_id]).get(portfolio_id)
+    if found is None or not len(found.series):
+        frame = empty_table(UNDERWATER_COLUMNS, floats=("portfolio_value", "drawdown"))
+        frame.attrs["values"] = ""
+        return frame
+    values = found.series.values
     peaks = np.maximum.accumulate(values)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
-            "as_of_date": pd.Series([d for d, _ in kept], dtype=object),
+            "as_of_date": pd.Series(found.series.dates.astype(object), dtype=object),
             "portfolio_value": values,
             "drawdown": values / peaks - 1.0,
         }
     )
+    frame.attrs["values"] = found.source
+    return frame
 
 
 def worst_drawdowns(frame: pd.DataFrame, n: int = 10) -> pd.DataFrame:

@@ -1,25 +1,23 @@
-"""What happened next: each state's forward return and max drawdown from its portfolio's later reports.
+"""What followed a state: its portfolio's forward return and max drawdown over a horizon of calendar days.
 
-Horizon: the state's date plus N calendar months (day clamped to the target
-month's length). The forward value is the portfolio's last report on or before
-the horizon, and the outcome is NaN unless some report lies at or after the
-horizon (until then the future is not known).
+Values: the portfolio's daily values where the store has them (the risk engine
+writes them), else its reports' portfolio_value (weekly for the demo book);
+each row says which it used. A weekly series understates a forward max
+drawdown: on the demo book by more than 2 points for 31% of the states.
 
-Month-end states: a state that is its portfolio's last report of the month
-and lies in the month's final week is measured to the target month's last
-report instead: horizon = the target month's last day, known once a report
-exists in that month's final week or later. Without this, a month-end report
-on a business day (Friday 2024-03-29) would get horizon 2024-04-29, find
-itself as the last report before it and show a 0% one-month return; with it,
-weekend and holiday month-ends compare month-end to month-end.
+Horizon H: from the state's date D to D + H. The forward value is the last
+value on or before D + H; the outcome is known once some value is dated on or
+after D + H (until then it is NaN: the future is not in the store). Max
+drawdown is the worst peak-to-trough fall from D's value (the first peak) to
+the forward value.
 
-Max drawdown is the worst peak-to-trough fall of the report values from the
-state's date to the forward report, the starting value being the first peak.
+Point in time: with ``known_by`` K only values dated on or before K are read,
+so an outcome is known only when D + H <= K. Every figure that speaks about
+the future of a state at K uses this (see :mod:`prometheus.services.forecast`).
 """
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,152 +26,123 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from prometheus.errors import InvalidInput
+from prometheus.errors import InvalidSetting, Setting
 from prometheus.keys import empty_table
-from prometheus.services.similar import Neighbour
-from prometheus.store.report_fields import value_series
+from prometheus.store.report_fields import value_series as report_value_series
 from prometheus.store.stores import Stores
+from prometheus.values import ValueSeries
 
-DEFAULT_HORIZONS = (1, 3)
-
-
-def return_column(months: int) -> str:
-    return f"fwd_return_{months}m"
-
-
-def drawdown_column(months: int) -> str:
-    return f"fwd_max_drawdown_{months}m"
+HORIZONS_DAYS = (30, 91)  # calendar days: about one month and one quarter
+FORECAST_HORIZON_DAYS = 91
+MAX_HORIZON_DAYS = 3660
+DAILY, REPORTS = "daily", "reports"  # where a portfolio's values come from
 
 
-MONTH_END_DAYS = 7  # "the month's final week"
+def return_column(days: int) -> str:
+    return f"fwd_return_{days}d"
 
 
-def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months, the day clamped to the target month's length."""
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+def drawdown_column(days: int) -> str:
+    return f"fwd_max_drawdown_{days}d"
 
 
-def month_last_day(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+def horizon_words(days: int) -> str:
+    """How a page names a horizon."""
+    return {30: "30 days (about a month)", 91: "91 days (about a quarter)"}.get(days, f"{days} days")
+
+
+def check_horizon(days: int) -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_HORIZON_DAYS:
+        raise InvalidSetting(Setting("horizon_days"), f" must be a whole number of days from 1 to {MAX_HORIZON_DAYS}")
+    return days
 
 
 def _check_horizons(horizons: Sequence[int]) -> tuple[int, ...]:
-    checked = tuple(horizons)
-    bad = [h for h in checked if isinstance(h, bool) or not isinstance(h, int) or h < 1]
-    if not checked or bad:
-        raise InvalidInput(f"horizons must be whole months of at least 1, got {list(checked)}")
+    checked = tuple(check_horizon(h) for h in horizons)
+    if not checked:
+        raise InvalidSetting(Setting("horizon_days"), ": give at least one horizon")
     return tuple(dict.fromkeys(checked))
 
 
-def _outcome(days: np.ndarray, values: np.ndarray, day: date, months: int) -> tuple[float, float]:
-    start = int(np.searchsorted(days, np.datetime64(day), side="right")) - 1
-    if start < 0:
+@dataclass(frozen=True)
+class PortfolioValues:
+    series: ValueSeries  # positive values, oldest first
+    source: str  # DAILY or REPORTS
+
+
+def portfolio_values(stores: Stores, portfolio_ids: Sequence[str]) -> dict[str, PortfolioValues]:
+    """Each portfolio's values: daily where stored, else its reports' values; absent when it has neither."""
+    wanted = sorted(set(portfolio_ids))
+    found = {pid: PortfolioValues(one.positive(), DAILY) for pid, one in stores.values.load(wanted).items()}
+    rest = [pid for pid in wanted if pid not in found]
+    if rest:
+        for pid, (days, values) in report_value_series(stores.runtime, rest).items():
+            found[pid] = PortfolioValues(ValueSeries(days, values), REPORTS)
+    return found
+
+
+def forward_outcome(series: ValueSeries, day: date, horizon_days: int) -> tuple[float, float]:
+    """(return, max drawdown) of one state over ``horizon_days``; NaNs when the series does not reach that far."""
+    days = series.dates
+    start = int(np.searchsorted(days, np.datetime64(day, "D"), side="right")) - 1
+    horizon = np.datetime64(day + timedelta(days=horizon_days), "D")
+    if start < 0 or days.size == 0 or days[-1] < horizon:
         return math.nan, math.nan
-    month_end = month_last_day(day)
-    last_of_month = start + 1 >= len(days) or days[start + 1] > np.datetime64(month_end)
-    if last_of_month and (month_end - day).days < MONTH_END_DAYS:
-        horizon = month_last_day(add_months(day, months))
-        known_from = horizon - timedelta(days=MONTH_END_DAYS - 1)
-    else:
-        horizon = known_from = add_months(day, months)
-    if int(np.searchsorted(days, np.datetime64(known_from), side="left")) >= len(days):
-        return math.nan, math.nan
-    end = int(np.searchsorted(days, np.datetime64(horizon), side="right")) - 1
-    path = values[start : end + 1]
+    end = int(np.searchsorted(days, horizon, side="right")) - 1
+    path = series.values[start : end + 1]
     drawdown = float(np.min(path / np.maximum.accumulate(path) - 1.0))
     return float(path[-1] / path[0] - 1.0), drawdown
 
 
 def forward_outcomes(
-    stores: Stores, states: Sequence[tuple[str, date]], horizons_months: Sequence[int] = DEFAULT_HORIZONS
+    stores: Stores,
+    states: Sequence[tuple[str, date]],
+    horizons_days: Sequence[int] = HORIZONS_DAYS,
+    known_by: date | None = None,
 ) -> pd.DataFrame:
-    """One row per state, in the given order; NaN where the future is not in the store yet."""
-    horizons = _check_horizons(horizons_months)
+    """One row per state, in the given order, with the values' source; NaN where the future is not known.
+
+    ``known_by``: read only values dated on or before it (point in time).
+    """
+    horizons = _check_horizons(horizons_days)
     result_columns = [name for h in horizons for name in (return_column(h), drawdown_column(h))]
-    columns = ["portfolio_id", "as_of_date", *result_columns]
+    columns = ["portfolio_id", "as_of_date", *result_columns, "values"]
     if not states:
         return empty_table(columns, floats=result_columns)
-    series = value_series(stores.runtime, [pid for pid, _ in states])
-    empty = (np.array([], dtype="datetime64[D]"), np.array([], dtype=np.float64))
+    values = portfolio_values(stores, [pid for pid, _ in states])
+    cutoff = np.datetime64(known_by, "D") if known_by is not None else None
     rows = []
     for pid, day in states:
-        days, values = series.get(pid, empty)
-        rows.append([pid, day, *(x for h in horizons for x in _outcome(days, values, day, h))])
+        found = values.get(pid)
+        if found is None:
+            rows.append([pid, day, *([math.nan] * len(result_columns)), ""])
+            continue
+        series = found.series if cutoff is None else found.series.until(cutoff)
+        rows.append([pid, day, *(x for h in horizons for x in forward_outcome(series, day, h)), found.source])
     frame = pd.DataFrame(rows, columns=columns)
     return frame.astype(dict.fromkeys(result_columns, np.float64))
 
 
-@dataclass(frozen=True)
-class HorizonOutcome:
-    months: int
-    total: int  # states asked about
-    count: int  # states with enough later reports
-    return_median: float
-    return_p10: float
-    return_p90: float
-    drawdown_median: float
-    drawdown_p10: float
-    drawdown_p90: float
-
-
-def _pct(value: float, signed: bool) -> str:
-    value = value if round(value, 3) != 0 else 0.0  # never "-0.0%"
-    return f"{value:+.1%}" if signed else f"{value:.1%}"
-
-
-@dataclass(frozen=True)
-class OutcomeSummary:
-    horizons: dict[int, HorizonOutcome]
-
-    def sentence(self, horizon: int) -> str:
-        if horizon not in self.horizons:
-            have = ", ".join(str(h) for h in self.horizons) or "none"
-            raise InvalidInput(f"no {horizon}-month outcomes were computed (have: {have})")
-        o = self.horizons[horizon]
-        span = f"{horizon} month" if horizon == 1 else f"{horizon} months"
-        if o.count == 0:
-            return f"No analogue has {span} of later reports."
-        noun, verb = ("analogue", "has") if o.total == 1 else ("analogues", "have")
-        return (
-            f"Over the next {span}, {o.count} of {o.total} {noun} {verb} data: "
-            f"median return {_pct(o.return_median, True)} (10th-90th percentile "
-            f"{_pct(o.return_p10, True)} to {_pct(o.return_p90, True)}), median max drawdown "
-            f"{_pct(o.drawdown_median, False)} ({_pct(o.drawdown_p10, False)} to {_pct(o.drawdown_p90, False)})."
-        )
-
-
-def _horizons_in(frame: pd.DataFrame) -> list[int]:
-    found = []
-    for name in frame.columns:
-        text = str(name)
-        if text.startswith("fwd_return_") and text.endswith("m") and text[11:-1].isdigit():
-            found.append(int(text[11:-1]))
-    return found
-
-
-def summarise_outcomes(frame: pd.DataFrame) -> OutcomeSummary:
-    """Median and 10th/90th percentiles per horizon, over the states that have data."""
-    horizons: dict[int, HorizonOutcome] = {}
-    for h in _horizons_in(frame):
-        returns = frame[return_column(h)].to_numpy(dtype=np.float64)
-        drawdowns = frame[drawdown_column(h)].to_numpy(dtype=np.float64)
-        known = ~np.isnan(returns) & ~np.isnan(drawdowns)
-        r, d = returns[known], drawdowns[known]
-        stats = [float(np.percentile(x, q)) if x.size else math.nan for x in (r, d) for q in (50, 10, 90)]
-        horizons[h] = HorizonOutcome(h, len(frame), int(known.sum()), *stats)
-    return OutcomeSummary(horizons)
+def values_used(frame: pd.DataFrame) -> str:
+    """What a page says about the values behind an outcome table."""
+    sources = set(frame.get("values", pd.Series(dtype=object)).dropna()) - {""}
+    if sources == {DAILY}:
+        return "daily portfolio values"
+    if sources == {REPORTS}:
+        return "the reports' portfolio values (one per report date, so drawdowns between reports are missed)"
+    if sources:
+        return "daily values where stored, else the reports' values"
+    return "no stored values"
 
 
 def _cell(value: float) -> str:
     return "" if math.isnan(value) else f"{value:.6f}"
 
 
-def outcome_columns(
-    stores: Stores, neighbours: Sequence[Neighbour], horizons_months: Sequence[int] = DEFAULT_HORIZONS
+def outcome_cells(
+    frame: pd.DataFrame, horizons_days: Sequence[int] = HORIZONS_DAYS
 ) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-    """Extra CSV columns for find_similar_portfolios --with-outcomes: header suffix and one row per neighbour."""
-    frame = forward_outcomes(stores, [(n.portfolio_id, n.as_of_date) for n in neighbours], horizons_months)
-    names = tuple(str(c) for c in frame.columns[2:])
+    """CSV header suffix and cells (6 decimals, empty when unknown) of an outcomes table."""
+    names = tuple(name for h in horizons_days for name in (return_column(h), drawdown_column(h)))
     rows = [tuple(_cell(float(v)) for v in values) for values in frame.loc[:, list(names)].itertuples(index=False)]
-    return names, rows
+    return (*names, "values"), [(*row, str(source)) for row, source in zip(rows, frame["values"], strict=True)]

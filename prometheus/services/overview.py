@@ -26,6 +26,7 @@ class StoreOverview:
     numeric_counts: dict[str, int]  # numeric model id -> states
     joint_counts: dict[str, int]  # joint model id -> states, every joint type
     latest_joint_date: date | None
+    fitted_models: list[str]  # joint models with a stored fit
 
 
 def store_overview(stores: Stores) -> StoreOverview:
@@ -40,6 +41,7 @@ def store_overview(stores: Stores) -> StoreOverview:
         numeric_counts=stores.numeric.model_counts(),
         joint_counts=joint.counts,
         latest_joint_date=joint.latest_date,
+        fitted_models=stores.fits.fitted_models(),
     )
 
 

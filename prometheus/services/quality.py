@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -58,6 +59,7 @@ class MethodQuality:
 @dataclass(frozen=True)
 class QualityReport:
     model_id: str
+    start: date | None
     states: int
     stress_states: int
     base_rate: float
@@ -74,8 +76,10 @@ class QualityReport:
         return [m.method for m in self.methods[1:] if m.share >= self.model.share]
 
     def lines(self) -> list[str]:
+        since = f" dated on or after {self.start.isoformat()}" if self.start is not None else ""
         head = [
-            f"states: {self.states}, in named stress windows: {self.stress_states} (base rate {self.base_rate:.1%})",
+            f"states: {self.states}, in named stress windows{since}: {self.stress_states} "
+            f"(base rate {self.base_rate:.1%})",
             f"stress states' {self.k} nearest neighbours among other books, leaving out the query's own "
             f"stress episode and anything within {self.gap_days} days, that are stress states too:",
         ]
@@ -173,8 +177,14 @@ def _feature_columns(stores: Stores, model_id: str, index: StateIndex) -> tuple[
     return every, risk
 
 
-def embedding_quality(stores: Stores, model_id: str, k: int = 10, gap_days: int = 91) -> QualityReport:
-    """The honest quality figure of one model's stored states, beside its baselines, in one run."""
+def embedding_quality(
+    stores: Stores, model_id: str, k: int = 10, gap_days: int = 91, start: date | None = None
+) -> QualityReport:
+    """The honest quality figure of one model's stored states, beside its baselines, in one run.
+
+    ``start``: only stress states dated on or after it are queries (e.g. after a model's training end);
+    their neighbours may come from any date.
+    """
     if k < 1:
         raise InvalidSetting(Setting("k"), f" must be at least 1, got {k}")
     if gap_days < 0:
@@ -183,7 +193,7 @@ def embedding_quality(stores: Stores, model_id: str, k: int = 10, gap_days: int 
     days = index.dates
     in_stress = stress_mask(days)
     episodes = episode_ids(days)
-    queries = np.flatnonzero(in_stress)
+    queries = np.flatnonzero(in_stress & (days >= np.datetime64(start, "D") if start is not None else in_stress))
     codes = index.portfolio_codes
     stamps = days.astype(np.int64)
 
@@ -210,4 +220,4 @@ def embedding_quality(stores: Stores, model_id: str, k: int = 10, gap_days: int 
         mean = float(known.mean()) if known.size else float("nan")
         low, high = _bootstrap(shares, years)
         methods.append(MethodQuality(name, mean, low, high, base_rate))
-    return QualityReport(model_id, len(index), int(queries.size), base_rate, k, gap_days, methods)
+    return QualityReport(model_id, start, len(index), int(queries.size), base_rate, k, gap_days, methods)

@@ -8,7 +8,7 @@ the store is large enough (``approximate_above``), otherwise the exact scan.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from prometheus.errors import InvalidSetting, Setting, start_after_end
 from prometheus.search.approximate import HnswSearcher
@@ -16,6 +16,7 @@ from prometheus.search.exact import search_index_rows
 from prometheus.search.index import StateIndex
 from prometheus.search.loading import approximate_searcher, load_index
 from prometheus.search.scope import CandidateScope
+from prometheus.services.outcomes import MAX_HORIZON_DAYS
 from prometheus.store.stores import Stores
 
 
@@ -29,6 +30,9 @@ class SimilarQuery:
     start: date | None = None
     end: date | None = None
     include_self: bool = False
+    # Point in time: only analogues dated this many days or more before the query, so everything
+    # that followed them within that horizon was known on the query date.
+    point_in_time_days: int | None = None
 
     def __post_init__(self) -> None:
         if self.top_k < 1:
@@ -39,11 +43,26 @@ class SimilarQuery:
             raise InvalidSetting(
                 Setting("same_date"), " cannot be combined with ", Setting("start"), "/", Setting("end")
             )
+        if self.point_in_time_days is not None:
+            if self.same_date:
+                raise InvalidSetting(Setting("same_date"), " cannot be combined with ", Setting("point_in_time"))
+            if not 1 <= self.point_in_time_days <= MAX_HORIZON_DAYS:
+                raise InvalidSetting(Setting("point_in_time"), f" needs a horizon of 1 to {MAX_HORIZON_DAYS} days")
+
+    @property
+    def latest_candidate(self) -> date | None:
+        """The last date an analogue may have: the end of the range, earlier still point in time."""
+        if self.same_date:
+            return self.as_of
+        if self.point_in_time_days is None:
+            return self.end
+        known = self.as_of - timedelta(days=self.point_in_time_days)
+        return known if self.end is None else min(self.end, known)
 
     def scope(self, index: StateIndex) -> CandidateScope:
         """The candidates of this query in ``index`` (the lookup error if the query state is not there)."""
         row = index.require_row(self.portfolio_id, self.as_of)
-        start, end = (self.as_of, self.as_of) if self.same_date else (self.start, self.end)
+        start, end = (self.as_of, self.as_of) if self.same_date else (self.start, self.latest_candidate)
         excluded = None if self.include_self else index.code_of(self.portfolio_id)
         return CandidateScope(row, start, end, excluded)
 

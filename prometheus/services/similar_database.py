@@ -29,7 +29,7 @@ def find_similar_in_database(stores: Stores, query: SimilarQuery, ef_search: int
     if not db.vector_column:
         raise InvalidInput(NOT_AVAILABLE)
     model = joint_model(query.model_id)
-    start, end = (query.as_of, query.as_of) if query.same_date else (query.start, query.end)
+    start, end = (query.as_of, query.as_of) if query.same_date else (query.start, query.latest_candidate)
     with db.read() as conn:
         found = nearest_in_database(
             conn,

@@ -248,6 +248,14 @@ class _EmbeddingStore:
         found = self.load(model_id, dates=[as_of_date], portfolio_ids=[portfolio_id], dim=dim, with_specs=False)
         return found.matrix[0] if len(found) else None
 
+    def counts_by_spec_key(self, model_id: str, key: str) -> dict[str, int]:
+        """States per value of one key of their spec (e.g. entity_scope["fit_id"]); "" where absent."""
+        c = self.table.c
+        value = c[self.spec_column][key].as_string()
+        query = self._select([value, sa.func.count()], model_id).group_by(value)
+        with self.db.read() as conn:
+            return {str(row[0] or ""): int(row[1]) for row in conn.execute(query)}
+
     def counts_by_period(self, model_id: str, by_month: bool) -> list[tuple[str, int, int, int]]:
         """(portfolio_id, year, month or 1, states) per portfolio and year (or month): one GROUP BY."""
         c = self.table.c

@@ -94,6 +94,7 @@ def block_values(
     factors: Sequence[str] = (),
     *,
     metadata: Sequence[str] = (),
+    dates: Sequence[date] | None = None,
 ) -> pd.DataFrame:
     """portfolio_id, as_of_date and one float column per key: risk metrics by name, ``sector:<name>``,
     ``factor:<name>`` and ``metadata:<name>``.
@@ -109,9 +110,9 @@ def block_values(
         ("exposures_by_factor", "factor:", list(factors)),
         ("metadata", "metadata:", list(metadata)),
     ]
-    wanted = [w for w in wanted if w[2] or w[0] in ("risk_metrics", "exposures_by_sector")]
+    wanted = [w for w in wanted if w[2]]
     with db.read() as conn:
-        rows = plain_rows(conn, KEY_COLUMNS, tuple(block for block, _, _ in wanted))
+        rows = plain_rows(conn, KEY_COLUMNS, tuple(block for block, _, _ in wanted), dates=dates)
     values: list[list[Any]] = []
     for row in rows:
         cells: list[Any] = []

@@ -120,6 +120,25 @@ portfolio_values = sa.Table(
     sa.PrimaryKeyConstraint("portfolio_id", "as_of_date", name="pk_portfolio_values"),
 )
 
+# Fitted joint models, frozen: the parameters as canonical JSON with their checksum, the training
+# window and the numeric data they were fitted on. The latest activated fit of a model is the one
+# its backfills use; each joint state names its fit in entity_scope["fit_id"].
+joint_model_fits = sa.Table(
+    "joint_model_fits",
+    metadata,
+    sa.Column("fit_id", sa.String(64), primary_key=True),
+    sa.Column("model_id", sa.String(100), nullable=False),
+    sa.Column("numeric_model_id", sa.String(100), nullable=False),
+    sa.Column("train_end", sa.Date, nullable=False),
+    sa.Column("numeric_data_version", sa.BigInteger, nullable=False),
+    sa.Column("states", sa.Integer, nullable=False),
+    sa.Column("parameters", sa.Text, nullable=False),
+    sa.Column("checksum", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("activated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_joint_model_fits_model", "model_id", "activated_at"),
+)
+
 jobs = sa.Table(
     "jobs",
     metadata,
@@ -188,6 +207,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[sa.Connection], None]], ...] = (
     (4, "store identity", _create_store_identity),
     (5, "drop the redundant joint portfolio_id index", _drop_joint_portfolio_index),
     (6, "daily portfolio values", _create(portfolio_values)),
+    (7, "fitted joint models", _create(joint_model_fits)),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

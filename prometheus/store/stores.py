@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from prometheus.config import Settings
 from prometheus.store.database import Database
 from prometheus.store.embeddings import JointEmbeddingStore, NumericEmbeddingStore
+from prometheus.store.fits import FitStore
 from prometheus.store.jobs import JobStore
 from prometheus.store.reports import ReportStore
 from prometheus.store.values import ValueStore
@@ -39,6 +40,11 @@ class Stores:
     def values(self) -> ValueStore:
         """Daily portfolio values: beside the reports, in the runtime database."""
         return ValueStore(self.runtime)
+
+    @property
+    def fits(self) -> FitStore:
+        """Fitted joint models live with the embeddings they produce."""
+        return FitStore(self.historical)
 
     @property
     def jobs(self) -> JobStore:

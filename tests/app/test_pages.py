@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import streamlit as st
-from app_helpers import ALL_SAMPLE_DATES, PF1, PROJECT, SAMPLE_JSONL, fill_sample, wait_for_job
+from app_helpers import ALL_SAMPLE_DATES, PF1, PROJECT, fill_sample, wait_for_job
 from streamlit.testing.v1 import AppTest
 
 from prometheus import jobs
@@ -79,13 +79,13 @@ def by_key(at: AppTest, kind: str, key: str) -> Any:
 
 # st.dataframe without selection has no element id in AppTest: tell tables apart by their columns
 TABLE_COLUMNS = {
-    "ov_warning_table": ({"nearest_stress_portfolio"}, set()),
+    "ov_warning_table": ({"forecast_max_drawdown", "volatility_3m"}, set()),
     "emb_table": ({"l2_norm", "model_id"}, set()),
     "sim_table": ({"rank", "cosine"}, set()),
     "sim_cmp_metrics": ({"metric", "difference"}, set()),
     "sim_explain_table": ({"distance_contribution"}, set()),
-    "sim_outcomes": ({"fwd_return_3m"}, {"rank"}),
-    "dd_analogues": ({"rank", "fwd_return_3m"}, set()),
+    "sim_outcomes": ({"fwd_return_91d"}, {"rank"}),
+    "dd_analogues": ({"rank", "fwd_return_91d"}, set()),
     "dd_episodes": ({"trough_date"}, set()),
     "bf_jobs_table": ({"job_id", "status"}, set()),
 }
@@ -193,7 +193,7 @@ def test_every_page_renders_on_postgresql(pg_url: str, tmp_path: Path, monkeypat
     st.cache_resource.clear()  # let go of the pool before the database is dropped
 
 
-def test_overview_counts_coverage_and_threshold(
+def test_overview_counts_coverage_and_early_warning(
     sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_store(monkeypatch, sample_url, tmp_path / "cache")
@@ -206,32 +206,12 @@ def test_overview_counts_coverage_and_threshold(
     (heatmap,) = [f for f in plotly_figures(at) if f["data"][0]["type"] == "heatmap"]
     assert heatmap["data"][0]["x"] == ["2024", "2025"]
     assert values(heatmap["data"][0]["z"]).sum() == 120
-    # thresholds from the sample itself: one deeper than any drawdown in it, one most states pass
-    deepest = min(json.loads(line)["risk_metrics"]["drawdown"] for line in SAMPLE_JSONL.read_text().splitlines())
-    too_deep = int(deepest * 100) // 5 * 5 - 5  # a slider step below the deepest drawdown, in percent
-    by_key(at, "slider", "ov_threshold").set_value(too_deep).run()
-    assert_clean(at)
+    # 120 states are too few to fit a point-in-time forecast: the page says so, ranks nothing, invents nothing
     assert not tables(at, "ov_warning_table")
-    assert any("nothing to warn about" in i.value for i in at.info)
-
-    by_key(at, "slider", "ov_threshold").set_value(-5).run()
-    assert_clean(at)
-    ranking = table(at, "ov_warning_table")
-    assert len(ranking) == 5 and set(ranking["portfolio_id"]) == {f"PORTFOLIO_CORE_US_EQ_00{i}" for i in range(1, 6)}
-    assert all(reason.startswith("drawdown -") for reason in ranking["stress_reason"].dropna())
-    cosines = list(ranking["cosine"].dropna())
-    assert cosines and cosines == sorted(cosines, reverse=True)
+    assert any("No book has enough history for a point-in-time forecast yet" in i.value for i in at.info)
+    assert any("This ranking has not been replayed yet" in c.value for c in at.caption)
+    assert not any("survivors" in c.value for c in at.caption)  # the sample is not the demo book
     assert {link.proto.label for link in at.page_link} >= {"Similar portfolios", "Map", "Drawdown & stress"}
-
-
-def test_overview_threshold_deep_link(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    use_store(monkeypatch, sample_url, tmp_path / "cache")
-    at = open_page("overview", threshold="-5")
-    assert_clean(at)
-    assert by_key(at, "slider", "ov_threshold").value == -5
-    assert len(table(at, "ov_warning_table")) == 5
-    at = open_page("overview", threshold="-7")  # not a slider step: ignored, default kept
-    assert by_key(at, "slider", "ov_threshold").value == -20
 
 
 def test_embeddings_filters_change_the_rows(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -289,9 +269,15 @@ def test_similar_top_k_scope_and_portfolio(sample_url: str, tmp_path: Path, monk
     assert at.query_params["portfolio"] == PF2
 
     by_key(at, "checkbox", "sim_self").check().run()
-    by_key(at, "radio", "sim_scope").set_value("All history").run()
+    by_key(at, "radio", "sim_scope").set_value("All history (hindsight)").run()
     by_key(at, "number_input", "sim_k").set_value(200).run()
     assert len(table(at, "sim_table")) == 119  # every other state
+    assert any("hindsight, not a forecast" in i.value for i in at.info)
+
+    by_key(at, "radio", "sim_scope").set_value("Point in time").run()
+    point_in_time = table(at, "sim_table")  # PF2 on 2025-12-31: analogues dated on or before 2025-10-01
+    assert len(point_in_time) == 5 * 21 and max(str(d)[:10] for d in point_in_time["as_of_date"]) <= "2025-10-01"
+    assert not any("hindsight, not a forecast" in i.value for i in at.info)
 
 
 def test_similar_comparison_and_what_happened_next(
@@ -312,10 +298,11 @@ def test_similar_comparison_and_what_happened_next(
     assert third["a"].equals(metrics["a"])  # the query side stays
     explanation = table(at, "sim_explain_table")
     assert list(explanation["distance_contribution"]) == sorted(explanation["distance_contribution"], reverse=True)
-    outcomes = table(at, "sim_outcomes")
-    assert len(outcomes) == 3 and "fwd_return_3m" in outcomes.columns
-    sentences = [m.value for m in at.markdown if "Over the next" in m.value]
-    assert len(sentences) == 2 and "of 3 analogues have data" in sentences[0]
+    outcomes = table(at, "sim_outcomes")  # point in time by default: everything that followed was known
+    assert len(outcomes) == 3 and outcomes["fwd_max_drawdown_91d"].notna().all()
+    assert all(str(d)[:10] <= "2024-03-29" for d in outcomes["as_of_date"])
+    assert any("No point-in-time forecast for 2024-06-28" in i.value for i in at.info)  # too little history
+    assert any("from the reports' portfolio values" in c.value for c in at.caption)
 
 
 def test_similar_ignores_a_bad_deep_link(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -404,8 +391,9 @@ def test_drawdown_portfolio_and_analogue_scope(
     assert_clean(at)
     figure = plotly_figures(at)[0]
     assert figure["data"][0]["name"] == "Drawdown" and len(values(figure["data"][0]["x"])) == 24
-    analogues = table(at, "dd_analogues")
-    assert len(analogues) == 10 and all(str(d)[:10] < "2025-06-30" for d in analogues["as_of_date"])
+    analogues = table(at, "dd_analogues")  # point in time: dated on or before 2025-03-30 (91 days earlier)
+    assert len(analogues) == 10 and all(str(d)[:10] <= "2025-03-30" for d in analogues["as_of_date"])
+    assert PF2 in set(analogues["portfolio_id"])  # the book's own history, under the same rule
     episodes = table(at, "dd_episodes")
     assert list(episodes.columns)[:4] == ["peak_date", "trough_date", "recovery_date", "depth"]
 
@@ -415,12 +403,12 @@ def test_drawdown_portfolio_and_analogue_scope(
     assert not table(at, "dd_episodes").equals(episodes)
 
     by_key(at, "selectbox", "dd_date").set_value(by_key(at, "selectbox", "dd_date").options[0]).run()
-    # the first date has no earlier states: say so instead of an empty table
-    first_day = by_key(at, "selectbox", "dd_date").value
-    if str(first_day)[:10] == "2024-01-31":
-        assert any("No stored state lies before" in i.value for i in at.info)
-    by_key(at, "checkbox", "dd_earlier").uncheck().run()
+    # the first date has no state 91 days earlier: say so instead of an empty table
+    assert str(by_key(at, "selectbox", "dd_date").value)[:10] == "2024-01-31"
+    assert any("No stored state is dated 91 days or more before this date" in i.value for i in at.info)
+    by_key(at, "checkbox", "dd_point_in_time").uncheck().run()
     assert len(table(at, "dd_analogues")) == 10
+    assert any("hindsight, not a forecast" in i.value for i in at.info)
 
 
 # ---------------------------------------------------------------- backfill through the page

@@ -38,7 +38,9 @@ PAGES = {
     "drawdown": "drawdown",
 }
 PF2 = "PORTFOLIO_CORE_US_EQ_002"
-NEIGHBOUR_HEADER = "rank,cosine,euclidean,portfolio_id,as_of_date,drawdown,volatility_1y,dominant_sector,stress_window"
+NEIGHBOUR_HEADER = (
+    "rank,cosine,euclidean,portfolio_id,as_of_date,drawdown,volatility_1y,dominant_sector,stress_known_then"
+)
 
 if not CHROMIUM.exists():
     pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)

@@ -68,12 +68,21 @@ def _expected_attributes(stores: Stores) -> list[tuple[object, ...]]:
             if weight is not None and weight > best_weight:
                 best, best_weight = name, weight
         windows = stress_windows_on(day)
+        market = (report.metadata.get("benchmark_drawdown") if report else None) or math.nan
+        drawdown = float(metrics.get("drawdown", math.nan))
+        depth = market if not math.isnan(market) else drawdown
+        who = "benchmark" if not math.isnan(market) else "book"
+        known = ""
+        if not math.isnan(depth) and depth <= -0.10:
+            known = f"{who} {-depth:.0%} below its peak ({'bear market' if depth <= -0.20 else 'correction'})"
         rows.append(
             (
                 pid,
                 day,
                 *(float(metrics.get(m, math.nan)) for m in ATTRIBUTE_COLUMNS[2:6]),
+                float(market),
                 best,
+                known,
                 windows[0].name if windows else "",
             )
         )
@@ -111,7 +120,8 @@ def test_attributes_name_windows_sectors_and_missing_reports(stores: Stores) -> 
         ("GHOST", date(2019, 6, 28)),
     ]
     assert list(frame["dominant_sector"]) == ["Energy", "Materials", ""]
-    assert list(frame["stress_window"]) == ["Global financial crisis 2007-09", "", ""]
+    assert list(frame["stress_window"]) == ["Global financial crisis 2007-09", "", ""]  # hindsight, for charts
+    assert list(frame["stress_known_then"]) == ["book 31% below its peak (bear market)", "", ""]  # known that day
     assert frame.loc[0, "drawdown"] == -0.31
     assert frame.loc[2, ["drawdown", "volatility_1m", "volatility_1y", "return_1y"]].isna().all()
     assert [tuple(map(str, row)) for row in _expected_attributes(stores)[:2]] == [
