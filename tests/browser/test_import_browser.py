@@ -64,7 +64,8 @@ def test_reports_and_a_holdings_set_imported_from_the_browser_can_be_searched(tm
         page.goto(f"{base}/similar?portfolio=PORTFOLIO_CORE_US_EQ_002&date=2025-06-30&k=5")
         settle(page)
         assert_no_errors(page)
-        expect(page.get_by_text("5 nearest of")).to_be_visible()
+        # point in time by default: other books' states dated 2025-03-31 or earlier (4 books x 15 month-ends)
+        expect(page.get_by_text("5 nearest of 60 candidate")).to_be_visible()
 
         page.goto(f"{base}/import")
         settle(page)
@@ -87,5 +88,7 @@ def test_reports_and_a_holdings_set_imported_from_the_browser_can_be_searched(tm
         page.goto(f"{base}/similar?portfolio=PF_1&date=2020-01-08&k=3")
         settle(page)
         assert_no_errors(page)
-        expect(page.get_by_text("Query: PF_1 on 2020-01-08")).to_be_visible()
-        expect(page.get_by_text("3 nearest of")).to_be_visible()
+        expect(page.get_by_text("Query: PF_1 on 2020-01-08")).to_be_visible()  # the built book is searchable
+        page.goto(f"{base}/similar?portfolio=PORTFOLIO_CORE_US_EQ_002&date=2025-06-30&k=5")
+        settle(page)
+        expect(page.get_by_text("5 nearest of 62 candidate")).to_be_visible()  # and its 2 states are candidates
