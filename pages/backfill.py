@@ -178,9 +178,10 @@ def body(ctx: _context.PageContext) -> None:
     if summary.report_count == 0:
         st.info(
             "No risk reports are stored, so there is nothing to backfill yet. Load the demo book, or import "
-            "reports with `python -m prometheus.scripts.import_risk_reports FILE`.",
+            "your own (risk reports, or holdings and prices) on the Import page.",
             icon=":material/inbox:",
         )
+        _common.import_link()
         _common.demo_button(ctx, key="demo_backfill", watch=False)  # the jobs list below shows it
     else:
         st.markdown(

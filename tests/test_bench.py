@@ -30,3 +30,22 @@ def test_bench_smoke_run_prints_and_writes_the_table(tmp_path: Path) -> None:
         "exact top-20, warm (ours: compacted float32 pass + float64 re-rank)",
         "find_similar_portfolios CLI, cold process (median)",
     }
+
+
+@pytest.mark.slow
+def test_import_bench_smoke_run_compares_with_the_naive_script(tmp_path: Path) -> None:
+    out = tmp_path / "import.md"
+    command = ["bench/import_speed.py", "--reports", "400", "--runs", "1", "--no-postgres", "--out", str(out)]
+    result = subprocess.run(
+        [sys.executable, *command],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=PROJECT,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = out.read_text()
+    for measure in ("| import_risk_reports (SQLite) |", "| naive script (SQLite) |", "| ours / naive (SQLite) |"):
+        assert measure in table

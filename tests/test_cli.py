@@ -362,7 +362,7 @@ def test_import_refuses_a_bad_file_and_writes_nothing(db_url: str, tmp_path) -> 
     assert stores.reports.count() == 0
     stores.dispose()
     skipped = invoke("import_risk_reports", str(path), "--skip-invalid", db_url=db_url)
-    assert skipped.returncode == 0
+    assert skipped.returncode == 1  # done, but rows were refused (README: exit codes)
     assert skipped.stderr.splitlines()[-1] == "imported 1 risk report(s), skipped 1 invalid row(s)"
 
 

@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "prometheus.progress",
             "prometheus.reports",
             "prometheus.report_files",
+            "prometheus.report_rows",
             "prometheus.statistics",
             "prometheus.stress",
             "prometheus.values",

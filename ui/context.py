@@ -20,6 +20,7 @@ log = logging.getLogger("prometheus.app")
 
 PAGES = {
     "overview": ("pages/overview.py", "Overview", ":material/dashboard:"),
+    "import": ("pages/import.py", "Import", ":material/upload:"),
     "backfill": ("pages/backfill.py", "Backfill", ":material/sync:"),
     "embeddings": ("pages/embeddings.py", "Embeddings", ":material/table_rows:"),
     "similar": ("pages/similar.py", "Similar portfolios", ":material/join_inner:"),

@@ -133,7 +133,7 @@ def sidebar() -> None:
         if ctx.stores.runtime is not ctx.stores.historical:
             st.caption("Reports and jobs: " + markdown_text(ctx.stores.runtime.display_url))
         if ctx.read_only:
-            st.caption(":material/lock: Read-only deployment: backfills and the demo loader are disabled.")
+            st.caption(":material/lock: Read-only deployment: imports, backfills and the demo loader are disabled.")
         st.toggle("Raw CSV downloads", key=RAW_CSV_KEY, help=RAW_CSV_HELP)
 
 
@@ -209,6 +209,11 @@ def demo_button(ctx: PageContext, key: str, watch: bool = True) -> None:
         job_progress(ctx, watched)
 
 
+def import_link() -> None:
+    path, _, icon = PAGES["import"]
+    st.page_link(path, label="Import your own data", icon=icon)
+
+
 def require_states(ctx: PageContext) -> Any | None:
     """The store overview when the model has states; otherwise say what to do next and return None."""
     summary = overview(ctx)
@@ -216,9 +221,10 @@ def require_states(ctx: PageContext) -> Any | None:
     if summary.report_count == 0:
         st.info(
             "The store is empty: no risk reports yet. Load the demo book to explore, or import your own "
-            "reports with `python -m prometheus.scripts.import_risk_reports FILE` and run a backfill.",
+            "(risk reports, or holdings and prices) on the Import page.",
             icon=":material/inbox:",
         )
+        import_link()
         demo_button(ctx, key="demo_empty")
         return None
     if states == 0:
@@ -257,9 +263,8 @@ def job_progress(ctx: PageContext, job_id: str) -> None:
 
 
 def render_job(job: jobs.Job) -> None:
-    label = {"backfill": "Backfill", "load_demo": "Demo book", "projection": "Map", "fit": "Fit"}.get(
-        job.kind, job.kind
-    )
+    labels = {"backfill": "Backfill", "load_demo": "Demo book", "projection": "Map", "fit": "Fit", "import": "Import"}
+    label = labels.get(job.kind, job.kind)
     status = job.display_status
     label, message, error = markdown_text(label), markdown_text(job.message), markdown_text(job.display_error or "")
     if status == jobs.FAILED:

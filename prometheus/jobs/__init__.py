@@ -1,6 +1,6 @@
 """Background jobs that outlive the page script: a row in ``jobs`` plus a detached worker."""
 
-from prometheus.jobs.kinds import BACKFILL, FIT, KINDS, LOAD_DEMO, PROJECTION
+from prometheus.jobs.kinds import BACKFILL, FIT, IMPORT, KINDS, LOAD_DEMO, PROJECTION
 from prometheus.jobs.submit import CANCELLED, get_job, job_log_path, list_jobs, submit_job, watch
 from prometheus.store.jobs import FAILED, QUEUED, RUNNING, STALE_AFTER, SUCCEEDED, WORKER_DIED, Job, JobStore
 
@@ -9,6 +9,7 @@ __all__ = [
     "CANCELLED",
     "FAILED",
     "FIT",
+    "IMPORT",
     "KINDS",
     "LOAD_DEMO",
     "PROJECTION",

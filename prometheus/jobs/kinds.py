@@ -11,12 +11,15 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from prometheus.errors import InvalidInput
+from prometheus.config import Settings
+from prometheus.errors import InvalidInput, PrometheusError
 from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID, joint_model
 from prometheus.progress import Progress
 from prometheus.report_files import parse_date
+from prometheus.risk import FREQUENCIES
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
 from prometheus.store.stores import Stores
@@ -24,8 +27,9 @@ from prometheus.store.stores import Stores
 BACKFILL = "backfill"
 LOAD_DEMO = "load_demo"
 PROJECTION = "projection"
+IMPORT = "import"
 FIT = "fit"
-KINDS = (BACKFILL, LOAD_DEMO, PROJECTION, FIT)
+KINDS = (BACKFILL, LOAD_DEMO, PROJECTION, FIT, IMPORT)
 PROJECTION_METHODS = ("pca", "umap")
 
 
@@ -46,6 +50,118 @@ def backfill_params(
         "portfolio_ids": list(portfolio_ids),
         "limit": limit,
     }
+
+
+REPORTS, ENGINE = "reports", "engine"  # an import's source: a report file, or the risk engine's four files
+ENGINE_FILES = ("prices", "holdings", "benchmark", "sectors")
+
+
+def import_params(
+    source: str,
+    files: Mapping[str, Path],
+    *,
+    skip_invalid: bool = False,
+    file_format: str | None = None,
+    frequency: str = "weekly",
+    joint_model_ids: Sequence[str] = (DEFAULT_JOINT_MODEL_ID,),
+) -> dict[str, Any]:
+    """The params of an import job: uploaded files (``{"reports": path}`` or the engine's four), then both backfills."""
+    return {
+        "source": source,
+        "files": {name: str(path) for name, path in files.items()},
+        "skip_invalid": skip_invalid,
+        "file_format": file_format,
+        "frequency": frequency,
+        "joint_model_ids": list(joint_model_ids),
+    }
+
+
+def import_request(params: Mapping[str, Any], settings: Settings) -> tuple[str, dict[str, Path]]:
+    """The source and its files, each an upload of this deployment (a job reads and removes only those)."""
+    from prometheus.services.uploads import is_upload
+
+    source = params.get("source")
+    wanted = ("reports",) if source == REPORTS else ENGINE_FILES if source == ENGINE else None
+    if wanted is None:
+        raise InvalidInput(f"source must be {REPORTS!r} or {ENGINE!r}, got {source!r}")
+    files = params.get("files")
+    if not isinstance(files, Mapping) or sorted(files) != sorted(wanted):
+        raise InvalidInput(f"an import of {source} needs the files {', '.join(wanted)}")
+    paths = {name: Path(str(files[name])) for name in wanted}
+    for name, path in paths.items():
+        if not is_upload(settings, path):
+            raise InvalidInput(f"the {name} file is not an upload of this app")
+        if not path.is_file():
+            raise InvalidInput(
+                f"the uploaded {name} file is gone (an import removes its files when it ends): upload it again"
+            )
+    if params.get("frequency", "weekly") not in FREQUENCIES:
+        raise InvalidInput(f"frequency must be one of {', '.join(FREQUENCIES)}")
+    backfill_models(params)
+    return str(source), paths
+
+
+def run_import(stores: Stores, params: Mapping[str, Any], report: Progress) -> dict[str, Any]:
+    """Import (or build) the reports, then backfill numeric and joint states over their dates.
+
+    Three steps on one bar; the uploaded files are removed at the end, whatever happens.
+    """
+    from prometheus.jobs.worker import Stopped
+    from prometheus.services.importing import import_report_file
+    from prometheus.services.risk_reports import build_and_store_reports
+    from prometheus.services.uploads import discard_upload
+
+    source, paths = import_request(params, stores.settings)
+    try:
+
+        def importing(done: int, total: int, message: str) -> None:
+            report(1000 * done // total if total else 0, 3000, f"step 1/3: import: {message}")
+
+        report(0, 3000, "step 1/3: import")
+        try:
+            if source == REPORTS:
+                imported = import_report_file(
+                    stores,
+                    paths["reports"],
+                    skip_invalid=bool(params.get("skip_invalid")),
+                    file_format=params.get("file_format"),
+                    label=paths["reports"].name,  # not the cache folder's path
+                    progress=importing,
+                )
+                assert imported.check is not None
+                first, last, line = imported.check.first_date, imported.check.last_date, imported.line()
+                counts = {"imported": imported.imported, "skipped": imported.skipped_count}
+            else:
+                built = build_and_store_reports(
+                    stores,
+                    prices=paths["prices"],
+                    holdings=paths["holdings"],
+                    benchmark=paths["benchmark"],
+                    sectors=paths["sectors"],
+                    frequency=str(params.get("frequency", "weekly")),
+                )
+                first, last, line = built.first_date, built.last_date, built.line()
+                counts = {"imported": built.reports, "skipped": 0}
+        except Stopped:
+            raise PrometheusError("stopped during the import: nothing was imported (run it again)") from None
+        if first is None or last is None:
+            return {**counts, "steps": [], "summary": f"{line}; nothing to embed"}
+
+        def embedding(done: int, total: int, message: str) -> None:
+            report(1000 + 2000 * done // total if total else 1000, 3000, f"step 2-3/3: {message}")
+
+        models = backfill_models(params)
+        backfill = run_backfill(stores, backfill_params(DateSelection(start=first, end=last), models), embedding)
+        return {
+            **counts,
+            "first_date": first.isoformat(),
+            "last_date": last.isoformat(),
+            "steps": backfill["steps"],
+            "summary": f"{line}; {backfill['summary']}",
+        }
+    finally:
+        for path in paths.values():
+            discard_upload(stores.settings, path)
 
 
 def projection_job_params(model_id: str, method: str) -> dict[str, Any]:
@@ -102,7 +218,7 @@ def projection_params(params: Mapping[str, Any]) -> tuple[str, str]:
     return model_id, str(method)
 
 
-def validate(kind: str, params: Mapping[str, Any]) -> None:
+def validate(kind: str, params: Mapping[str, Any], settings: Settings | None = None) -> None:
     """Raise the error the worker would raise on bad params, before any process starts."""
     if kind == BACKFILL:
         backfill_request(params)
@@ -111,6 +227,10 @@ def validate(kind: str, params: Mapping[str, Any]) -> None:
         projection_params(params)
     elif kind == FIT:
         fit_request(params)
+    elif kind == IMPORT:
+        if settings is None:
+            raise InvalidInput("an import job needs the deployment's settings to find its files")
+        import_request(params, settings)
     elif kind != LOAD_DEMO:
         raise InvalidInput(f"unknown job kind '{kind}': known kinds are {', '.join(KINDS)}")
 
@@ -222,6 +342,7 @@ RUNNERS: dict[str, Callable[[Stores, Mapping[str, Any], Progress], dict[str, Any
     LOAD_DEMO: run_load_demo,
     PROJECTION: run_projection,
     FIT: run_fit,
+    IMPORT: run_import,
 }
 
 
@@ -236,4 +357,6 @@ def result_message(kind: str, result: Mapping[str, Any]) -> str:
         return "demo book loaded"
     if kind == PROJECTION:
         return f"{str(result.get('method', '')).upper()} map of {result.get('rows', 0):,} states ready"
+    if kind == IMPORT and result.get("summary"):
+        return str(result["summary"])
     return "done"

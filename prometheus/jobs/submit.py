@@ -91,7 +91,7 @@ def submit_job(
     settings = stores.settings
     if settings.read_only:
         raise ReadOnlyMode("this deployment is read-only: jobs that write to the store are disabled")
-    kinds.validate(kind, params)
+    kinds.validate(kind, params, settings)
     reap_children()
     store = JobStore(stores.runtime)
     job_id = uuid.uuid4().hex

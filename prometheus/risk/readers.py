@@ -8,6 +8,7 @@ and cite the row label instead of a line.
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 from typing import IO
@@ -16,11 +17,15 @@ import numpy as np
 import pandas as pd
 
 from prometheus.errors import InvalidHoldings
-from prometheus.reports import GICS_SECTORS, OTHER_SECTOR
+from prometheus.files import NotARegularFile, open_regular_file
+from prometheus.reports import FIRST_DATE, GICS_SECTORS, LAST_DATE, OTHER_SECTOR, date_out_of_range
 
 Source = str | os.PathLike[str] | IO[str]
 
 SECTOR_COLUMNS: tuple[str, ...] = ("ticker", "name", "gics_sector")
+# A prices file is read whole into memory and every column is a ticker the engine carries; a
+# universe of every listed stock worldwide is about 50,000, a book's prices file far fewer.
+MAX_COLUMNS = 20_000
 
 
 _GICS_BY_LOWER = {name.lower(): name for name in GICS_SECTORS}
@@ -33,20 +38,51 @@ def source_label(source: Source, default: str) -> str:
     return Path(name).name if isinstance(name, str) and name else default
 
 
+def _header_width(handle: IO[bytes] | IO[str]) -> int:
+    """The number of fields on the first line (then back to the start); 0 if the source cannot rewind."""
+    if not handle.seekable():
+        return 0
+    start = handle.tell()
+    first = handle.readline()
+    handle.seek(start)
+    text = first.decode("utf-8", "replace") if isinstance(first, bytes) else first
+    try:
+        return len(next(csv.reader([text]), []))
+    except csv.Error:  # a quote left open on the header line: pandas names the problem
+        return 0
+
+
+def _opened(source: Source, label: str) -> IO[bytes] | IO[str]:
+    if not isinstance(source, (str, os.PathLike)):
+        return source
+    try:
+        return open_regular_file(source)
+    except NotARegularFile as exc:
+        if exc.missing:
+            raise InvalidHoldings(f"{label}: file not found; check the path") from None
+        raise InvalidHoldings(f"{label}: {exc.reason}") from None
+
+
 def read_table(source: Source, label: str, required: tuple[str, ...], header: str) -> pd.DataFrame:
     """Read every cell as stripped text; the index is the file's line number."""
-    # Only paths take an encoding; an open text handle has already decoded its bytes.
-    encoding = "utf-8" if isinstance(source, (str, os.PathLike)) else None
+    handle = _opened(source, label)
     try:
+        width = _header_width(handle)
+        if width > MAX_COLUMNS:
+            # pandas spends about 60 us a column before a single check could run: 200,000 took minutes.
+            raise InvalidHoldings(
+                f"{label}: {width:,} columns; at most {MAX_COLUMNS:,} are supported (keep only the tickers "
+                "your holdings use)"
+            )
         raw = pd.read_csv(
-            source, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding=encoding
+            handle,
+            header=None,
+            dtype=object,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            # Only bytes take an encoding; an open text handle has already decoded them.
+            encoding="utf-8" if handle is not source else None,
         )
-    except FileNotFoundError:
-        raise InvalidHoldings(f"{label}: file not found; check the path") from None
-    except IsADirectoryError:
-        raise InvalidHoldings(f"{label}: is a directory, not a CSV file; give the file's path") from None
-    except PermissionError:
-        raise InvalidHoldings(f"{label}: cannot be read (permission denied); check the file's permissions") from None
     except pd.errors.EmptyDataError:
         raise InvalidHoldings(f"{label}: file is empty; expected a header line '{header}'") from None
     except pd.errors.ParserError as exc:
@@ -58,20 +94,23 @@ def read_table(source: Source, label: str, required: tuple[str, ...], header: st
         raise InvalidHoldings(f"{label}: not UTF-8 text; save the file as UTF-8 CSV") from None
     except (OSError, ValueError) as exc:
         raise InvalidHoldings(f"{label}: cannot be read as CSV ({exc}); check the file") from None
+    finally:
+        if handle is not source:
+            handle.close()
 
-    raw = raw.apply(lambda col: col.str.strip())
-    columns = [str(c) for c in raw.iloc[0].tolist()]
+    # One strip over the whole grid (column by column, 20,000 tickers took seconds).
+    cells = np.strings.strip(raw.to_numpy(dtype=object).astype(np.dtypes.StringDType())).astype(object)
+    columns = [str(c) for c in cells[0].tolist()]
     columns[0] = columns[0].removeprefix("\ufeff").strip()  # the byte-order mark spreadsheets write
     if len(set(columns)) != len(columns):
-        dup = next(c for c in columns if columns.count(c) > 1)
+        seen: set[str] = set()
+        dup = next(c for c in columns if c in seen or seen.add(c))  # type: ignore[func-returns-value]
         raise InvalidHoldings(f"{label}: column '{dup}' appears twice in the header; keep one")
     missing = [c for c in required if c not in columns]
     if missing:
         names = ", ".join(f"'{c}'" for c in missing)
         raise InvalidHoldings(f"{label}: missing column(s) {names}; expected a header line '{header}'")
-    table = raw.iloc[1:].copy()
-    table.columns = pd.Index(columns)
-    table.index = pd.RangeIndex(2, len(raw) + 1)  # header is line 1
+    table = pd.DataFrame(cells[1:], columns=pd.Index(columns), index=pd.RangeIndex(2, len(cells) + 1), dtype=object)
     blank = (table == "").all(axis=1)
     table = table[~blank]
     if table.empty:
@@ -100,6 +139,11 @@ def parse_dates(text: pd.Series, label: str, column: str = "date") -> pd.Series:
         i = first_true(bad)
         line, value = text.index[i], text.iloc[i]
         raise InvalidHoldings(f"{label} line {line}: malformed {column} '{value}'; write dates as YYYY-MM-DD")
+    outside = ((parsed < pd.Timestamp(FIRST_DATE)) | (parsed > pd.Timestamp(LAST_DATE))).to_numpy()
+    if outside.any():
+        i = first_true(outside)
+        reason = date_out_of_range(parsed.iloc[i].date())
+        raise InvalidHoldings(f"{label} line {text.index[i]}: {column} {reason}; correct or remove the line")
     return parsed.astype("datetime64[ns]")
 
 
@@ -119,8 +163,9 @@ def _check_increasing(dates: pd.Series, label: str, what: str) -> None:
 
 def _positive_numbers(text: pd.DataFrame, label: str, what: str, allow_empty: bool) -> pd.DataFrame:
     """Parse price cells; empty means 'not listed' where allowed."""
-    values = pd.DataFrame({c: pd.to_numeric(text[c], errors="coerce") for c in text.columns}, index=text.index)
-    values = values.astype(float)
+    # One conversion over the whole grid, not one per column.
+    flat = pd.to_numeric(pd.Series(text.to_numpy(dtype=object).ravel()), errors="coerce")
+    values = pd.DataFrame(flat.to_numpy(dtype=float).reshape(text.shape), index=text.index, columns=text.columns)
     empty = (text == "").to_numpy()
     arr = values.to_numpy()
     with np.errstate(invalid="ignore"):

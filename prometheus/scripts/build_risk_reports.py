@@ -46,16 +46,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_writable()
-    summary = build_and_store_reports(
-        open_command_stores(settings),
-        prices=args.prices,
-        holdings=args.holdings,
-        benchmark=args.benchmark,
-        sectors=args.sectors,
-        start=args.start,
-        end=args.end,
-        frequency=args.frequency,
-    )
+    try:
+        summary = build_and_store_reports(
+            open_command_stores(settings),
+            prices=args.prices,
+            holdings=args.holdings,
+            benchmark=args.benchmark,
+            sectors=args.sectors,
+            start=args.start,
+            end=args.end,
+            frequency=args.frequency,
+        )
+    except KeyboardInterrupt:
+        say("interrupted: nothing was stored (the reports are written in one transaction); run the command again")
+        return 130
     say(summary.line())
     return EXIT_OK
 

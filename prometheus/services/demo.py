@@ -75,8 +75,7 @@ def load_demo(stores: Stores, progress: Progress | None = None) -> DemoSummary:
     output = run_engine(inputs.prices, inputs.holdings, inputs.benchmark, inputs.sectors, frequency=DEMO_FREQUENCY)
     reports = output.reports
     step(2)
-    stores.reports.upsert(reports)
-    stores.values.replace(output.values)
+    stores.reports.upsert(reports, values=output.values)
     days = sorted({r.as_of_date for r in reports})
     request = BackfillRequest(DateSelection(start=days[0], end=days[-1]))
     numeric = backfill_numeric(

@@ -9,8 +9,8 @@ from prometheus.joint.registry import joint_model, joint_model_ids
 from prometheus.store.embeddings import joint_version_name
 from prometheus.store.fits import FITS_VERSION
 from prometheus.store.reports import REPORTS_VERSION
-from prometheus.store.values import VALUES_VERSION
 from prometheus.store.stores import Stores
+from prometheus.store.values import VALUES_VERSION
 
 
 def data_version_key(stores: Stores, model_id: str) -> str:

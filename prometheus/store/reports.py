@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -14,6 +14,8 @@ from prometheus.store.database import Database, json_loads
 from prometheus.store.schema import portfolio_risk_reports as reports_table
 from prometheus.store.schema import utc_now
 from prometheus.store.upsert import bump_data_version, upsert_rows
+from prometheus.store.values import replace_values
+from prometheus.values import ValueSeries
 
 REPORTS_VERSION = "reports"
 # Everything but the key is replaced on conflict.
@@ -133,18 +135,24 @@ class ReportStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def upsert(self, reports: Iterable[RiskReport]) -> int:
-        """Write all reports in one transaction; a report's key is (portfolio, date)."""
+    def upsert(self, reports: Iterable[RiskReport], values: Mapping[str, ValueSeries] | None = None) -> int:
+        """Write all reports in one transaction; a report's key is (portfolio, date).
+
+        ``values`` (the books' daily values, from the risk engine) go in the same transaction.
+        """
         created_at = utc_now()
         rows = [_row(r, created_at) for r in reports]
-        if not rows:
+        if not rows and not values:
             return 0
         try:
             with self.db.write() as conn:
                 written = upsert_rows(
                     conn, reports_table, _COLUMNS, rows, ("portfolio_id", "as_of_date"), _UPDATE_COLUMNS
                 )
-                bump_data_version(conn, REPORTS_VERSION)
+                if rows:
+                    bump_data_version(conn, REPORTS_VERSION)
+                if values is not None:
+                    replace_values(conn, values)
         except sa.exc.IntegrityError:
             raise InvalidReport(
                 "a report_id in this batch already belongs to another portfolio or date; "

@@ -16,33 +16,32 @@ from prometheus.values import ValueSeries
 VALUES_VERSION = "values"
 
 
+def replace_values(conn: sa.Connection, series: Mapping[str, ValueSeries]) -> int:
+    """Each portfolio's series, inside the caller's transaction; its other stored days are removed.
+
+    Non-finite and non-positive values are left out (a wiped-out book has no value to chart).
+    """
+    rows = []
+    for portfolio_id, one in series.items():
+        kept = one.positive()
+        days = kept.dates.astype(object)
+        rows += [(portfolio_id, day, value) for day, value in zip(days, kept.values.tolist(), strict=True)]
+    if series:
+        conn.execute(sa.delete(portfolio_values).where(portfolio_values.c.portfolio_id.in_(list(series))))
+    key = ("portfolio_id", "as_of_date")
+    written = upsert_rows(conn, portfolio_values, (*key, "value"), rows, key, ("value",))
+    bump_data_version(conn, VALUES_VERSION)
+    return written
+
+
 class ValueStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def replace(self, series: Mapping[str, ValueSeries]) -> int:
-        """Write each portfolio's series in one transaction; its other stored days are removed.
-
-        Non-finite and non-positive values are left out (a wiped-out book has no value to chart).
-        """
-        rows = []
-        for portfolio_id, one in series.items():
-            kept = one.positive()
-            days = kept.dates.astype(object)
-            rows += [(portfolio_id, day, value) for day, value in zip(days, kept.values.tolist(), strict=True)]
+        """Write each portfolio's series in one transaction; its other stored days are removed."""
         with self.db.write() as conn:
-            if series:
-                conn.execute(sa.delete(portfolio_values).where(portfolio_values.c.portfolio_id.in_(list(series))))
-            written = upsert_rows(
-                conn,
-                portfolio_values,
-                ("portfolio_id", "as_of_date", "value"),
-                rows,
-                ("portfolio_id", "as_of_date"),
-                ("value",),
-            )
-            bump_data_version(conn, VALUES_VERSION)
-        return written
+            return replace_values(conn, series)
 
     def load(self, portfolio_ids: Sequence[str], *, end: date | None = None) -> dict[str, ValueSeries]:
         """The stored series of these portfolios (up to ``end``); portfolios without values are absent."""

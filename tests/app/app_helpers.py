@@ -6,6 +6,7 @@ A plain module, not a conftest.py: a second conftest would replace the top-level
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date
 from pathlib import Path
@@ -51,3 +52,8 @@ def wait_for_job(stores: Stores, job_id: str, timeout: float = 90.0) -> Job:
         if time.monotonic() > deadline:
             raise AssertionError(f"job {job_id} still {job.status} after {timeout} s: {job.message}")
         time.sleep(0.2)
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of a Markdown source whose data parts were escaped (round 2: ids as plain text)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")

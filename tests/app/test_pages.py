@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import signal
 import time
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 import streamlit as st
-from app_helpers import ALL_SAMPLE_DATES, PF1, PROJECT, fill_sample, wait_for_job
+from app_helpers import ALL_SAMPLE_DATES, PF1, PROJECT, fill_sample, shown, wait_for_job
 from streamlit.testing.v1 import AppTest
 
 from prometheus import jobs
@@ -65,11 +64,6 @@ def open_page(page: str, **params: str) -> AppTest:
     if page != "overview":
         at.switch_page(f"pages/{page}.py").run()
     return at
-
-
-def shown(markdown: str) -> str:
-    """What a reader sees of a Markdown source whose data parts were escaped (round 2: ids as plain text)."""
-    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 def assert_clean(at: AppTest) -> None:

@@ -140,6 +140,7 @@ def test_a_deep_link_to_a_fresh_server_goes_through_the_app(app_url: str, page: 
     links = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]').all_inner_texts()
     assert [text.split("\n")[-1] for text in links] == [
         "Overview",
+        "Import",
         "Backfill",
         "Embeddings",
         "Similar portfolios",
