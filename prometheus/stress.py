@@ -62,14 +62,12 @@ def in_stress(day: date) -> bool:
     return any(w.contains(day) for w in STRESS_WINDOWS)
 
 
-def stress_mask(dates: Iterable[date] | np.ndarray, ended_by: date | None = None) -> np.ndarray:
-    """True for each date inside any named window (only windows that had ended by ``ended_by``, if given:
-    a window is a label known only once it is over)."""
+def stress_mask(dates: Iterable[date] | np.ndarray) -> np.ndarray:
+    """True for each date inside any named window."""
     days = _days(dates)
     mask = np.zeros(days.shape[0], dtype=bool)
     for window in STRESS_WINDOWS:
-        if ended_by is None or window.end <= ended_by:
-            mask |= _inside(days, window)
+        mask |= _inside(days, window)
     return mask
 
 
