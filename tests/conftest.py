@@ -89,15 +89,30 @@ def _skipped_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{count} test(s) skipped: {reason}")
 
 
+def _run_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The folder every worker of this run shares (pytest-xdist gives each worker its own basetemp)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
 @pytest.fixture(scope="session")
-def demo_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The real demo book (40 portfolios, weekly 1990-2018), built once per test session (~25 s)."""
+def demo_db_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """The real demo book (40 portfolios, weekly 1990-2018), built once per test run (~25 s) and
+    shared by every worker: the first to ask builds it under a lock, the others wait and reuse it."""
+    import fcntl
+
     from prometheus.services.demo import load_demo
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    stores = open_stores(Settings(db_url=url))
-    load_demo(stores)
-    stores.dispose()
+    folder = _run_root(tmp_path_factory, worker_id) / "demo"
+    folder.mkdir(exist_ok=True)
+    url = f"sqlite:///{folder / 'demo.db'}"
+    with (folder / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "built").exists():
+            stores = open_stores(Settings(db_url=url))
+            load_demo(stores)
+            stores.dispose()
+            (folder / "built").touch()
     return url
 
 
@@ -144,9 +159,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     if report.when == "call" and stats:
         import re
 
-        _generated["cases"] += sum(int(n) for n in re.findall(r"(\d+) passing", stats))
-        _generated["seconds"] += report.duration
-        _generated["properties"] += 1
+        # On the report, so that it reaches the controller when pytest-xdist runs the test in a worker.
+        report.user_properties.append(("generated_cases", sum(int(n) for n in re.findall(r"(\d+) passing", stats))))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for name, value in report.user_properties:
+        if name == "generated_cases" and report.when == "call":
+            _generated["cases"] += value
+            _generated["seconds"] += report.duration
+            _generated["properties"] += 1
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
