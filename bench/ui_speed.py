@@ -121,6 +121,8 @@ def settle(
         seen = runs.snapshot()
         page.wait_for_timeout(QUIET_MS)
         if runs.snapshot() == seen and page.evaluate(SETTLED_JS, expected):
+            if page.locator('[data-testid="stException"]').count():  # a broken page's time means nothing
+                raise RuntimeError("the page shows an exception")
             return at - began, runs.ended_at - began
     raise TimeoutError(f"never settled: expected {expected}")
 
