@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from prometheus.presenters.tables import states_frame
+from prometheus.presenters.tables import describe_state, neighbours_frame, states_frame
 from prometheus.progress import Progress
 from prometheus.search.index import StateIndex
 from prometheus.search.loading import load_index
@@ -65,6 +65,31 @@ def states(ctx: PageContext, start: date | None, end: date | None, portfolio_ids
 def similar(ctx: PageContext, query: SimilarQuery) -> SimilarResult:
     """The analogues of one state, by the same search path as find_similar_portfolios (HNSW when configured)."""
     return find_similar(ctx.stores, query, index=state_index(ctx))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _neighbours(_ctx: PageContext, model_id: str, version: str, query: SimilarQuery) -> tuple[pd.DataFrame, int]:
+    result = similar(_ctx, query)
+    return neighbours_frame(result, attributes(_ctx)), result.candidates
+
+
+def neighbours(ctx: PageContext, query: SimilarQuery) -> tuple[pd.DataFrame, int]:
+    """The ranked analogues as a table (each with its own drawdown, volatility, sector), and the candidates searched.
+
+    Once per query and data version: joining the 58k states' attributes took 40-60 ms of
+    every rerun of the Similar and Drawdown pages, a widget elsewhere on the page included.
+    """
+    return _neighbours(ctx, ctx.model_id, ctx.version, query)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _state_line(_ctx: PageContext, model_id: str, version: str, portfolio_id: str, day: date) -> str:
+    return describe_state(attributes(_ctx), portfolio_id, day)
+
+
+def state_line(ctx: PageContext, portfolio_id: str, day: date) -> str:
+    """One line about a state (drawdown, volatility, sector, stress), once per state and data version."""
+    return _state_line(ctx, ctx.model_id, ctx.version, portfolio_id, day)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -296,3 +321,29 @@ def map_chart(
     ``path`` is the drawn stretch of ``path_of``'s trajectory, ``years`` its span: they key it.
     """
     return _map_chart(frame, path, ctx.model_id, ctx.version, method, colour, stress, path_of, years)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _explanation_chart(
+    _table: pd.DataFrame, model_id: str, version: str, a: tuple[str, date], b: tuple[str, date]
+) -> Any:
+    from prometheus.presenters.figures import explanation_figure
+
+    return explanation_figure(_table)
+
+
+def explanation_chart(ctx: PageContext, a: tuple[str, date], b: tuple[str, date], table: pd.DataFrame) -> Any:
+    """The why-they-are-close bars of a pair, built once (~0.1 s of Plotly validation) and shared read-only."""
+    return _explanation_chart(table, ctx.model_id, ctx.version, a, b)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _underwater_chart(_frame: pd.DataFrame, model_id: str, version: str, portfolio_id: str, day: date | None) -> Any:
+    from prometheus.presenters.figures import underwater_figure
+
+    return underwater_figure(_frame, portfolio_id, day)
+
+
+def underwater_chart(ctx: PageContext, portfolio_id: str, day: date | None, frame: pd.DataFrame) -> Any:
+    """A book's under-water chart with ``day`` marked, built once per data version and shared read-only."""
+    return _underwater_chart(frame, ctx.model_id, ctx.version, portfolio_id, day)
