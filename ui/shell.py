@@ -16,6 +16,7 @@ import streamlit as st
 from prometheus import jobs
 from prometheus.config import Settings
 from prometheus.errors import PrometheusError
+from prometheus.presenters import formats
 from prometheus.presenters.choices import model_choices
 from prometheus.presenters.csv_files import RAW_CSV_HELP
 from prometheus.presenters.markup import markdown_text
@@ -25,7 +26,7 @@ from ui import access
 from ui.access import guard_downloads, keep_secrets_out_of_logs
 from ui.context import MODEL_KEY, PAGES, PageContext, context, log, settings
 from ui.data import overview
-from ui.widgets import RAW_CSV_KEY, seed_from_query
+from ui.widgets import RAW_CSV_KEY, commit_dates_on_enter, seed_from_query
 
 _this_run = threading.local()  # a script run executes app.py, then the page, on one thread
 
@@ -63,6 +64,8 @@ def main() -> None:
         for page in pages:
             st.page_link(page)
     sidebar()
+    with st.sidebar:
+        commit_dates_on_enter()
     _this_run.through_app = True
     navigation.run()
 
@@ -229,7 +232,8 @@ def require_states(ctx: PageContext) -> Any | None:
         return None
     if states == 0:
         st.info(
-            f"{summary.report_count} risk reports are stored, but no {markdown_text(ctx.model_id)} states yet: "
+            f"{formats.count(summary.report_count)} risk reports are stored, but no {markdown_text(ctx.model_id)} "
+            "states yet: "
             "run a backfill to embed them.",
             icon=":material/sync:",
         )
