@@ -55,7 +55,7 @@ def request_form(ctx: _context.PageContext, summary: Any) -> None:
 
     def submit() -> jobs.Submitted:
         params = backfill_params(DateSelection(as_of, start, end), models, portfolios, int(limit) or None)
-        return jobs.submit(ctx.stores, jobs.BACKFILL, params)
+        return jobs.submit_or_join(ctx.stores, jobs.BACKFILL, params)
 
     if ctx.read_only:
         st.button("Start backfill", disabled=True, key="bf_start_button")

@@ -19,6 +19,7 @@ from prometheus.errors import PrometheusError
 from prometheus.presenters import formats
 from prometheus.presenters.choices import model_choices
 from prometheus.presenters.csv_files import RAW_CSV_HELP
+from prometheus.presenters.labels import JOB_KIND_LABELS
 from prometheus.presenters.markup import markdown_text
 from prometheus.store.database import database_error
 from prometheus.urls import redact_urls
@@ -267,8 +268,7 @@ def job_progress(ctx: PageContext, job_id: str) -> None:
 
 
 def render_job(job: jobs.Job) -> None:
-    labels = {"backfill": "Backfill", "load_demo": "Demo book", "projection": "Map", "fit": "Fit", "import": "Import"}
-    label = labels.get(job.kind, job.kind)
+    label = JOB_KIND_LABELS.get(job.kind, job.kind)
     status = job.display_status
     label, message, error = markdown_text(label), markdown_text(job.message), markdown_text(job.display_error or "")
     if status == jobs.FAILED:

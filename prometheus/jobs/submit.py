@@ -90,11 +90,11 @@ class Submitted:
 def submit_job(
     stores: Stores, kind: str, params: dict[str, Any], *, unique: bool = True, cancel_when_unwatched: bool = False
 ) -> str:
-    """Queue a job and start its worker (see :func:`submit`); the id of the job that does the work."""
-    return submit(stores, kind, params, unique=unique, cancel_when_unwatched=cancel_when_unwatched).job_id
+    """Queue a job and start its worker (see :func:`submit_or_join`); the id of the job that does the work."""
+    return submit_or_join(stores, kind, params, unique=unique, cancel_when_unwatched=cancel_when_unwatched).job_id
 
 
-def submit(
+def submit_or_join(
     stores: Stores, kind: str, params: dict[str, Any], *, unique: bool = True, cancel_when_unwatched: bool = False
 ) -> Submitted:
     """Queue a job and start its worker; bad params fail here, before anything is queued.

@@ -174,7 +174,7 @@ def cell(value: Any, kind: str, signed: bool = False) -> str:
     if kind == "percent":
         return percent(value, signed)
     if kind == "count":
-        return count(value)
+        return ("+" if signed and float(value) > 0 else "") + count(value)
     if kind in ("date", "datetime"):
         return day(value) if kind == "date" else str(value)[:19]
     if kind == "key":

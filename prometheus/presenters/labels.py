@@ -66,6 +66,13 @@ FACTOR_LABELS: dict[str, str] = {
     "short_term_reversal": "Short-term reversal",
 }
 STRESS_LABELS: dict[str, str] = {w.key: w.name for w in STRESS_WINDOWS}
+JOB_KIND_LABELS = {
+    "backfill": "Backfill",
+    "load_demo": "Demo book",
+    "projection": "Map",
+    "fit": "Fit",
+    "import": "Import",
+}
 BLOCK_LABELS = {"risk": "Risk", "sector": "Sector", "factor": "Factor", "anchor": "Anchor"}
 SECTOR_LABELS: dict[str, str] = {name: name for name in (*GICS_SECTORS, OTHER_SECTOR)}
 

@@ -31,7 +31,7 @@ def jobs_frame(jobs: Sequence[Job]) -> pd.DataFrame:
         rows.append(
             {
                 "created": job.created_at.replace(tzinfo=None),
-                "kind": job.kind,
+                "kind": labels.JOB_KIND_LABELS.get(job.kind, job.kind),
                 "status": job.display_status,
                 "progress": round(100 * job.fraction),
                 "message": job.display_error if job.display_status == "failed" else job.message,
