@@ -21,8 +21,18 @@ from ui import shell as _common
 from ui import widgets as _widgets
 from ui.forecast import forecast_panel
 
-# What followed comes right after who and when: with every neighbour column first, the forward
-# returns were past the right edge of a 1400-pixel window; the similarity scores come last.
+# What followed comes right after who and when, in fixed widths that add up to 875 px: with every
+# neighbour column first, the forward returns were past the right edge of the table (938 px wide in
+# a 1400-pixel window, measured in Chromium); the similarity scores come last.
+ANALOGUE_WIDTHS = {
+    "rank": 40,
+    "portfolio_id": 200,
+    "as_of_date": 95,
+    "fwd_return_30d": 135,
+    "fwd_max_drawdown_30d": 135,
+    "fwd_return_91d": 135,
+    "fwd_max_drawdown_91d": 135,
+}
 ANALOGUE_COLUMNS = [
     "rank",
     "portfolio_id",
@@ -120,7 +130,7 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
         known_by=day if point_in_time else None,
     )
     merged = table.merge(outcomes, on=["portfolio_id", "as_of_date"], how="left").loc[:, ANALOGUE_COLUMNS]
-    _widgets.show_table(merged, key="dd_analogues")
+    _widgets.show_table(merged, key="dd_analogues", widths=ANALOGUE_WIDTHS)
     st.caption(f"What followed each analogue, from {values_used(outcomes)}.")
     _widgets.csv_download(
         merged, f"analogues_{portfolio}_{day.isoformat()}.csv", key="dd_csv", label="Download analogues (CSV)"

@@ -92,23 +92,30 @@ def publish_query(**values: object) -> None:
 RAW_CSV_KEY = "raw_csv"
 
 
-def column_config(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> dict[str, Any]:
+def column_config(
+    frame: pd.DataFrame, labels: dict[str, str] | None = None, widths: dict[str, int] | None = None
+) -> dict[str, Any]:
     """Streamlit column configs for a table, from the one formatting layer (prometheus.presenters.formats)."""
     configs: dict[str, Any] = {}
     for name in frame.columns:
         spec = formats.column(str(name))
         label = (labels or {}).get(str(name), spec.label)
         help_ = spec.help or None
+        width = (widths or {}).get(str(name))
         if spec.kind == "date":
-            configs[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD", help=help_)
+            configs[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD", help=help_, width=width)
         elif spec.kind == "datetime":
             configs[name] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm:ss", help=help_)
         elif spec.kind == "flag":
             configs[name] = st.column_config.CheckboxColumn(label, help=help_)
+        elif spec.kind == "figure":
+            configs[name] = st.column_config.TextColumn(label, help=help_, alignment="right", width=width)
         elif spec.kind in formats.PRINTF:
-            configs[name] = st.column_config.NumberColumn(label, format=formats.PRINTF[spec.kind], help=help_)
+            configs[name] = st.column_config.NumberColumn(
+                label, format=formats.PRINTF[spec.kind], help=help_, width=width
+            )
         else:
-            configs[name] = st.column_config.TextColumn(label, help=help_)
+            configs[name] = st.column_config.TextColumn(label, help=help_, width=width)
     return configs
 
 
@@ -117,6 +124,7 @@ def show_table(
     key: str,
     labels: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
+    widths: dict[str, int] | None = None,
     **options: Any,
 ) -> Any:
     """A table as every page shows one: formatted by kind, labels in words, empty cells empty."""
@@ -125,7 +133,7 @@ def show_table(
     return st.dataframe(
         formats.screen_frame(frame),
         key=key,
-        column_config={**column_config(frame, labels), **(extra or {})},
+        column_config={**column_config(frame, labels, widths), **(extra or {})},
         placeholder="",
         **options,
     )

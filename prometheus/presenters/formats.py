@@ -53,7 +53,9 @@ PLOTLY = {  # the same formats for Plotly's d3 tick and hover formats
 @dataclass(frozen=True)
 class Column:
     label: str
-    kind: str = "text"  # text, key, date, datetime, percent, ratio, score, coordinate, count, money, seconds, flag
+    # text, figure (numbers already formatted as text: right-aligned), key, date, datetime, percent,
+    # ratio, score, coordinate, count, money, seconds, flag
+    kind: str = "text"
     help: str = ""
 
 
@@ -76,10 +78,11 @@ COLUMNS: dict[str, Column] = {
         "Stress known then", help="How far the benchmark (or the book) stood below its peak on that date."
     ),
     "stress_window": Column("Stress window"),
-    "fwd_return_30d": Column("Return, next 30 days", _PCT),
-    "fwd_max_drawdown_30d": Column("Max drawdown, next 30 days", _PCT),
-    "fwd_return_91d": Column("Return, next 91 days", _PCT),
-    "fwd_max_drawdown_91d": Column("Max drawdown, next 91 days", _PCT),
+    # short headers: the four must fit beside who and when in a 1400-pixel window
+    "fwd_return_30d": Column("30-day return", _PCT, "Return over the 30 days after the state's date."),
+    "fwd_max_drawdown_30d": Column("30-day max drawdown", _PCT, "Deepest fall within the 30 days after it."),
+    "fwd_return_91d": Column("91-day return", _PCT, "Return over the 91 days after the state's date."),
+    "fwd_max_drawdown_91d": Column("91-day max drawdown", _PCT, "Deepest fall within the 91 days after it."),
     "values": Column("Values", help="daily: daily portfolio values; reports: report values"),
     "peak_date": Column("Peak", "date"),
     "trough_date": Column("Trough", "date"),
@@ -105,9 +108,9 @@ COLUMNS: dict[str, Column] = {
     "feature": Column("Feature", "key"),
     "block": Column("Block", "key"),
     "description": Column("What it measures"),
-    "query": Column("Query"),
-    "neighbour": Column("Neighbour"),
-    "difference": Column("Neighbour − query"),
+    "query": Column("Query", "figure"),
+    "neighbour": Column("Neighbour", "figure"),
+    "difference": Column("Neighbour − query", "figure"),
     "coordinate_a": Column("Query coordinate", "score"),
     "coordinate_b": Column("Neighbour coordinate", "score"),
     "cosine_contribution": Column("Share of cosine", "score", "The features' shares add up to the cosine."),

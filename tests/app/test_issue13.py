@@ -7,6 +7,7 @@ tests/app/test_issue13_format.py.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -134,7 +135,13 @@ def test_forward_returns_come_before_the_similarity_scores(store: str) -> None:
     at = open_page("drawdown", portfolio=PF2, date="2025-06-30")
     columns = list(table(at, "dd_analogues").columns)
     forward = [columns.index(c) for c in columns if c.startswith("fwd_")]
-    assert len(forward) == 4 and max(forward) < 7, columns  # inside the first screenful, next to who and when
+    assert len(forward) == 4 and max(forward) < 7, columns  # next to who and when
+    # ... in widths that fit the table: 938 px wide in a 1400-pixel window (Chromium)
+    element = next(d for d in at.dataframe if "fwd_return_91d" in d.value.columns and "rank" in d.value.columns)
+    config = json.loads(element.proto.columns)
+    widths = [config.get(name, {}).get("width") for name in columns[: max(forward) + 1]]
+    assert all(isinstance(w, int) for w in widths), widths
+    assert sum(widths) <= 900, widths
 
 
 # ---------------------------------------------------------------- 5. map

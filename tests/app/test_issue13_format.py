@@ -66,7 +66,7 @@ def table_problems(element: Any, where: str) -> list[str]:
     frame = element.value
     config = json.loads(proto.columns or "{}")
     for name in frame.columns:
-        spec = config.get(f"col:{name}") or config.get(str(name)) or {}
+        spec = config.get(str(name)) or {}
         label = spec.get("label")
         if not label:
             problems.append(f"{where}: column {name!r} has no label in words")
@@ -173,7 +173,7 @@ def test_csv_for_people_has_readable_headers_and_six_digits() -> None:
         "Date",
         "Drawdown (%)",
         "Recovery",
-        "Return, next 91 days (%)",
+        "91-day return (%)",
     ]
     text = out.to_csv(index=False, lineterminator="\n")
     assert "1,0.999912,P1,2008-10-10,-25.3412,,\n" in text
