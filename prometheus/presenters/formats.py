@@ -73,6 +73,7 @@ COLUMNS: dict[str, Column] = {
     "var_95_1d": Column("VaR 95% (1 day)", _PCT),
     "beta_1y": Column("Beta (1 year)", "ratio"),
     "return_1y": Column("Return (1 year)", _PCT),
+    "portfolio_value": Column("Portfolio value", "money"),
     "dominant_sector": Column("Largest sector"),
     "stress_known_then": Column(
         "Stress known then", help="How far the benchmark (or the book) stood below its peak on that date."
