@@ -51,16 +51,21 @@ ANALOGUE_COLUMNS = [
 ]
 
 
+def selected_row() -> int | None:
+    """The row selected in the worst-drawdowns table (its widget state), if any."""
+    state = st.session_state.get("dd_episodes")
+    rows = list(getattr(getattr(state, "selection", None), "rows", None) or [])
+    if not rows and isinstance(state, dict):
+        rows = list(state.get("selection", {}).get("rows", []))
+    return int(rows[0]) if rows else None
+
+
 def picked_episode(episodes: pd.DataFrame) -> date | None:
     """The trough of the row just selected in the worst-drawdowns table (None: no new selection).
 
     Read before the date box is drawn (a selection reruns the page), so the box can take it.
     """
-    state = st.session_state.get("dd_episodes")
-    rows = list(getattr(getattr(state, "selection", None), "rows", None) or [])
-    if not rows and isinstance(state, dict):
-        rows = list(state.get("selection", {}).get("rows", []))
-    row = rows[0] if rows else None
+    row = selected_row()
     if row == st.session_state.get("dd_episode_seen"):
         return None
     st.session_state["dd_episode_seen"] = row
@@ -162,9 +167,8 @@ def body(ctx: _context.PageContext) -> None:
         # Another portfolio chosen: its own worst trough, not the date picked for the previous one
         # (a linked date is kept: the link set both together).
         switched = not linked and st.session_state.get("dd_date_of") not in (None, portfolio)
-        if switched:
-            st.session_state.pop("dd_episodes", None)  # the selection was a row of the other book's table
-            st.session_state["dd_episode_seen"] = None
+        if switched:  # a row still selected was a row of the other book's table: not a new pick
+            st.session_state["dd_episode_seen"] = selected_row()
         episode = None if switched else picked_episode(episodes)
         if episode is not None:
             st.session_state["dd_date"] = nearest_on_or_before(days, episode)

@@ -173,7 +173,7 @@ def body(ctx: _context.PageContext) -> None:
         "toolbar) to select states; double-click to clear."
     )
     event = st.plotly_chart(
-        figures.map_figure(frame, colour, path, stress, axis_titles(method, frame, index.matrix)),
+        figures.map_figure(frame, colour, path, stress, axis_titles(method, frame, _data.state_variance(ctx))),
         width="stretch",
         key="map_chart",
         on_select="rerun",

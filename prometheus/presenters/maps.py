@@ -87,16 +87,20 @@ def trajectory_between(path: pd.DataFrame, first_year: int, last_year: int) -> p
     return path[(years >= first_year) & (years <= last_year)]
 
 
-def axis_titles(method: str, frame: pd.DataFrame, matrix: np.ndarray | None) -> tuple[str, str]:
+def total_variance(matrix: np.ndarray) -> float:
+    """The states' total variance (the sum over coordinates), what PCA's axes take shares of."""
+    return float(np.asarray(matrix, dtype=np.float64).var(axis=0).sum()) if len(matrix) else 0.0
+
+
+def axis_titles(method: str, frame: pd.DataFrame, total: float) -> tuple[str, str]:
     """What the map's axes mean: each principal component's share of the states' variance, or UMAP's caveat.
 
     PCA's coordinates are the states projected on the two directions of largest variance,
-    so their variance over the total variance of ``matrix`` (the states the map was fitted
+    so their variance over ``total`` (:func:`total_variance` of the states the map was fitted
     on) is each axis's share. UMAP's axes have no units and only local distances mean much.
     """
     if method != "pca":
         return "UMAP 1 (no units; only nearby distances mean much)", "UMAP 2"
-    total = float(np.asarray(matrix, dtype=np.float64).var(axis=0).sum()) if matrix is not None and len(matrix) else 0.0
     titles = []
     for number, name in ((1, "x"), (2, "y")):
         share = float(np.var(frame[name].to_numpy(dtype=np.float64))) / total if total > 0 else 0.0

@@ -210,7 +210,7 @@ def test_the_map_names_its_axes_and_the_trajectory_ends(store: str) -> None:
     shares = [float(t.split("(")[1].split("%")[0]) for t in (x_title, y_title)]
     assert 0 < shares[1] <= shares[0] <= 100
     assert (
-        figures.map_figure(synthetic_map(), "date", None, False, axis_titles("umap", synthetic_map(), None))
+        figures.map_figure(synthetic_map(), "date", None, False, axis_titles("umap", synthetic_map(), 0.0))
         .to_dict()["layout"]["xaxis"]["title"]["text"]
         .startswith("UMAP 1 (no units")
     )
