@@ -191,7 +191,14 @@ def trajectory_span(path: pd.DataFrame) -> pd.DataFrame:
     # The link's years are the slider's default (a range slider's default must be passed as
     # value=, so no session-state seeding here); publishing the choice keeps the two equal.
     linked = _widgets.query_param("years")
-    default = (year_span(linked, years) if linked else None) or (max(years[0], years[-1] - 2), years[-1])
+    span = year_span(linked, years) if linked else None
+    default = span or (max(years[0], years[-1] - 2), years[-1])
+    if linked and span is None and st.session_state.get("map_years_refused") != linked:
+        st.session_state["map_years_refused"] = linked  # said once per link
+        _widgets.link_problem(
+            f"The link's years {linked!r} are not within this trajectory ({years[0]}-{years[-1]}): "
+            f"showing {default[0]}-{default[1]} instead."
+        )
     first, last = st.select_slider("Trajectory years", options=years, value=default, key="map_path_years")
     _widgets.publish_query(years=f"{first}-{last}")
     return trajectory_between(path, first, last)

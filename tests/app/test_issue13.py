@@ -76,6 +76,10 @@ def test_a_link_keeps_the_trajectory_years(store: str) -> None:
     assert at.query_params["years"] == "2025-2025"
     by_key(at, "select_slider", "map_path_years").set_value((2024, 2025)).run()
     assert at.query_params["years"] == "2024-2025"
+    at = open_page("map", portfolio=PF2, years="1990-1995")
+    assert warnings(at) == [
+        "The link's years '1990-1995' are not within this trajectory (2024-2025): showing 2024-2025 instead."
+    ]
 
 
 def test_a_link_to_an_unknown_portfolio_says_so(store: str) -> None:
