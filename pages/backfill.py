@@ -20,6 +20,7 @@ from ui import context as _context
 from ui import data as _data
 from ui import shell as _common
 from ui import widgets as _widgets
+from ui.widgets import DATE_FORMAT
 
 ALL, ONE, RANGE = "All dates", "One date", "Date range"
 
@@ -36,8 +37,12 @@ def request_form(ctx: _context.PageContext, summary: Any) -> None:
             as_of = st.selectbox("Date", list(reversed(days)), key="bf_day", format_func=lambda d: d.isoformat())
             start = end = None
         elif mode == RANGE:
-            start = st.date_input("From", value=days[0], min_value=days[0], max_value=days[-1], key="bf_start")
-            end = st.date_input("To", value=days[-1], min_value=days[0], max_value=days[-1], key="bf_end")
+            start = st.date_input(
+                "From", value=days[0], min_value=days[0], max_value=days[-1], key="bf_start", format=DATE_FORMAT
+            )
+            end = st.date_input(
+                "To", value=days[-1], min_value=days[0], max_value=days[-1], key="bf_end", format=DATE_FORMAT
+            )
     with right:
         models = st.multiselect(
             "Models",
@@ -102,6 +107,7 @@ def fitted_models(ctx: _context.PageContext, summary: Any) -> None:
             min_value=days[0],
             max_value=days[-1],
             key=f"bf_fit_end_{status.model_id}",
+            format=DATE_FORMAT,
             help="The fit learns only from states whose next 91 days had passed by this date; score it on later "
             "dates (the skill ledger, embedding_quality --start).",
         )

@@ -90,6 +90,7 @@ def publish_query(**values: object) -> None:
 
 
 RAW_CSV_KEY = "raw_csv"
+DATE_FORMAT = "YYYY-MM-DD"  # date boxes show ISO dates, like every table and caption
 
 
 def column_config(
@@ -209,7 +210,7 @@ def range_bound(label: str, key: str, param: str | None, first: date, last: date
     if param is not None:
         seed_from_query(key, param, lambda raw: _clamp(parse_day(raw), first, last))
     st.session_state.setdefault(key, default)
-    return st.date_input(label, min_value=first, max_value=last, key=key)
+    return st.date_input(label, min_value=first, max_value=last, key=key, format=DATE_FORMAT)
 
 
 def _clamp(day: date | None, first: date, last: date) -> date | None:
