@@ -240,7 +240,7 @@ def unknown_portfolio(raw: str, shown: str) -> str:
 # commit runs; installed once per browser tab (the flag), a static script with no data in it.
 DATE_ENTER_SCRIPT = """<script>
 (() => {
-  const root = window.parent && window.parent.document ? window.parent : window;
+  const root = window;  // st.html is not iframed: this is the app's own window
   if (root.__prometheusDateEnter) return;
   root.__prometheusDateEnter = true;
   root.document.addEventListener("keydown", (event) => {
