@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -48,6 +49,18 @@ def _index(_stores: Stores, model_id: str, version: str) -> StateIndex:
 def state_index(ctx: PageContext) -> StateIndex:
     """All states of the model as one matrix, loaded once per data version and shared by sessions."""
     return _index(ctx.stores, ctx.model_id, ctx.version)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _state_variance(_stores: Stores, model_id: str, version: str) -> float:
+    from prometheus.presenters.maps import total_variance
+
+    return total_variance(_index(_stores, model_id, version).matrix)
+
+
+def state_variance(ctx: PageContext) -> float:
+    """The states' total variance (25 ms for the demo's 58k states): once per data version."""
+    return _state_variance(ctx.stores, ctx.model_id, ctx.version)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -305,6 +318,7 @@ def map_points(ctx: PageContext, method: str, points: pd.DataFrame) -> pd.DataFr
 def _map_chart(
     _frame: pd.DataFrame,
     _path: pd.DataFrame | None,
+    _axes: Callable[[], Any],
     model_id: str,
     version: str,
     method: str,
@@ -315,7 +329,7 @@ def _map_chart(
 ) -> Any:
     from prometheus.presenters.figures import map_figure
 
-    return map_figure(_frame, colour, _path, stress)
+    return map_figure(_frame, colour, _path, stress, _axes())
 
 
 def map_chart(
@@ -327,12 +341,14 @@ def map_chart(
     path_of: str | None,
     years: tuple[int, int] | None,
     path: pd.DataFrame | None,
+    axes: Callable[[], Any],
 ) -> Any:
     """The map's figure for these choices, built once (~0.1 s for 58k states) and shared read-only.
 
-    ``path`` is the drawn stretch of ``path_of``'s trajectory, ``years`` its span: they key it.
+    ``path`` is the drawn stretch of ``path_of``'s trajectory, ``years`` its span: they key it;
+    ``axes()`` gives the axis titles (they depend on the data version and method only).
     """
-    return _map_chart(frame, path, ctx.model_id, ctx.version, method, colour, stress, path_of, years)
+    return _map_chart(frame, path, axes, ctx.model_id, ctx.version, method, colour, stress, path_of, years)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
