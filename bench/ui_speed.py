@@ -52,6 +52,25 @@ QUIET_MS = 300
 TARGET_RATIO = 2.0
 PF, PF_B = "PORTFOLIO_CORE_US_EQ_001", "PORTFOLIO_CORE_US_EQ_002"
 HELLO = 'import streamlit as st\n\nst.write("hello")\n'
+# The same page plus one small element (?with=chart|webgl|table): what one Plotly chart or one
+# dataframe costs by itself in this browser, printed for reference (not a target).
+REFERENCE = """import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+st.write("hello")
+if st.query_params.get("with") == "chart":
+    st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2])), key="chart")
+if st.query_params.get("with") == "webgl":
+    st.plotly_chart(go.Figure(go.Scattergl(x=[1, 2, 3], y=[3, 1, 2], mode="markers")), key="chart")
+if st.query_params.get("with") == "table":
+    st.dataframe(pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]}), key="table")
+"""
+REFERENCES = {
+    "reference: one-line page + one Plotly chart": "chart",
+    "reference: one-line page + one WebGL Plotly chart (as the map)": "webgl",
+    "reference: one-line page + one dataframe": "table",
+}
 
 SETTLED_JS = """(expected) => {
   const app = document.querySelector('[data-testid="stApp"]');
@@ -282,7 +301,7 @@ def act(page: Any, runs: Runs, step: Step, i: int) -> tuple[float, float]:
     return settle(page, runs, mark, began, step.expected(i))
 
 
-def measure(app: str, hello: str, repeats: int, only: str | None) -> Iterator[tuple[str, Timings]]:
+def measure(app: str, hello: str, reference: str, repeats: int, only: str | None) -> Iterator[tuple[str, Timings]]:
     """Yields after each page or interaction, so progress shows while the run goes on."""
     from playwright.sync_api import sync_playwright
 
@@ -305,6 +324,16 @@ def measure(app: str, hello: str, repeats: int, only: str | None) -> Iterator[tu
                     timings.baseline.append(baseline)
                     timings.rows.setdefault(f"{name} (reload)", []).append(took)
             yield f"{name} (reload)", timings
+        for name, what in REFERENCES.items():
+            if only and only.lower() not in name.lower():
+                continue
+            for i in range(repeats + 1):
+                baseline = load(page, runs, hello, hello_text)[0]
+                took = load(page, runs, f"{reference}/?with={what}", hello_text)
+                if i:
+                    timings.baseline.append(baseline)
+                    timings.rows.setdefault(name, []).append(took)
+            yield name, timings
         for step in INTERACTIONS:
             if only and only.lower() not in step.name.lower():
                 continue
@@ -352,11 +381,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="prometheus-ui-speed-") as tmp:
         home = Path(tmp)
-        script = home / "hello.py"
+        script, extra = home / "hello.py", home / "reference.py"
         script.write_text(HELLO)
-        with streamlit_app(args.db_url, home) as app, streamlit_app(args.db_url, home, script=str(script)) as hello:
+        extra.write_text(REFERENCE)
+        with (
+            streamlit_app(args.db_url, home) as app,
+            streamlit_app(args.db_url, home, script=str(script)) as hello,
+            streamlit_app(args.db_url, home, script=str(extra)) as reference,
+        ):
             timings = Timings()
-            for name, timings in measure(app, hello, args.repeats, args.only):
+            for name, timings in measure(app, hello, reference, args.repeats, args.only):
                 shown = ", ".join(f"{t:.2f} ({s:.2f})" for t, s in timings.rows[name])
                 print(f"  {name}: {shown} {timings.errors.get(name, '')}", flush=True)
         log = (home / "streamlit.log").read_text()
