@@ -206,7 +206,7 @@ DD_DATES = ["2003-03-14", "2000-03-10", "2015-08-28", "2011-08-12", "2009-03-06"
 PORTFOLIOS = [f"PORTFOLIO_CORE_US_EQ_{n:03d}" for n in (7, 13, 21, 29, 33, 38)]
 SCOPES = ["All history (hindsight)", "Same date", "Point in time", "All history (hindsight)", "Same date"]
 SCOPE_URL = ["scope=all", "scope=same", "", "scope=all", "scope=same"]
-COLOURS = ["Drawdown", "Volatility (1y)", "Portfolio", "Dominant sector", "Date", "Drawdown"]
+COLOURS = ["Drawdown", "Volatility", "Portfolio", "Dominant sector", "Date", "Drawdown"]  # a prefix of the label
 COLOUR_URL = ["color=drawdown", "color=volatility", "color=portfolio", "color=sector", "color=date", "color=drawdown"]
 
 PAGES: dict[str, str] = {
