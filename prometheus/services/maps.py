@@ -28,6 +28,9 @@ from prometheus.store.stores import Stores
 # Above this many states a first UMAP fit takes minutes (58k states: ~3 min on 2 cores), so the
 # Map page runs it as a background job, which survives leaving the page, instead of in the script.
 BACKGROUND_UMAP_STATES = 20_000
+# A map job's bar: the map (its stages and epochs) up to MAP_SHARE, then the colours' attributes
+# (1-2 s on the demo book once the map is stored, against 30-60 s for a first UMAP).
+JOB_STEPS, MAP_SHARE = 1000, 960
 
 
 def latest_projection_job(jobs: Sequence[Job], model_id: str, method: str) -> Job | None:
@@ -95,7 +98,11 @@ def store_map(stores: Stores, model_id: str, method: str, progress: Progress | N
     from prometheus.projection.maps import project_states
     from prometheus.services.attributes import cached_state_attributes
 
-    frame = project_states(stores, model_id, method=method, progress=progress)
+    def mapping(done: int, total: int, message: str) -> None:  # the map's own bar, then the attributes' last share
+        if progress is not None:
+            progress(MAP_SHARE * done // total if total > 0 else 0, JOB_STEPS, message)
+
+    frame = project_states(stores, model_id, method=method, progress=mapping)
     if not frame.attrs.get("stored", True):
         folder = stores.settings.effective_cache_dir / "projections"
         raise PrometheusError(
@@ -103,7 +110,7 @@ def store_map(stores: Stores, model_id: str, method: str, progress: Progress | N
             "(or point PROMETHEUS_CACHE_DIR at one that is) and try again"
         )
     if progress is not None:
-        progress(0, 0, "Reading the states' attributes for the map's colours…")
+        progress(MAP_SHARE, JOB_STEPS, "Reading the states' attributes for the map's colours…")
     cached_state_attributes(stores, model_id)  # the page then opens from two cache files
     return StoredMap(
         model_id,
