@@ -197,3 +197,20 @@ def test_a_real_map_across_processes_reopened_and_extended(sqlite_url: str, tmp_
     for i in range(300, 330):
         distances = np.linalg.norm(middles - np.array(coords[key[i]]), axis=1)
         assert distances.argmin() == group[i]
+
+
+def test_a_map_jobs_bar_runs_from_the_fit_to_the_colours(
+    sqlite_stores: Stores, monkeypatch: pytest.MonkeyPatch, numba_env: Any
+) -> None:
+    from prometheus.services.maps import JOB_STEPS, MAP_SHARE, store_map
+
+    monkeypatch.setattr(umap_fit, "new_umap", EpochsUMAP)
+    vectors = random_vectors(12, seed=24)
+    put_states(sqlite_stores, [(f"P{i % 3}", START + timedelta(days=7 * (i // 3)), vectors[i]) for i in range(12)])
+    reports: list[tuple[int, int, str]] = []
+    store_map(sqlite_stores, MODEL, "umap", lambda *report: reports.append(report))
+    done = [d for d, _, _ in reports]
+    assert {total for _, total, _ in reports} == {JOB_STEPS} and done == sorted(done)
+    assert any(m.endswith("epoch 7/7") for _, _, m in reports)
+    assert reports[-2][0] == MAP_SHARE and reports[-2][2] == "UMAP map of 12 states ready"
+    assert reports[-1] == (MAP_SHARE, JOB_STEPS, "Reading the states' attributes for the map's colours…")
