@@ -101,7 +101,7 @@ def stages(result: dict[str, Any]) -> str:
     spans: list[tuple[str, float]] = []
     previous_time, previous_label = 0.0, "start-up and imports"
     for at, _done, _total, message in result["reports"]:
-        label = message.split(" epoch ")[0].split(":")[0] if " epoch " in message else message
+        label = message.split(" epoch ")[0].rstrip(",") + " (epochs)" if " epoch " in message else message
         if label != previous_label:
             spans.append((previous_label, at - previous_time))
             previous_time, previous_label = at, label
