@@ -10,6 +10,7 @@ import streamlit as st
 
 from prometheus import jobs
 from prometheus.jobs.kinds import backfill_params, fit_params
+from prometheus.presenters import formats
 from prometheus.presenters.choices import model_choices
 from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.tables import jobs_frame
@@ -18,6 +19,8 @@ from prometheus.services.fits import fit_statuses
 from ui import context as _context
 from ui import data as _data
 from ui import shell as _common
+from ui import widgets as _widgets
+from ui.widgets import DATE_FORMAT
 
 ALL, ONE, RANGE = "All dates", "One date", "Date range"
 
@@ -34,8 +37,12 @@ def request_form(ctx: _context.PageContext, summary: Any) -> None:
             as_of = st.selectbox("Date", list(reversed(days)), key="bf_day", format_func=lambda d: d.isoformat())
             start = end = None
         elif mode == RANGE:
-            start = st.date_input("From", value=days[0], min_value=days[0], max_value=days[-1], key="bf_start")
-            end = st.date_input("To", value=days[-1], min_value=days[0], max_value=days[-1], key="bf_end")
+            start = st.date_input(
+                "From", value=days[0], min_value=days[0], max_value=days[-1], key="bf_start", format=DATE_FORMAT
+            )
+            end = st.date_input(
+                "To", value=days[-1], min_value=days[0], max_value=days[-1], key="bf_end", format=DATE_FORMAT
+            )
     with right:
         models = st.multiselect(
             "Models",
@@ -51,9 +58,9 @@ def request_form(ctx: _context.PageContext, summary: Any) -> None:
             "At most this many portfolios per date (0 = no limit)", min_value=0, value=0, step=1, key="bf_limit"
         )
 
-    def submit() -> str:
+    def submit() -> jobs.Submitted:
         params = backfill_params(DateSelection(as_of, start, end), models, portfolios, int(limit) or None)
-        return jobs.submit_job(ctx.stores, jobs.BACKFILL, params)
+        return jobs.submit_or_join(ctx.stores, jobs.BACKFILL, params)
 
     if ctx.read_only:
         st.button("Start backfill", disabled=True, key="bf_start_button")
@@ -62,10 +69,17 @@ def request_form(ctx: _context.PageContext, summary: Any) -> None:
     if st.button(
         "Start backfill", type="primary", key="bf_start_button", disabled=not models, icon=":material/play_arrow:"
     ):
-        job_id = _common.guarded(ctx.settings, submit)
-        if job_id:
-            st.session_state["watched_job"] = job_id
-            st.toast("Backfill started: it keeps running if you leave this page.", icon=":material/sync:")
+        submitted = _common.guarded(ctx.settings, submit)
+        if submitted:
+            st.session_state["watched_job"] = submitted.job_id
+            if submitted.joined:
+                st.info(
+                    f"The same backfill is already queued or running (job {submitted.job_id[:8]}): "
+                    "not started twice; its progress is below.",
+                    icon=":material/content_copy:",
+                )
+            else:
+                st.toast("Backfill started: it keeps running if you leave this page.", icon=":material/sync:")
 
 
 def fitted_models(ctx: _context.PageContext, summary: Any) -> None:
@@ -93,6 +107,7 @@ def fitted_models(ctx: _context.PageContext, summary: Any) -> None:
             min_value=days[0],
             max_value=days[-1],
             key=f"bf_fit_end_{status.model_id}",
+            format=DATE_FORMAT,
             help="The fit learns only from states whose next 91 days had passed by this date; score it on later "
             "dates (the skill ledger, embedding_quality --start).",
         )
@@ -133,19 +148,12 @@ def recent_jobs(ctx: _context.PageContext) -> None:
             st.caption("No jobs yet.")
             return
         frame = jobs_frame(current)
-        st.dataframe(
+        _widgets.show_table(
             frame,
-            hide_index=True,
-            width="stretch",
             key="bf_jobs_table",
-            column_config={
-                "created": st.column_config.DatetimeColumn("Created (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-                "kind": st.column_config.TextColumn("Kind"),
-                "status": st.column_config.TextColumn("Status"),
+            extra={
                 "message": st.column_config.TextColumn("Message", width="large"),
-                "params": st.column_config.TextColumn("Parameters"),
                 "progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%d%%"),
-                "seconds": st.column_config.NumberColumn("Seconds", format="%.1f"),
                 "job_id": st.column_config.TextColumn("Job id", width="small"),
             },
         )
@@ -185,9 +193,10 @@ def body(ctx: _context.PageContext) -> None:
         _common.demo_button(ctx, key="demo_backfill", watch=False)  # the jobs list below shows it
     else:
         st.markdown(
-            f"**{summary.report_count}** risk reports for **{len(summary.portfolio_ids)}** portfolios, "
-            f"{summary.first_date:%Y-%m-%d} to {summary.last_date:%Y-%m-%d}. A backfill embeds them "
-            "(numeric, then joint); reruns skip unchanged states, so it is always safe to run again."
+            f"**{formats.count(summary.report_count)}** risk reports for "
+            f"**{formats.count(len(summary.portfolio_ids))}** portfolios, {formats.day(summary.first_date)} to "
+            f"{formats.day(summary.last_date)}. A backfill embeds them (numeric, then joint); reruns skip unchanged "
+            "states, so it is always safe to run again."
         )
         request_form(ctx, summary)
         fitted_models(ctx, summary)

@@ -21,27 +21,66 @@ from ui import shell as _common
 from ui import widgets as _widgets
 from ui.forecast import forecast_panel
 
+# What followed comes right after who and when, in fixed widths that add up to 875 px: with every
+# neighbour column first, the forward returns were past the right edge of the table (938 px wide in
+# a 1400-pixel window, measured in Chromium); the similarity scores come last.
+ANALOGUE_WIDTHS = {
+    "rank": 40,
+    "portfolio_id": 200,
+    "as_of_date": 95,
+    "fwd_return_30d": 135,
+    "fwd_max_drawdown_30d": 135,
+    "fwd_return_91d": 135,
+    "fwd_max_drawdown_91d": 135,
+}
+ANALOGUE_COLUMNS = [
+    "rank",
+    "portfolio_id",
+    "as_of_date",
+    "fwd_return_30d",
+    "fwd_max_drawdown_30d",
+    "fwd_return_91d",
+    "fwd_max_drawdown_91d",
+    "drawdown",
+    "volatility_1y",
+    "stress_known_then",
+    "dominant_sector",
+    "cosine",
+    "euclidean",
+    "values",
+]
+
+
+def selected_row() -> int | None:
+    """The row selected in the worst-drawdowns table (its widget state), if any."""
+    state = st.session_state.get("dd_episodes")
+    rows = list(getattr(getattr(state, "selection", None), "rows", None) or [])
+    if not rows and isinstance(state, dict):
+        rows = list(state.get("selection", {}).get("rows", []))
+    return int(rows[0]) if rows else None
+
+
+def picked_episode(episodes: pd.DataFrame) -> date | None:
+    """The trough of the row just selected in the worst-drawdowns table (None: no new selection).
+
+    Read before the date box is drawn (a selection reruns the page), so the box can take it.
+    """
+    row = selected_row()
+    if row == st.session_state.get("dd_episode_seen"):
+        return None
+    st.session_state["dd_episode_seen"] = row
+    if row is None or not 0 <= row < len(episodes):
+        return None
+    return parse_day(episodes["trough_date"].iloc[row])
+
 
 def episodes_table(episodes: pd.DataFrame) -> None:
     st.subheader("Worst drawdowns")
     if episodes.empty:
         st.caption("Never under water in the stored reports.")
         return
-    st.dataframe(
-        episodes,
-        hide_index=True,
-        width="stretch",
-        key="dd_episodes",
-        column_config={
-            "peak_date": st.column_config.DateColumn("Peak", format="YYYY-MM-DD"),
-            "trough_date": st.column_config.DateColumn("Trough", format="YYYY-MM-DD"),
-            "recovery_date": st.column_config.DateColumn("Recovery", format="YYYY-MM-DD"),
-            "depth": st.column_config.NumberColumn("Depth", format="percent"),
-            "days_to_trough": st.column_config.NumberColumn("Days to trough", format="%d"),
-            "length_days": st.column_config.NumberColumn("Length (days)", format="%d"),
-            "recovered": st.column_config.CheckboxColumn("Recovered"),
-        },
-    )
+    st.caption("Select a row to open that episode: its trough becomes the date for analogues below.")
+    _widgets.show_table(episodes, key="dd_episodes", on_select="rerun", selection_mode="single-row")
 
 
 def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
@@ -95,14 +134,8 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
         [(str(p), d) for p, d in zip(table["portfolio_id"], table["as_of_date"], strict=True)],
         known_by=day if point_in_time else None,
     )
-    merged = table.merge(outcomes, on=["portfolio_id", "as_of_date"], how="left")
-    st.dataframe(
-        merged,
-        hide_index=True,
-        width="stretch",
-        key="dd_analogues",
-        column_config={**_widgets.neighbour_columns(), **_widgets.outcome_columns()},
-    )
+    merged = table.merge(outcomes, on=["portfolio_id", "as_of_date"], how="left").loc[:, ANALOGUE_COLUMNS]
+    _widgets.show_table(merged, key="dd_analogues", widths=ANALOGUE_WIDTHS)
     st.caption(f"What followed each analogue, from {values_used(outcomes)}.")
     _widgets.csv_download(
         merged, f"analogues_{portfolio}_{day.isoformat()}.csv", key="dd_csv", label="Download analogues (CSV)"
@@ -129,9 +162,22 @@ def body(ctx: _context.PageContext) -> None:
     # Default date: the trough of the worst drawdown, the moment an analyst most wants analogues for.
     worst = episodes["trough_date"].iloc[0] if not episodes.empty else None
     with right:
-        _widgets.seed_from_query("dd_date", "date", lambda raw: nearest_on_or_before(days, parse_day(raw)))
-        if st.session_state.get("dd_date") not in days:
+        link = _widgets.seed_from_query("dd_date", "date", lambda raw: nearest_on_or_before(days, parse_day(raw)))
+        linked = link is not None and link.value is not None
+        # Another portfolio chosen: its own worst trough, not the date picked for the previous one
+        # (a linked date is kept: the link set both together).
+        switched = not linked and st.session_state.get("dd_date_of") not in (None, portfolio)
+        if switched:  # a row still selected was a row of the other book's table: not a new pick
+            st.session_state["dd_episode_seen"] = selected_row()
+        episode = None if switched else picked_episode(episodes)
+        if episode is not None:
+            st.session_state["dd_date"] = nearest_on_or_before(days, episode)
+        elif switched or st.session_state.get("dd_date") not in days:
             st.session_state["dd_date"] = nearest_on_or_before(days, worst)
+        st.session_state["dd_date_of"] = portfolio
+        problem = _widgets.date_link_problem(link, portfolio, st.session_state["dd_date"])
+        if problem:
+            _widgets.link_problem(problem)
         day = st.selectbox("Date for analogues", days, key="dd_date", format_func=date.isoformat)
         _widgets.publish_query(date=day)
     if frame.empty:

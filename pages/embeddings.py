@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from prometheus.presenters import figures
+from prometheus.presenters import figures, formats
 from prometheus.presenters.choices import index_dates, index_portfolios
 from prometheus.presenters.markup import markdown_text
 from ui import context as _context
@@ -25,21 +25,8 @@ def states_table(ctx: _context.PageContext, portfolios: list[str], days: list) -
         chosen = st.multiselect("Portfolios", portfolios, key="emb_portfolios", placeholder="All portfolios")
         _widgets.publish_query(portfolios=",".join(chosen) or None)
     frame = _data.states(ctx, start, end, chosen)
-    st.caption(f"{len(frame):,} state(s) of {markdown_text(ctx.model_id)}")
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        height=360,
-        key="emb_table",
-        column_config={
-            "as_of_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
-            "portfolio_id": st.column_config.TextColumn("Portfolio"),
-            "model_id": st.column_config.TextColumn("Model"),
-            "dim": st.column_config.NumberColumn("Dim", format="%d"),
-            "l2_norm": st.column_config.NumberColumn("L2 norm", format="%.6f"),
-        },
-    )
+    st.caption(f"{formats.count(len(frame))} state(s) of {markdown_text(ctx.model_id)}")
+    _widgets.show_table(frame, key="emb_table", height=360)
     _widgets.csv_download(frame, f"states_{ctx.model_id}.csv", key="emb_csv", label="Download states (CSV)")
     return frame
 

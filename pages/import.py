@@ -25,6 +25,7 @@ from prometheus.services.risk_reports import EngineCheck, check_engine_files
 from prometheus.services.uploads import MAX_UPLOAD_MB, check_upload_size, save_upload
 from ui import context as _context
 from ui import shell as _common
+from ui import widgets as _widgets
 
 KINDS = {REPORTS: "Risk reports (JSON Lines or CSV)", ENGINE: "Holdings and prices (risk engine)"}
 ENGINE_LABELS = {
@@ -71,7 +72,7 @@ def _bad_rows_table(check: FileCheck) -> None:
     frame = pd.DataFrame({"line": [b.line for b in check.bad_rows], "reason": [b.reason for b in check.bad_rows]})
     shown = f"the first {len(check.bad_rows):,}" if check.bad_count > len(check.bad_rows) else "all"
     st.caption(f"Invalid rows ({shown} of {check.bad_count:,}), as the command-line import lists them:")
-    st.dataframe(frame, hide_index=True, width="stretch", key="imp_bad_rows")
+    _widgets.show_table(frame, key="imp_bad_rows")
 
 
 def _submit(ctx: _context.PageContext, params: dict[str, Any], used: list[str]) -> None:

@@ -10,9 +10,10 @@ import streamlit as st
 
 from prometheus import jobs
 from prometheus.jobs.kinds import projection_job_params
+from prometheus.numbers import whole_or_none
 from prometheus.presenters import figures
 from prometheus.presenters.choices import index_portfolios
-from prometheus.presenters.maps import map_frame, selected_rows, trajectory, trajectory_between
+from prometheus.presenters.maps import axis_titles, map_frame, selected_rows, trajectory, trajectory_between
 from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.tables import state_keys
 from prometheus.services import maps as map_service
@@ -26,14 +27,7 @@ METHODS = {"pca": "PCA", "umap": "UMAP"}
 COLOURS = {
     "date": "Date",
     "drawdown": "Drawdown",
-    "volatility": "Volatility (1y)",
-    "portfolio": "Portfolio",
-    "sector": "Dominant sector",
-}
-COLOURS = {
-    "date": "Date",
-    "drawdown": "Drawdown",
-    "volatility": "Volatility (1y)",
+    "volatility": "Volatility (1 year)",
     "portfolio": "Portfolio",
     "sector": "Dominant sector",
 }
@@ -127,22 +121,7 @@ def selection_panel(frame: pd.DataFrame, event: Any) -> None:
         return
     chosen = selected_rows(frame, points)
     st.caption(f"{len(chosen):,} state(s) selected")
-    st.dataframe(
-        chosen,
-        hide_index=True,
-        width="stretch",
-        key="map_selected",
-        column_config={
-            "portfolio_id": st.column_config.TextColumn("Portfolio"),
-            "dominant_sector": st.column_config.TextColumn("Largest sector"),
-            "stress_window": st.column_config.TextColumn("Stress window"),
-            "as_of_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
-            "x": st.column_config.NumberColumn(format="%.3f"),
-            "y": st.column_config.NumberColumn(format="%.3f"),
-            "drawdown": st.column_config.NumberColumn("Drawdown", format="percent"),
-            "volatility_1y": st.column_config.NumberColumn("Volatility (1y)", format="percent"),
-        },
-    )
+    _widgets.show_table(chosen, key="map_selected")
     _widgets.csv_download(chosen, "selected_states.csv", key="map_selected_csv", label="Download selection (CSV)")
     if chosen.empty:
         return
@@ -164,7 +143,9 @@ def body(ctx: _context.PageContext) -> None:
     cols = st.columns([2, 2, 3, 2])
     _widgets.seed_from_query("map_method", "method", lambda raw: METHODS.get(raw))
     _widgets.seed_from_query("map_colour", "color", lambda raw: COLOURS.get(raw))
-    _widgets.seed_from_query("map_path", "portfolio", lambda raw: raw if raw in portfolios else None)
+    path_link = _widgets.seed_from_query("map_path", "portfolio", lambda raw: raw if raw in portfolios else None)
+    if path_link is not None and path_link.value is None:
+        _widgets.link_problem(_widgets.unknown_portfolio(path_link.raw, "no trajectory"))
     st.session_state.setdefault("map_method", METHODS["pca"])
     st.session_state.setdefault("map_colour", COLOURS["date"])
     method_label = cols[0].radio(
@@ -179,7 +160,7 @@ def body(ctx: _context.PageContext) -> None:
     path_choice = cols[2].selectbox("Trajectory of", [NO_PATH, *portfolios], key="map_path")
     with cols[3]:
         st.write("")
-        stress = st.checkbox("Outline stress-window states", value=True, key="map_stress")
+        stress = st.checkbox("Ring stress-window states", value=True, key="map_stress")
     method = next(k for k, v in METHODS.items() if v == method_label)
     colour = next(k for k, v in COLOURS.items() if v == colour_label)
     path_of = None if path_choice == NO_PATH else str(path_choice)
@@ -192,12 +173,14 @@ def body(ctx: _context.PageContext) -> None:
     path = None
     if path_of:
         path = trajectory_span(trajectory(frame, path_of))
+    else:
+        _widgets.publish_query(years=None)
     st.caption(
         f"{len(frame):,} states, {METHODS[method]} projection. Drag a box (or pick lasso in the chart's "
         "toolbar) to select states; double-click to clear."
     )
     event = st.plotly_chart(
-        figures.map_figure(frame, colour, path, stress),
+        figures.map_figure(frame, colour, path, stress, axis_titles(method, frame, _data.state_variance(ctx))),
         width="stretch",
         key="map_chart",
         on_select="rerun",
@@ -207,13 +190,37 @@ def body(ctx: _context.PageContext) -> None:
 
 
 def trajectory_span(path: pd.DataFrame) -> pd.DataFrame:
-    """Let the analyst pick which years of a long path to draw: 30 years of weeks is a scribble."""
+    """Let the analyst pick which years of a long path to draw (30 years of weeks is a scribble); kept in the link."""
     years = sorted({d.year for d in path["as_of_date"]})
     if len(years) < 2:
+        _widgets.publish_query(years=None)
         return path
-    default = (max(years[0], years[-1] - 2), years[-1])
+    # The link's years are the slider's default (a range slider's default must be passed as
+    # value=, so no session-state seeding here); publishing the choice keeps the two equal.
+    linked = _widgets.query_param("years")
+    span = year_span(linked, years) if linked else None
+    default = span or (max(years[0], years[-1] - 2), years[-1])
+    if linked and span is None and st.session_state.get("map_years_refused") != linked:
+        st.session_state["map_years_refused"] = linked  # said once per link
+        _widgets.link_problem(
+            f"The link's years {linked!r} are not within this trajectory ({years[0]}-{years[-1]}): "
+            f"showing {default[0]}-{default[1]} instead."
+        )
     first, last = st.select_slider("Trajectory years", options=years, value=default, key="map_path_years")
+    _widgets.publish_query(years=f"{first}-{last}")
     return trajectory_between(path, first, last)
 
 
-_common.run_page("Map", body, caption="Nearby points are similar states. Stress-window states are outlined.")
+def year_span(raw: str, years: list[int]) -> tuple[int, int] | None:
+    """``?years=2006-2009`` as the slider's (first, last), clamped to the years the path has; None if unreadable."""
+    low, _, high = raw.partition("-")
+    first, last = whole_or_none(low, 1000, 9999), whole_or_none(high or low, 1000, 9999)
+    if first is None or last is None or first > last:
+        return None
+    inside = [y for y in years if first <= y <= last]
+    return (inside[0], inside[-1]) if inside else None
+
+
+_common.run_page(
+    "Map", body, caption="Nearby points are similar states. Stress-window states have a dark ring around them."
+)

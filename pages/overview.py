@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from prometheus.presenters import figures
+from prometheus.presenters import figures, formats
 from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.skill import ranking_note
 from prometheus.services.demo import SURVIVORSHIP_NOTE, holds_the_demo_book
@@ -22,13 +22,13 @@ COVERAGE_FREQS = {"By year": "year", "By month": "month"}
 
 def counts(ctx: _context.PageContext, summary: Any) -> None:
     cols = st.columns(5)
-    cols[0].metric("Portfolios", len(summary.portfolio_ids))
-    cols[1].metric("Report dates", f"{summary.report_dates:,}")
-    cols[2].metric("First date", f"{summary.first_date:%Y-%m-%d}" if summary.first_date else "—")
-    cols[3].metric("Last date", f"{summary.last_date:%Y-%m-%d}" if summary.last_date else "—")
+    cols[0].metric("Portfolios", formats.count(len(summary.portfolio_ids)))
+    cols[1].metric("Report dates", formats.count(summary.report_dates))
+    cols[2].metric("First date", formats.day(summary.first_date) or "—")
+    cols[3].metric("Last date", formats.day(summary.last_date) or "—")
     cols[4].metric(
         "States",
-        f"{summary.joint_counts.get(ctx.model_id, 0):,}",
+        formats.count(summary.joint_counts.get(ctx.model_id, 0)),
         help=f"Joint states of {ctx.model_id}, one per portfolio per date.",
     )
     models = pd.DataFrame(
@@ -36,8 +36,8 @@ def counts(ctx: _context.PageContext, summary: Any) -> None:
         + [{"model": m, "kind": "joint", "states": n} for m, n in summary.joint_counts.items()],
         columns=["model", "kind", "states"],
     )
-    with st.expander(f"States per model · {summary.report_count:,} risk reports stored"):
-        st.dataframe(models, hide_index=True, width="content")
+    with st.expander(f"States per model · {formats.count(summary.report_count)} risk reports stored"):
+        _widgets.show_table(models, key="ov_models", width="content")
     if holds_the_demo_book(summary.portfolio_ids):
         st.caption(f":material/info: {SURVIVORSHIP_NOTE}")
 
@@ -69,21 +69,8 @@ def early_warning(ctx: _context.PageContext) -> None:
     if ranking.empty or ranking["forecast_max_drawdown"].isna().all():
         st.info("No book has enough history for a point-in-time forecast yet, so nothing to rank.")
         return
-    st.dataframe(
-        ranking,
-        hide_index=True,
-        width="stretch",
-        key="ov_warning_table",
-        column_config={
-            "portfolio_id": st.column_config.TextColumn("Portfolio"),
-            "as_of_date": st.column_config.DateColumn("Latest state"),
-            "forecast_max_drawdown": st.column_config.NumberColumn("Forecast max drawdown", format="percent"),
-            "band_low": st.column_config.NumberColumn("80% band, deep end", format="percent"),
-            "band_high": st.column_config.NumberColumn("80% band, shallow end", format="percent"),
-            "volatility_3m": st.column_config.NumberColumn("Volatility (3m)", format="percent"),
-            "drawdown": st.column_config.NumberColumn("Drawdown now", format="percent"),
-            "stress_known_then": st.column_config.TextColumn("Stress known then"),
-        },
+    _widgets.show_table(
+        ranking, key="ov_warning_table", labels={"as_of_date": "Latest state", "drawdown": "Drawdown now"}
     )
     _widgets.csv_download(ranking, "early_warning.csv", key="ov_warning_csv", label="Download ranking (CSV)")
     first = ranking.iloc[0]

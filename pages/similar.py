@@ -12,7 +12,7 @@ from prometheus.numbers import whole_or_none
 from prometheus.presenters import figures
 from prometheus.presenters.choices import index_dates, index_portfolios, nearest_on_or_before, parse_day
 from prometheus.presenters.markup import markdown_text
-from prometheus.presenters.tables import describe_state, neighbours_frame, state_keys
+from prometheus.presenters.tables import comparison_frame, describe_state, neighbours_frame, state_keys
 from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, values_used
 from prometheus.services.similar import SimilarQuery
 from ui import context as _context
@@ -42,9 +42,10 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
         portfolio = _widgets.portfolio_picker("Portfolio", portfolios, key="sim_portfolio")
     days = index.dates_of(portfolio)
     with top[1]:
-        _widgets.seed_from_query("sim_date", "date", lambda raw: nearest_on_or_before(days, parse_day(raw)))
+        link = _widgets.seed_from_query("sim_date", "date", lambda raw: nearest_on_or_before(days, parse_day(raw)))
         if st.session_state.get("sim_date") not in days:
             st.session_state["sim_date"] = days[-1]  # default: the latest state
+        problem = _widgets.date_link_problem(link, portfolio, st.session_state["sim_date"])
         as_of = st.selectbox(
             "Date",
             days,
@@ -56,6 +57,8 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
         _widgets.seed_from_query("sim_k", "k", lambda raw: whole_or_none(raw, 1, 500))
         st.session_state.setdefault("sim_k", 20)
         top_k = st.number_input("Top k", min_value=1, max_value=500, step=1, key="sim_k")
+    if problem:
+        _widgets.link_problem(problem)
     bottom = st.columns([3, 3])
     with bottom[0]:
         _widgets.seed_from_query("sim_scope", "scope", lambda raw: SCOPES.get(raw))
@@ -71,17 +74,19 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
         )
     start = end = None
     if scope == SCOPES["range"]:
-        st.session_state.setdefault("sim_start", all_days[0])
-        st.session_state.setdefault("sim_end", all_days[-1])
         left, right, _ = st.columns([2, 2, 2])
-        start = left.date_input("From", min_value=all_days[0], max_value=all_days[-1], key="sim_start")
-        end = right.date_input("To", min_value=all_days[0], max_value=all_days[-1], key="sim_end")
+        with left:
+            start = _widgets.range_bound("From", "sim_start", "start", all_days[0], all_days[-1], all_days[0])
+        with right:
+            end = _widgets.range_bound("To", "sim_end", "end", all_days[0], all_days[-1], all_days[-1])
     scope_key = next(k for k, v in SCOPES.items() if v == scope)
     _widgets.publish_query(
         date=as_of,
         k=int(top_k or 20),
         scope=None if scope_key == "pit" else scope_key,
         self="1" if include_self else None,
+        start=start,
+        end=end,
     )
     return SimilarQuery(
         model_id=ctx.model_id,
@@ -97,13 +102,7 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
 
 
 def neighbours_table(table: pd.DataFrame, query: SimilarQuery) -> None:
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        key="sim_table",
-        column_config=_widgets.neighbour_columns(),
-    )
+    _widgets.show_table(table, key="sim_table")
     _widgets.csv_download(
         table,
         f"similar_{query.portfolio_id}_{query.as_of.isoformat()}.csv",
@@ -112,41 +111,32 @@ def neighbours_table(table: pd.DataFrame, query: SimilarQuery) -> None:
     )
 
 
-def side_by_side(frame: pd.DataFrame, label: str, key: str, percent: bool) -> None:
-    fmt = "percent" if percent else "%.4f"
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        key=key,
-        column_config={
-            label: st.column_config.TextColumn(label.capitalize()),
-            "a": st.column_config.NumberColumn("Query", format=fmt),
-            "b": st.column_config.NumberColumn("Neighbour", format=fmt),
-            "difference": st.column_config.NumberColumn("Neighbour − query", format=fmt),
-        },
-    )
+def side_by_side(frame: pd.DataFrame, label: str, key: str) -> None:
+    _widgets.show_table(comparison_frame(frame, label), key=key)
 
 
 def comparison(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFrame) -> None:
     st.subheader("Compare with a neighbour")
     keys = state_keys(table)
+    # The options are the labels themselves, not row numbers: a row number stays valid when the
+    # query changes, so the box kept showing the old neighbour's label (the browser keeps its text)
+    # while the tables compared the new #1. A label of another query is no option: the box resets.
     labels = [
         f"#{rank} {key.label()} (cosine {cosine:.4f})"
         for rank, key, cosine in zip(table["rank"], keys, table["cosine"], strict=True)
     ]
-    picked = st.selectbox("Neighbour", range(len(labels)), format_func=lambda i: labels[i], key="sim_pick")
-    other = keys[int(picked or 0)]
+    picked = st.selectbox("Neighbour", labels, key="sim_pick")
+    other = keys[labels.index(picked) if picked in labels else 0]
     result = _data.compare(ctx, (query.portfolio_id, query.as_of), (other.portfolio_id, other.as_of_date))
     tabs = st.tabs(["Risk metrics", "Sectors", "Factors", "Scenario P&L", "Why they are close"])
     with tabs[0]:
-        side_by_side(result.risk_metrics, "metric", "sim_cmp_metrics", percent=False)
+        side_by_side(result.risk_metrics, "metric", "sim_cmp_metrics")
     with tabs[1]:
-        side_by_side(result.sectors, "sector", "sim_cmp_sectors", percent=True)
+        side_by_side(result.sectors, "sector", "sim_cmp_sectors")
     with tabs[2]:
-        side_by_side(result.factors, "factor", "sim_cmp_factors", percent=False)
+        side_by_side(result.factors, "factor", "sim_cmp_factors")
     with tabs[3]:
-        side_by_side(result.scenarios, "scenario", "sim_cmp_scenarios", percent=True)
+        side_by_side(result.scenarios, "scenario", "sim_cmp_scenarios")
     with tabs[4]:
         explanation = result.explanation
         if explanation is None:
@@ -162,16 +152,7 @@ def comparison(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFra
         )
         table_ = result.explanation_table()
         st.plotly_chart(figures.explanation_figure(table_), width="stretch", key="sim_explain_chart")
-        st.dataframe(
-            table_,
-            hide_index=True,
-            width="stretch",
-            key="sim_explain_table",
-            column_config={
-                c: st.column_config.NumberColumn(format="%.5f")
-                for c in ("coordinate_a", "coordinate_b", "cosine_contribution", "distance_contribution")
-            },
-        )
+        _widgets.show_table(table_, key="sim_explain_table")
 
 
 def what_happened_next(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFrame) -> None:
@@ -188,17 +169,7 @@ def what_happened_next(ctx: _context.PageContext, query: SimilarQuery, table: pd
         )
     keys = [(str(p), d) for p, d in zip(table["portfolio_id"], table["as_of_date"], strict=True)]
     frame = _data.outcomes(ctx, keys, known_by=query.as_of if point_in_time else None)
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        key="sim_outcomes",
-        column_config={
-            "portfolio_id": st.column_config.TextColumn("Analogue"),
-            "as_of_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
-            **_widgets.outcome_columns(),
-        },
-    )
+    _widgets.show_table(frame, key="sim_outcomes", labels={"portfolio_id": "Analogue"})
     st.caption(
         f"What followed each analogue, from {values_used(frame)}; an empty cell means the store does not reach "
         "that far after the analogue's date."

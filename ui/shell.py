@@ -16,8 +16,10 @@ import streamlit as st
 from prometheus import jobs
 from prometheus.config import Settings
 from prometheus.errors import PrometheusError
+from prometheus.presenters import formats
 from prometheus.presenters.choices import model_choices
 from prometheus.presenters.csv_files import RAW_CSV_HELP
+from prometheus.presenters.labels import JOB_KIND_LABELS
 from prometheus.presenters.markup import markdown_text
 from prometheus.store.database import database_error
 from prometheus.urls import redact_urls
@@ -25,7 +27,7 @@ from ui import access
 from ui.access import guard_downloads, keep_secrets_out_of_logs
 from ui.context import MODEL_KEY, PAGES, PageContext, context, log, settings
 from ui.data import overview
-from ui.widgets import RAW_CSV_KEY, seed_from_query
+from ui.widgets import RAW_CSV_KEY, commit_dates_on_enter, seed_from_query
 
 _this_run = threading.local()  # a script run executes app.py, then the page, on one thread
 
@@ -63,6 +65,8 @@ def main() -> None:
         for page in pages:
             st.page_link(page)
     sidebar()
+    with st.sidebar:
+        commit_dates_on_enter()
     _this_run.through_app = True
     navigation.run()
 
@@ -229,7 +233,8 @@ def require_states(ctx: PageContext) -> Any | None:
         return None
     if states == 0:
         st.info(
-            f"{summary.report_count} risk reports are stored, but no {markdown_text(ctx.model_id)} states yet: "
+            f"{formats.count(summary.report_count)} risk reports are stored, but no {markdown_text(ctx.model_id)} "
+            "states yet: "
             "run a backfill to embed them.",
             icon=":material/sync:",
         )
@@ -263,8 +268,7 @@ def job_progress(ctx: PageContext, job_id: str) -> None:
 
 
 def render_job(job: jobs.Job) -> None:
-    labels = {"backfill": "Backfill", "load_demo": "Demo book", "projection": "Map", "fit": "Fit", "import": "Import"}
-    label = labels.get(job.kind, job.kind)
+    label = JOB_KIND_LABELS.get(job.kind, job.kind)
     status = job.display_status
     label, message, error = markdown_text(label), markdown_text(job.message), markdown_text(job.display_error or "")
     if status == jobs.FAILED:

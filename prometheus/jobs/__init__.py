@@ -1,7 +1,16 @@
 """Background jobs that outlive the page script: a row in ``jobs`` plus a detached worker."""
 
 from prometheus.jobs.kinds import BACKFILL, FIT, IMPORT, KINDS, LOAD_DEMO, PROJECTION
-from prometheus.jobs.submit import CANCELLED, get_job, job_log_path, list_jobs, submit_job, watch
+from prometheus.jobs.submit import (
+    CANCELLED,
+    Submitted,
+    get_job,
+    job_log_path,
+    list_jobs,
+    submit_job,
+    submit_or_join,
+    watch,
+)
 from prometheus.store.jobs import FAILED, QUEUED, RUNNING, STALE_AFTER, SUCCEEDED, WORKER_DIED, Job, JobStore
 
 __all__ = [
@@ -20,9 +29,11 @@ __all__ = [
     "WORKER_DIED",
     "Job",
     "JobStore",
+    "Submitted",
     "get_job",
     "job_log_path",
     "list_jobs",
     "submit_job",
+    "submit_or_join",
     "watch",
 ]

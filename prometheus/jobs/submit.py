@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -80,12 +81,27 @@ def _open_log(settings: Settings, job_id: str) -> tuple[IO[bytes], Path | None]:
     return open(os.devnull, "wb"), None
 
 
+@dataclass(frozen=True)
+class Submitted:
+    job_id: str
+    joined: bool  # an identical job was already queued or running: job_id is that job's
+
+
 def submit_job(
-    stores: Stores, kind: str, params: dict[str, Any], *, unique: bool = False, cancel_when_unwatched: bool = False
+    stores: Stores, kind: str, params: dict[str, Any], *, unique: bool = True, cancel_when_unwatched: bool = False
 ) -> str:
+    """Queue a job and start its worker (see :func:`submit_or_join`); the id of the job that does the work."""
+    return submit_or_join(stores, kind, params, unique=unique, cancel_when_unwatched=cancel_when_unwatched).job_id
+
+
+def submit_or_join(
+    stores: Stores, kind: str, params: dict[str, Any], *, unique: bool = True, cancel_when_unwatched: bool = False
+) -> Submitted:
     """Queue a job and start its worker; bad params fail here, before anything is queued.
 
-    ``unique``: join an active job of the same kind and params instead (its id is returned).
+    ``unique`` (the default): an identical job (same kind and params) already queued or
+    running is joined instead of queueing a second one, so a double click on a page's
+    start button, or two analysts asking for the same backfill, run it once.
     ``cancel_when_unwatched``: stop it once no page of this process has watched it for a while.
     """
     settings = stores.settings
@@ -102,7 +118,7 @@ def submit_job(
             if log_path is not None:
                 log_path.unlink(missing_ok=True)
             watch(found)
-            return found
+            return Submitted(found, joined=True)
         try:
             child = subprocess.Popen(
                 [sys.executable, "-m", "prometheus.jobs.worker", job_id],
@@ -125,7 +141,7 @@ def submit_job(
             _cancellable[job_id] = (child, store)
         watch(job_id)
         _start_reaper()
-    return job_id
+    return Submitted(job_id, joined=False)
 
 
 def watch(job_id: str) -> None:

@@ -20,8 +20,10 @@ import pandas as pd
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 RAW_CSV_HELP = (
-    "CSV cells exactly as stored, for programs. Otherwise a cell starting with =, +, -, @, a tab or a carriage "
-    "return (other than a plain number) gets a leading ' so spreadsheets show it as text instead of running it"
+    "CSV cells exactly as stored, under their column ids, for programs. Otherwise headers are in words, "
+    "percentages are percent, numbers have at most 6 significant digits, and a cell starting with =, +, -, @, a "
+    "tab or a carriage return (other than a plain number) gets a leading ' so spreadsheets show it as text "
+    "instead of running it"
 )
 
 

@@ -14,36 +14,48 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from prometheus.presenters import formats
+from prometheus.presenters.labels import feature_label
 from prometheus.presenters.maps import year_ticks
 from prometheus.presenters.markup import plotly_text
 from prometheus.stress import windows_between
 
 SHADE = "rgba(179, 51, 51, 0.10)"
+# Drawdown from deep (dark red) to none (sand): the shallow end must stay visible on a white page,
+# which "Reds_r" (ending in white) was not.
+DRAWDOWN_SCALE = [[0.0, "#4a0d0d"], [0.35, "#b2182b"], [0.7, "#e76f51"], [1.0, "#d9b25f"]]
 CONTINUOUS = {  # colour key -> (column, colour scale, colour bar title, tick format)
     "date": ("year", "Viridis", "year", "d"),
-    "drawdown": ("drawdown", "Reds_r", "drawdown", ".0%"),
-    "volatility": ("volatility_1y", "Plasma", "volatility", ".0%"),
+    "drawdown": ("drawdown", DRAWDOWN_SCALE, "drawdown", formats.PLOTLY["percent"]),
+    "volatility": ("volatility_1y", "Plasma", "volatility (1 year)", formats.PLOTLY["percent"]),
 }
 CATEGORICAL = {"portfolio": "portfolio_id", "sector": "dominant_sector"}
-HOVER = "%{text}<br>drawdown %{customdata[1]:.1%} · volatility (1y) %{customdata[2]:.1%}<extra></extra>"
+HOVER = (
+    "%{text}<br>drawdown %{customdata[1]:" + formats.PLOTLY["percent"] + "} · volatility (1 year) "
+    "%{customdata[2]:" + formats.PLOTLY["percent"] + "}<extra></extra>"
+)
+# 10 colours (Tableau 10) times 6 shapes: 60 distinct marks, so each of the demo's 40 books
+# has its own (16 colours alone made books 1, 17 and 33 look the same).
 PALETTE = [
-    "#2f5d8a",
-    "#d1495b",
-    "#edae49",
-    "#00798c",
-    "#66a182",
-    "#8e6c8a",
-    "#e07a5f",
-    "#3d405b",
-    "#81b29a",
-    "#f2cc8f",
-    "#6d597a",
-    "#b56576",
-    "#355070",
-    "#eaac8b",
-    "#0b6e4f",
-    "#c44536",
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#7f7f7f",
 ]
+SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "x"]
+PATH_COLOUR = "#1f2933"
+END_COLOURS = ("#1b7f5f", "#c1121f")  # start green, end red
+
+
+def category_mark(i: int) -> tuple[str, str]:
+    """The colour and shape of the i-th category: every colour with circles first, then squares, ..."""
+    return PALETTE[i % len(PALETTE)], SYMBOLS[(i // len(PALETTE)) % len(SYMBOLS)]
 
 
 def _custom(frame: pd.DataFrame) -> Any:
@@ -52,9 +64,91 @@ def _custom(frame: pd.DataFrame) -> Any:
     return frame[["row", "drawdown", "volatility_1y"]].to_numpy(dtype="float32")
 
 
-def map_figure(frame: pd.DataFrame, colour: str, path: pd.DataFrame | None, stress: bool) -> go.Figure:
+def _stress_halo(frame: pd.DataFrame) -> go.Scattergl | None:
+    """Stress-window states as a dark ring drawn *under* the coloured points: a halo around each one.
+
+    Drawn on top (as before), 14k open circles in the middle of the cloud hid its colours.
+    """
+    inside = frame[frame["stress_window"] != ""]
+    if inside.empty:
+        return None
+    return go.Scattergl(
+        x=inside["x"],
+        y=inside["y"],
+        mode="markers",
+        name="in a named stress window (dark ring)",
+        hoverinfo="skip",  # the state on top answers hovers and selections
+        marker={"size": 9, "color": "rgba(17, 17, 17, 0.55)", "line": {"width": 0}},
+    )
+
+
+def _path_traces(path: pd.DataFrame) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The path's line, its two ends as large marks, and labelled arrows naming them."""
+    first, last = path["as_of_date"].iloc[0], path["as_of_date"].iloc[-1]
+    name = f"{plotly_text(path['portfolio_id'].iloc[0])}, {first:%Y-%m} to {last:%Y-%m}"
+    traces: list[Any] = [
+        go.Scattergl(
+            x=path["x"],
+            y=path["y"],
+            mode="lines+markers",
+            name=name,
+            customdata=_custom(path),
+            text=path["hover"],
+            hovertemplate=HOVER,
+            line={"color": PATH_COLOUR, "width": 1.5},
+            marker={"size": 4, "color": PATH_COLOUR},
+        )
+    ]
+    # WebGL traces draw no text and cover SVG ones, so the ends are WebGL marks drawn last (on
+    # top) and their names are annotations (drawn above the WebGL layer).
+    notes = []
+    for row, label, symbol, colour in (
+        (0, "start", "triangle-up", END_COLOURS[0]),
+        (-1, "end", "square", END_COLOURS[1]),
+    ):
+        point = path.iloc[[row]]
+        day = point["as_of_date"].iloc[0]
+        traces.append(
+            go.Scattergl(
+                x=point["x"],
+                y=point["y"],
+                mode="markers",
+                name=f"{label} {formats.day(day)}",
+                marker={"size": 16, "symbol": symbol, "color": colour, "line": {"width": 2, "color": "white"}},
+                customdata=_custom(point),
+                text=point["hover"],
+                hovertemplate=HOVER,
+            )
+        )
+        notes.append(
+            {
+                "x": float(point["x"].iloc[0]),
+                "y": float(point["y"].iloc[0]),
+                "text": f"<b>{label}</b> {day:%Y-%m}",
+                "showarrow": True,
+                "arrowhead": 2,
+                "arrowcolor": colour,
+                "ax": 30 if label == "end" else -30,
+                "ay": -30,
+                "font": {"color": colour, "size": 13},
+                "bgcolor": "rgba(255, 255, 255, 0.85)",
+            }
+        )
+    return traces, notes
+
+
+def map_figure(
+    frame: pd.DataFrame,
+    colour: str,
+    path: pd.DataFrame | None,
+    stress: bool,
+    axes: tuple[str, str] = ("", ""),
+) -> go.Figure:
     figure = go.Figure()
-    marker = {"size": 5, "opacity": 0.75}
+    marker = {"size": 5, "opacity": 0.8}
+    halo = _stress_halo(frame) if stress else None
+    if halo is not None:
+        figure.add_trace(halo)
     if colour in CONTINUOUS:
         column, scale, title, tick = CONTINUOUS[colour]
         colourbar: dict[str, Any] = {"title": {"text": title}, "tickformat": tick, "thickness": 12}
@@ -83,6 +177,7 @@ def map_figure(frame: pd.DataFrame, colour: str, path: pd.DataFrame | None, stre
     else:
         column = CATEGORICAL[colour]
         for i, (value, group) in enumerate(frame.groupby(column, sort=True)):
+            colour_, symbol = category_mark(i)
             figure.add_trace(
                 go.Scattergl(
                     x=group["x"],
@@ -92,58 +187,14 @@ def map_figure(frame: pd.DataFrame, colour: str, path: pd.DataFrame | None, stre
                     customdata=_custom(group),
                     text=group["hover"],
                     hovertemplate=HOVER,
-                    marker={**marker, "color": PALETTE[i % len(PALETTE)]},
+                    marker={**marker, "color": colour_, "symbol": symbol},
                 )
             )
-    if stress:
-        inside = frame[frame["stress_window"] != ""]
-        if not inside.empty:
-            figure.add_trace(
-                go.Scattergl(
-                    x=inside["x"],
-                    y=inside["y"],
-                    mode="markers",
-                    name="in a named stress window",
-                    hoverinfo="skip",  # the state underneath answers hovers and selections
-                    marker={
-                        "size": 7,
-                        "symbol": "circle-open",
-                        "color": "rgba(17, 17, 17, 0.35)",
-                        "line": {"width": 0.7},
-                    },
-                )
-            )
+    notes: list[dict[str, Any]] = []
     if path is not None and not path.empty:
-        first, last = path["as_of_date"].iloc[0], path["as_of_date"].iloc[-1]
-        name = f"{plotly_text(path['portfolio_id'].iloc[0])}, {first:%Y-%m} to {last:%Y-%m}"
-        figure.add_trace(
-            go.Scattergl(
-                x=path["x"],
-                y=path["y"],
-                mode="lines+markers",
-                name=name,
-                customdata=_custom(path),
-                text=path["hover"],
-                hovertemplate=HOVER,
-                line={"color": "#111111", "width": 1.5},
-                marker={"size": 4, "color": "#111111"},
-            )
-        )
-        ends = path.iloc[[0, -1]]
-        figure.add_trace(
-            go.Scattergl(
-                x=ends["x"],
-                y=ends["y"],
-                mode="markers+text",
-                text=["start", "end"],
-                textposition="top center",
-                marker={"size": 12, "symbol": ["triangle-up", "star"], "color": "#111111"},
-                showlegend=False,
-                customdata=_custom(ends),
-                hovertext=ends["hover"],
-                hovertemplate=HOVER.replace("%{text}", "%{hovertext}"),
-            )
-        )
+        traces, notes = _path_traces(path)
+        for trace in traces:
+            figure.add_trace(trace)
     # Many categories: a legend column on the right; a colour bar: the few legend entries on top.
     legend = (
         {"itemsizing": "constant"}
@@ -155,8 +206,9 @@ def map_figure(frame: pd.DataFrame, colour: str, path: pd.DataFrame | None, stre
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         dragmode="select",
         legend=legend,
-        xaxis={"showticklabels": False, "title": ""},
-        yaxis={"showticklabels": False, "title": ""},
+        annotations=notes,
+        xaxis={"showticklabels": False, "title": {"text": axes[0]}},
+        yaxis={"showticklabels": False, "title": {"text": axes[1]}},
     )
     return figure
 
@@ -171,7 +223,7 @@ def underwater_figure(frame: pd.DataFrame, portfolio: str, marked: date | None) 
             fill="tozeroy",
             mode="lines",
             line={"color": "#b33", "width": 1.2},
-            hovertemplate="%{x|%Y-%m-%d}: %{y:.1%}<extra>drawdown</extra>",
+            hovertemplate="%{x|%Y-%m-%d}: %{y:" + formats.PLOTLY["percent"] + "}<extra>drawdown</extra>",
         ),
         secondary_y=False,
     )
@@ -208,7 +260,8 @@ def underwater_figure(frame: pd.DataFrame, portfolio: str, marked: date | None) 
     if marked is not None:
         figure.add_vline(x=marked, line={"color": "#1f2933", "dash": "dot", "width": 1})
     figure.update_yaxes(title_text="drawdown", tickformat=".0%", secondary_y=False)
-    figure.update_yaxes(title_text="portfolio value", secondary_y=True, showgrid=False)
+    # ",.0f": "441,000", not Plotly's SI "0.441M"
+    figure.update_yaxes(title_text="portfolio value", tickformat=",.0f", secondary_y=True, showgrid=False)
     figure.update_layout(
         height=420,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -225,7 +278,7 @@ def explanation_figure(table: pd.DataFrame) -> go.Figure:
     figure = go.Figure(
         go.Bar(
             x=top["distance_contribution"],
-            y=top["feature"],
+            y=[plotly_text(feature_label(str(name))) for name in top["feature"]],
             orientation="h",
             marker_color="#2f5d8a",
             customdata=top[["description", "coordinate_a", "coordinate_b"]],
@@ -269,9 +322,9 @@ def coverage_figure(table: pd.DataFrame) -> go.Figure:
 HISTORY_PANELS = (
     ("l2_norm", "L2 norm of the state vector", "%{y:.3f}"),
     ("drawdown", "Drawdown", "%{y:.1%}"),
-    ("volatility_1y", "Volatility (1y)", "%{y:.1%}"),
-    ("var_95_1d", "VaR 95% (1 day)", "%{y:.2%}"),
-    ("beta_1y", "Beta (1y)", "%{y:.2f}"),
+    ("volatility_1y", "Volatility (1 year)", "%{y:.1%}"),
+    ("var_95_1d", "VaR 95% (1 day)", "%{y:.1%}"),
+    ("beta_1y", "Beta (1 year)", "%{y:.2f}"),
 )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from prometheus.numbers import row_number
+from prometheus.presenters import formats
 from prometheus.presenters.markup import plotly_text
 from prometheus.presenters.tables import attach_attributes
 
@@ -83,3 +85,24 @@ def trajectory(frame: pd.DataFrame, portfolio_id: str) -> pd.DataFrame:
 def trajectory_between(path: pd.DataFrame, first_year: int, last_year: int) -> pd.DataFrame:
     years = pd.to_datetime(path["as_of_date"]).dt.year
     return path[(years >= first_year) & (years <= last_year)]
+
+
+def total_variance(matrix: np.ndarray) -> float:
+    """The states' total variance (the sum over coordinates), what PCA's axes take shares of."""
+    return float(np.asarray(matrix, dtype=np.float64).var(axis=0).sum()) if len(matrix) else 0.0
+
+
+def axis_titles(method: str, frame: pd.DataFrame, total: float) -> tuple[str, str]:
+    """What the map's axes mean: each principal component's share of the states' variance, or UMAP's caveat.
+
+    PCA's coordinates are the states projected on the two directions of largest variance,
+    so their variance over ``total`` (:func:`total_variance` of the states the map was fitted
+    on) is each axis's share. UMAP's axes have no units and only local distances mean much.
+    """
+    if method != "pca":
+        return "UMAP 1 (no units; only nearby distances mean much)", "UMAP 2"
+    titles = []
+    for number, name in ((1, "x"), (2, "y")):
+        share = float(np.var(frame[name].to_numpy(dtype=np.float64))) / total if total > 0 else 0.0
+        titles.append(f"PC{number} ({formats.percent(min(share, 1.0))} of the variance)")
+    return titles[0], titles[1]

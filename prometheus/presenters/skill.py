@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prometheus.forecasting.skill_metrics import Estimate
+from prometheus.presenters import formats
 from prometheus.services.skill import FORECAST, VOLATILITY, Ledger
 
 
@@ -29,7 +30,7 @@ def skill_note(ledger: Ledger) -> SkillNote:
         )
     forecast, volatility = ledger.skills[FORECAST], ledger.skills[VOLATILITY]
     coverage = forecast.coverage
-    band = f" Its 80% band held {coverage.value:.0%} of outcomes." if coverage is not None else ""
+    band = f" Its 80% band held {formats.percent(coverage.value)} of outcomes." if coverage is not None else ""
     line = (
         f"On this store, these forecasts rank what followed with Spearman {_figure(forecast.spearman)}; "
         f"volatility alone: {_figure(volatility.spearman)} ({ledger.count:,} point-in-time forecasts, "

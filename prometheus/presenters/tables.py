@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 
 from prometheus.keys import StateKey
+from prometheus.presenters import formats, labels
 from prometheus.presenters.choices import parse_day
 from prometheus.services.listing import LISTING_HEADER, JointStateRow
 from prometheus.services.similar import SimilarResult
@@ -30,7 +31,7 @@ def jobs_frame(jobs: Sequence[Job]) -> pd.DataFrame:
         rows.append(
             {
                 "created": job.created_at.replace(tzinfo=None),
-                "kind": job.kind,
+                "kind": labels.JOB_KIND_LABELS.get(job.kind, job.kind),
                 "status": job.display_status,
                 "progress": round(100 * job.fraction),
                 "message": job.display_error if job.display_status == "failed" else job.message,
@@ -130,9 +131,9 @@ def describe_state(attributes: pd.DataFrame, portfolio_id: str, as_of: date) -> 
     row = hit.iloc[0]
     parts = [label]
     if pd.notna(row.get("drawdown")):
-        parts.append(f"drawdown {row['drawdown']:.1%}")
+        parts.append(f"drawdown {formats.percent(row['drawdown'])}")
     if pd.notna(row.get("volatility_1y")):
-        parts.append(f"volatility (1y) {row['volatility_1y']:.1%}")
+        parts.append(f"volatility (1 year) {formats.percent(row['volatility_1y'])}")
     if row.get("dominant_sector"):
         parts.append(f"largest sector {row['dominant_sector']}")
     if row.get("stress_known_then"):
@@ -145,3 +146,26 @@ def state_keys(frame: pd.DataFrame) -> list[StateKey]:
         StateKey(str(p), parse_day(d) or date.min)
         for p, d in zip(frame["portfolio_id"], frame["as_of_date"], strict=True)
     ]
+
+
+COMPARISON_KINDS = {"sector": "percent", "scenario": "percent", "factor": "ratio"}
+
+
+def comparison_frame(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """One block of a two-state comparison (metric, a, b, difference) as text, each row in its own kind.
+
+    Rows mix kinds (volatility is a percentage, beta a ratio, the name count a count), so
+    the cells are formatted here, row by row; the label column reads in words.
+    """
+    rows = []
+    for name, a, b, difference in frame.loc[:, [label, "a", "b", "difference"]].itertuples(index=False):
+        kind = formats.metric_kind(str(name)) if label == "metric" else COMPARISON_KINDS.get(label, "ratio")
+        rows.append(
+            {
+                label: labels.key_label(name),
+                "query": formats.cell(a, kind),
+                "neighbour": formats.cell(b, kind),
+                "difference": formats.cell(difference, kind, signed=True),
+            }
+        )
+    return pd.DataFrame(rows, columns=[label, "query", "neighbour", "difference"])

@@ -115,5 +115,5 @@ def test_cache_key_moves_with_the_data_and_hides_the_url(tmp_path: Path) -> None
         stores.dispose()
     assert before != after and "secret-name" not in after
     assert line == (
-        "PORTFOLIO_CORE_US_EQ_001 on 2025-01-31 · drawdown -5.0% · volatility (1y) 20.0% · largest sector Energy"
+        "PORTFOLIO_CORE_US_EQ_001 on 2025-01-31 · drawdown -5.0% · volatility (1 year) 20.0% · largest sector Energy"
     )

@@ -38,8 +38,9 @@ PAGES = {
     "drawdown": "drawdown",
 }
 PF2 = "PORTFOLIO_CORE_US_EQ_002"
+# CSV for people (presenters/formats.py): headers in words, percentages under "(%)"
 NEIGHBOUR_HEADER = (
-    "rank,cosine,euclidean,portfolio_id,as_of_date,drawdown,volatility_1y,dominant_sector,stress_known_then"
+    "#,Cosine,Euclidean,Portfolio,Date,Drawdown (%),Volatility (1 year) (%),Largest sector,Stress known then"
 )
 
 if not CHROMIUM.exists():
@@ -166,7 +167,7 @@ def test_backfill_started_by_a_click_finishes(app_url: str, page: Page) -> None:
     settle(page)
     expect(page.get_by_text("120 state(s) of")).to_be_visible()
     rows = download_csv(page, "Download states (CSV)")
-    assert rows[0] == ["as_of_date", "portfolio_id", "model_id", "dim", "l2_norm"]
+    assert rows[0] == ["Date", "Portfolio", "Model", "Dimensions", "L2 norm"]
     assert len(rows) == 1 + 120
 
 
@@ -216,14 +217,14 @@ def test_map_box_selection_opens_a_state_in_similar(app_url: str, page: Page) ->
     settle(page)
     rows = download_csv(page, "Download selection (CSV)")
     assert rows[0] == [
-        "portfolio_id",
-        "as_of_date",
-        "x",
-        "y",
-        "drawdown",
-        "volatility_1y",
-        "dominant_sector",
-        "stress_window",
+        "Portfolio",
+        "Date",
+        "Map x",
+        "Map y",
+        "Drawdown (%)",
+        "Volatility (1 year) (%)",
+        "Largest sector",
+        "Stress window",
     ]
     assert len(rows) == 1 + 120
     screenshot(page, "map-selection")
