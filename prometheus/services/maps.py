@@ -3,7 +3,7 @@
 The policy, one rule per case:
 
 - **Read-only deployments serve only stored maps** for UMAP: a fit costs both cores for
-  tens of seconds and hundreds of MB (58k states: 51 s and 678 MB in a new process,
+  tens of seconds and hundreds of MB (58k states: 33-55 s and 678 MB in a new process,
   ``bench/umap_speed.py``), so visitors of a read-only app must never be able to start
   one; whoever runs it stores the map with
   ``python -m prometheus.scripts.build_map --method umap`` (same cache folder). PCA
@@ -26,7 +26,7 @@ from prometheus.progress import Progress
 from prometheus.store.jobs import Job
 from prometheus.store.stores import Stores
 
-# Above this many states a first UMAP fit takes tens of seconds (58k states: 32-51 s on 2 cores), so the
+# Above this many states a first UMAP fit takes tens of seconds (58k states: 16-55 s on 2 cores), so the
 # Map page runs it as a background job, which survives leaving the page, instead of in the script.
 BACKGROUND_UMAP_STATES = 20_000
 # A map job's bar: the map (its stages and epochs) up to MAP_SHARE, then the colours' attributes
