@@ -57,10 +57,17 @@ def projection(ctx: _context.PageContext, method: str, states: int) -> pd.DataFr
             background_projection(ctx, method, job)
             return None
     with st.status(f"Computing the {METHODS[method]} map…", expanded=True) as status:
+        bar = st.progress(0.0) if method == "umap" else None
+        stages: list[str] = []
 
         def progress(done: int, total: int, message: str) -> None:
-            status.update(label=f"{METHODS[method]}: {message}")
-            status.write(message)
+            stage = message.split(" epoch ")[0]  # UMAP's epochs advance the bar, not the list of stages
+            if not stages or stages[-1] != stage:
+                stages.append(stage)
+                status.update(label=f"{METHODS[method]}: {stage}")
+                status.write(message)
+            if bar is not None and total > 0:
+                bar.progress(min(done / total, 1.0), text=message)
 
         points = _data.compute_projection(ctx, method, progress)
         status.update(label=f"{METHODS[method]} map ready ({len(points):,} states)", state="complete", expanded=False)

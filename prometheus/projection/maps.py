@@ -2,8 +2,7 @@
 
 Cache layout in ``cache_dir``, one set per (database, model, method, params):
   ``<stem>.json``              manifest: data version, store id, file names
-  ``<stem>-v<N>-<tok>.npz``    row keys, row hashes (UMAP only) and x, y
-  ``<stem>-v<N>-<tok>.pkl``    the fitted UMAP (UMAP only; needed by transform())
+  ``<stem>-v<N>-<tok>.npz``    row keys, x, y; for UMAP also row hashes and which rows were fitted
 Every file is written to a temporary name and renamed into place, and data
 files carry a unique token, so a reader sees either the old set or the new
 one, never half a file. A reader that finds a manifest naming removed files
@@ -25,13 +24,12 @@ says whether it was kept).
 
 UMAP updates: when the data version moved on but every cached row is still
 present with an identical vector, only the new rows are placed with the
-cached model's ``transform()``; old rows keep their coordinates, so the map
-does not jump. Once the rows placed this way exceed ``MAX_PLACED_SHARE`` of
-the rows the model was fitted on, the map is refitted from scratch. PCA is
-cheap and always refitted when the data changes.
-
-The pickle is only ever read from the cache directory this module writes;
-point ``cache_dir`` only at a directory you trust.
+map the way umap-learn's ``transform()`` would (``umap_place``: from the fitted
+rows, still in the store, and their stored coordinates; no fitted object is
+kept); old rows keep their coordinates, so the map does not jump. Once the rows
+placed this way exceed ``MAX_PLACED_SHARE`` of the rows the model was fitted
+on, the map is refitted from scratch. PCA is cheap and always refitted when the
+data changes. A UMAP map reports one bar over its stages (``umap_progress``).
 """
 
 from __future__ import annotations
@@ -40,7 +38,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import pickle
 import re
 import time
 import uuid
@@ -57,8 +54,11 @@ from prometheus.errors import InvalidInput
 from prometheus.files import atomic_write
 from prometheus.joint.registry import joint_store
 from prometheus.progress import Progress
+from prometheus.projection.numba_cache import use_numba_cache
 from prometheus.projection.pca import fit_pca
-from prometheus.projection.umap_fit import UMAP_PARAMS, fit_umap, umap_input, umap_step
+from prometheus.projection.umap_fit import UMAP_PARAMS, fit_umap
+from prometheus.projection.umap_place import can_place, place_rows
+from prometheus.projection.umap_progress import SAVING, UmapBar
 from prometheus.search.loading import load_index
 from prometheus.store.embeddings import DataStamp
 from prometheus.store.stores import Stores
@@ -68,7 +68,8 @@ COLUMNS = ("portfolio_id", "as_of_date", "x", "y")
 PCA_PARAMS: dict[str, Any] = {"n_components": 2, "random_state": 0}
 MAX_PLACED_SHARE = 0.5
 ORPHAN_AGE_SECONDS = 3600  # unreferenced files older than this are left by crashed or racing writers
-CACHE_FORMAT = 2  # 2: stamps, no URL, row counts
+CACHE_FORMAT = 3  # 2: stamps, no URL, row counts; 3: the fitted rows marked, no pickled model
+READABLE_FORMATS = (2, 3)  # a format-2 map is still shown; new rows on it mean a refit (nothing marks its fitted rows)
 log = logging.getLogger(__name__)
 
 
@@ -78,6 +79,7 @@ class _Rows:
     dates: np.ndarray  # datetime64[D]
     hashes: np.ndarray  # uint64, one per vector
     coords: np.ndarray  # (n, 2) float64
+    fitted: np.ndarray | None = None  # bool, UMAP only: the rows the map was fitted on (the others were placed)
 
 
 def _params(method: str, umap_params: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -118,7 +120,7 @@ def _read_manifest(path: Path) -> dict[str, Any] | None:
         manifest = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return manifest if isinstance(manifest, dict) and manifest.get("format") == CACHE_FORMAT else None
+    return manifest if isinstance(manifest, dict) and manifest.get("format") in READABLE_FORMATS else None
 
 
 def _read_rows(path: Path, rows: int | None = None) -> _Rows | None:
@@ -130,6 +132,7 @@ def _read_rows(path: Path, rows: int | None = None) -> _Rows | None:
                 data["dates"].astype("datetime64[D]"),
                 data["hashes"],
                 np.column_stack([data["x"], data["y"]]).astype(np.float64),
+                data["fitted"].astype(bool) if "fitted" in data.files else None,
             )
     except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile):
         return None  # missing, truncated or foreign: recomputed
@@ -139,6 +142,7 @@ def _read_rows(path: Path, rows: int | None = None) -> _Rows | None:
         and found.dates.shape == (n,)
         and found.coords.shape == (n, 2)
         and found.hashes.ndim == 1
+        and (found.fitted is None or found.fitted.shape == (n,))
         and (rows is None or n == rows)
         and bool(np.isfinite(found.coords).all())
     )
@@ -149,17 +153,17 @@ def _read_rows(path: Path, rows: int | None = None) -> _Rows | None:
 
 
 def _write_rows(path: Path, rows: _Rows) -> None:
-    atomic_write(
-        path,
-        lambda handle: np.savez(  # uncompressed: compressing 100k ids costs more than it saves
-            handle,
-            portfolio_ids=rows.portfolio_ids.astype(str),
-            dates=rows.dates,
-            hashes=rows.hashes,
-            x=rows.coords[:, 0],
-            y=rows.coords[:, 1],
-        ),
-    )
+    arrays: dict[str, np.ndarray] = {
+        "portfolio_ids": rows.portfolio_ids.astype(str),
+        "dates": rows.dates,
+        "hashes": rows.hashes,
+        "x": rows.coords[:, 0],
+        "y": rows.coords[:, 1],
+    }
+    if rows.fitted is not None:
+        arrays["fitted"] = rows.fitted
+    # uncompressed: compressing 100k ids costs more than it saves
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))  # type: ignore[arg-type]
 
 
 def _frame(rows: _Rows, source: str, data_version: int, stamp: str = "", stored: bool = True) -> pd.DataFrame:
@@ -189,13 +193,13 @@ def _place(
     hashes: np.ndarray,
     matrix: np.ndarray,
     params: Mapping[str, Any],
-    progress: Progress | None,
-) -> np.ndarray | None:
-    """Coordinates from the cached map plus transform() of new rows, or None when a refit is due."""
-    if manifest is None or not manifest.get("model_file"):
+    bar: UmapBar,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The cached map's coordinates plus new rows placed on it, and which rows were fitted; None: refit."""
+    if manifest is None or not can_place(params):
         return None
     old = _read_rows(cache_dir / manifest["coords_file"])
-    if old is None or old.hashes.shape != (len(old.portfolio_ids),):
+    if old is None or old.fitted is None or old.hashes.shape != (len(old.portfolio_ids),):
         return None
     position = {(p, d): i for i, (p, d) in enumerate(zip(pids, dates.astype("int64").tolist(), strict=True))}
     old_rows = [
@@ -207,22 +211,18 @@ def _place(
     if not np.array_equal(hashes[kept], old.hashes):
         return None  # a cached state's vector changed
     fitted = int(manifest.get("fitted_rows", 0))
-    if len(pids) - fitted > MAX_PLACED_SHARE * fitted:
+    if len(pids) - fitted > MAX_PLACED_SHARE * fitted or int(old.fitted.sum()) != fitted:
         return None
     coords = np.full((len(pids), 2), np.nan)
     coords[kept] = old.coords
+    mask = np.zeros(len(pids), dtype=bool)
+    mask[kept[old.fitted]] = True
     new = np.flatnonzero(np.isnan(coords[:, 0]))
     if new.size:
-        try:
-            with open(cache_dir / manifest["model_file"], "rb") as handle:
-                reducer = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
-            return None
-        umap_step(progress, f"Placing {new.size:,} new states on the existing UMAP map…")
-        # Unit-length rows for a cosine map, as at fit time (a model fitted on raw rows with
-        # umap-learn's cosine metric, by an earlier version, places them the same way).
-        coords[new] = np.asarray(reducer.transform(umap_input(matrix[new], params)), dtype=np.float64)
-    return coords
+        # The fitted rows, in their cached order, are exactly those the map was fitted on (hashes checked above).
+        anchors = kept[old.fitted]
+        coords[new] = place_rows(matrix[anchors], coords[anchors], matrix[new], params, bar)
+    return coords, mask
 
 
 def _where(
@@ -284,7 +284,10 @@ def project_states(
     hit, manifest, stamp = _cached(stores, model_id, folder, stem)
     if hit is not None:
         return hit
-    if progress is not None:
+    bar = UmapBar(progress)  # UMAP reports one bar over its stages; PCA takes well under a second
+    if method == "umap":
+        bar.stage(0, "Loading the states…")
+    elif progress is not None:
         progress(0, 0, "Loading the states…")
     # The search index: canonical row order, active coordinates only (the reserved
     # all-zero ones change no distance), usually read from its cache file in milliseconds.
@@ -300,20 +303,22 @@ def project_states(
     hashes = _row_hashes(matrix) if method == "umap" else np.zeros(0, np.uint64)  # only placement compares them
     columns = index.active_columns.tolist()
 
-    reducer: Any = None
     fitted_rows = len(pids)
+    fitted: np.ndarray | None = None
     if method == "pca":
         if progress is not None:
             progress(0, 0, f"Fitting PCA on {len(pids):,} states…")
         coords, source = fit_pca(matrix), "fit"
     else:
+        use_numba_cache(stores.settings.effective_cache_dir)  # compiled kernels: one folder for every map
         same_columns = manifest is not None and manifest.get("active_columns") == columns
-        placed = _place(manifest, folder, pids, dates, hashes, matrix, params, progress) if same_columns else None
+        placed = _place(manifest, folder, pids, dates, hashes, matrix, params, bar) if same_columns else None
         if placed is not None and manifest is not None:
-            coords, source, fitted_rows = placed, "transform", int(manifest["fitted_rows"])
+            (coords, fitted), source, fitted_rows = placed, "transform", int(manifest["fitted_rows"])
         else:
-            (coords, reducer), source = fit_umap(matrix, params, progress), "fit"
-    rows = _Rows(pids, dates, hashes, coords)
+            coords, source = fit_umap(matrix, params, bar), "fit"
+            fitted = np.ones(len(pids), dtype=bool)
+    rows = _Rows(pids, dates, hashes, coords, fitted)
     record = {
         "format": CACHE_FORMAT,
         "active_columns": columns,
@@ -327,44 +332,32 @@ def project_states(
         "fitted_rows": fitted_rows,
     }
     try:
-        _save(folder, stem, manifest, rows, reducer, source, record, progress)
+        if method == "umap":
+            bar.stage(SAVING, f"Saving the map of {len(pids):,} states…")
+        _save(folder, stem, manifest, rows, record)
         stored = True
     except OSError as exc:  # a cache that cannot be written costs a refit next time, not this map
         log.warning("map not stored in %s: %s", folder, exc.strerror or exc)
         stored = False
+    if method == "umap":
+        bar.finish(f"UMAP map of {len(pids):,} states ready")
     return _frame(rows, source, stamp.version, stamp.stamp, stored)
 
 
-def _save(
-    folder: Path,
-    stem: str,
-    previous: dict[str, Any] | None,
-    rows: _Rows,
-    reducer: Any,
-    source: str,
-    manifest: dict[str, Any],
-    progress: Progress | None,
-) -> None:
+def _save(folder: Path, stem: str, previous: dict[str, Any] | None, rows: _Rows, manifest: dict[str, Any]) -> None:
     token = f"v{manifest['data_version']}-{uuid.uuid4().hex[:8]}"
     coords_file = f"{stem}-{token}.npz"
     folder.mkdir(parents=True, exist_ok=True)
     _write_rows(folder / coords_file, rows)
-    model_file = None
-    if reducer is not None:
-        if progress is not None:
-            progress(0, 0, "Saving the fitted UMAP model…")
-        model_file = f"{stem}-{token}.pkl"
-        atomic_write(folder / model_file, lambda handle: pickle.dump(reducer, handle, pickle.HIGHEST_PROTOCOL))
-    elif source == "transform" and previous is not None:
-        model_file = previous.get("model_file")  # the same fitted model keeps serving transform()
-    manifest = {**manifest, "coords_file": coords_file, "model_file": model_file}
+    manifest = {**manifest, "coords_file": coords_file}
     atomic_write(folder / f"{stem}.json", lambda handle: handle.write(json.dumps(manifest, indent=1).encode()))
     if previous is not None:
+        # the previous set's files, including a format-2 map's pickled model
         for name in (previous.get("coords_file"), previous.get("model_file")):
-            if name and name not in (coords_file, model_file):
+            if name and name != coords_file:
                 with contextlib.suppress(OSError):
                     (folder / name).unlink()
-    _sweep(folder, stem, {coords_file, model_file})
+    _sweep(folder, stem, {coords_file})
 
 
 def _sweep(folder: Path, stem: str, keep: set[str | None]) -> None:

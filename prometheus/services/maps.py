@@ -2,9 +2,10 @@
 
 The policy, one rule per case:
 
-- **Read-only deployments serve only stored maps** for UMAP: a fit costs minutes of CPU
-  and over a gigabyte (58k states: 1.6 GB, 4 min), so visitors of a read-only app must
-  never be able to start one; whoever runs it stores the map with
+- **Read-only deployments serve only stored maps** for UMAP: a fit costs both cores for
+  tens of seconds and hundreds of MB (58k states: 33-55 s and 678 MB in a new process,
+  ``bench/umap_speed.py``), so visitors of a read-only app must never be able to start
+  one; whoever runs it stores the map with
   ``python -m prometheus.scripts.build_map --method umap`` (same cache folder). PCA
   (well under a second at 100k states) is still computed in the page.
 - **A large UMAP fit is one background job per data version**, shared by every session
@@ -25,9 +26,12 @@ from prometheus.progress import Progress
 from prometheus.store.jobs import Job
 from prometheus.store.stores import Stores
 
-# Above this many states a first UMAP fit takes minutes (58k states: ~3 min on 2 cores), so the
+# Above this many states a first UMAP fit takes tens of seconds (58k states: 16-55 s on 2 cores), so the
 # Map page runs it as a background job, which survives leaving the page, instead of in the script.
 BACKGROUND_UMAP_STATES = 20_000
+# A map job's bar: the map (its stages and epochs) up to MAP_SHARE, then the colours' attributes
+# (1-2 s on the demo book once the map is stored, against 30-60 s for a first UMAP).
+JOB_STEPS, MAP_SHARE = 1000, 960
 
 
 def latest_projection_job(jobs: Sequence[Job], model_id: str, method: str) -> Job | None:
@@ -95,7 +99,11 @@ def store_map(stores: Stores, model_id: str, method: str, progress: Progress | N
     from prometheus.projection.maps import project_states
     from prometheus.services.attributes import cached_state_attributes
 
-    frame = project_states(stores, model_id, method=method, progress=progress)
+    def mapping(done: int, total: int, message: str) -> None:  # the map's own bar, then the attributes' last share
+        if progress is not None:
+            progress(MAP_SHARE * done // total if total > 0 else 0, JOB_STEPS, message)
+
+    frame = project_states(stores, model_id, method=method, progress=mapping)
     if not frame.attrs.get("stored", True):
         folder = stores.settings.effective_cache_dir / "projections"
         raise PrometheusError(
@@ -103,7 +111,7 @@ def store_map(stores: Stores, model_id: str, method: str, progress: Progress | N
             "(or point PROMETHEUS_CACHE_DIR at one that is) and try again"
         )
     if progress is not None:
-        progress(0, 0, "Reading the states' attributes for the map's colours…")
+        progress(MAP_SHARE, JOB_STEPS, "Reading the states' attributes for the map's colours…")
     cached_state_attributes(stores, model_id)  # the page then opens from two cache files
     return StoredMap(
         model_id,

@@ -351,10 +351,12 @@ def test_map_colours_trajectory_and_stress(sample_url: str, tmp_path: Path, monk
 def test_map_umap_reports_progress(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from prometheus.projection import maps
 
-    def quick_umap(matrix: np.ndarray, params: Any, progress: Any) -> tuple[np.ndarray, None]:
+    def quick_umap(matrix: np.ndarray, params: Any, progress: Any) -> np.ndarray:
         # numba's first compile takes ~15 s; the page only needs the progress path exercised
-        progress(0, 0, "Fitting UMAP on 120 states…")
-        return np.column_stack([np.arange(len(matrix)), np.zeros(len(matrix))]).astype(float), None
+        progress.stage(300, "Fitting UMAP on 120 states…")
+        for epoch in range(1, 4):
+            progress.epochs(epoch, 3)
+        return np.column_stack([np.arange(len(matrix)), np.zeros(len(matrix))]).astype(float)
 
     monkeypatch.setattr(maps, "fit_umap", quick_umap)
     use_store(monkeypatch, sample_url, tmp_path / "cache")
@@ -362,6 +364,9 @@ def test_map_umap_reports_progress(sample_url: str, tmp_path: Path, monkeypatch:
     assert_clean(at)
     assert by_key(at, "radio", "map_method").value == "UMAP"
     assert any("Fitting UMAP" in m.value for m in at.markdown)
+    assert not any(" epoch " in m.value for m in at.markdown)  # epochs advance the bar; stages are listed
+    (bar,) = at.get("progress")
+    assert bar.proto.value == 100 and bar.proto.text == "UMAP map of 120 states ready"
     assert any("UMAP projection" in c.value for c in at.caption)
 
 

@@ -243,9 +243,9 @@ def test_a_read_only_deployment_never_fits_a_umap_and_serves_a_stored_one(
 
     fits: list[int] = []
 
-    def counted_umap(matrix: np.ndarray, params: Any, progress: Any) -> tuple[np.ndarray, None]:
+    def counted_umap(matrix: np.ndarray, params: Any, progress: Any) -> np.ndarray:
         fits.append(len(matrix))
-        return np.column_stack([np.arange(len(matrix)), np.zeros(len(matrix))]).astype(float), None
+        return np.column_stack([np.arange(len(matrix)), np.zeros(len(matrix))]).astype(float)
 
     monkeypatch.setattr(maps, "fit_umap", counted_umap)
     use_store(monkeypatch, sample, tmp_path / "cache", PROMETHEUS_READ_ONLY="1")

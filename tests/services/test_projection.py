@@ -28,23 +28,32 @@ START = date(2021, 1, 29)
 
 
 class FakeUMAP:
-    """Stands in for umap.UMAP (whose first fit compiles for ~20 s): x, y = the first two coordinates."""
+    """Stands in for umap.UMAP (whose first fit compiles for ~20 s): x, y = the first two coordinates.
+
+    ``place`` stands in for placing new rows (umap_place.place_rows): x, y + 1000.
+    """
 
     fits: ClassVar[list[int]] = []
     fitted_params: ClassVar[list[dict[str, Any]]] = []
     transforms: ClassVar[list[np.ndarray]] = []
+    anchors: ClassVar[list[tuple[np.ndarray, np.ndarray]]] = []
 
     def __init__(self, **params: Any) -> None:
         self.params = params
+
+    def set_params(self, **extras: Any) -> None:
+        """Where the fit is given the neighbours found (kept out of ``params``, which are the map's identity)."""
 
     def fit_transform(self, matrix: np.ndarray) -> np.ndarray:
         FakeUMAP.fits.append(len(matrix))
         FakeUMAP.fitted_params.append(self.params)
         return matrix[:, :2].astype(np.float64)
 
-    def transform(self, matrix: np.ndarray) -> np.ndarray:
-        FakeUMAP.transforms.append(matrix.copy())
-        return matrix[:, :2].astype(np.float64) + 1000.0
+    @staticmethod
+    def place(fitted: np.ndarray, coords: np.ndarray, new: np.ndarray, params: Any, bar: Any) -> np.ndarray:
+        FakeUMAP.anchors.append((fitted.copy(), coords.copy()))
+        FakeUMAP.transforms.append(new.copy())
+        return new[:, :2].astype(np.float64) + 1000.0
 
 
 class Recording(FakeUMAP):
@@ -62,7 +71,9 @@ def fake_umap(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FakeUMAP]]:
     FakeUMAP.fits.clear()
     FakeUMAP.fitted_params.clear()
     FakeUMAP.transforms.clear()
-    monkeypatch.setattr(umap_fit, "new_umap", lambda params: FakeUMAP(**params))
+    FakeUMAP.anchors.clear()
+    monkeypatch.setattr(umap_fit, "new_umap", lambda params, extras: FakeUMAP(**params))
+    monkeypatch.setattr(maps, "place_rows", FakeUMAP.place)
     yield FakeUMAP
 
 
@@ -157,7 +168,7 @@ def test_umap_places_new_rows_on_the_cached_map(sqlite_stores: Stores, cache: Pa
         sqlite_stores, MODEL, "umap", cache, progress=lambda done, total, message: messages.append(message)
     )
     assert (fitted.attrs["source"], fake_umap.fits) == ("fit", [40])
-    assert "Fitting UMAP on 40 states…" in messages
+    assert "Fitting UMAP on 40 states: neighbour graph and starting layout…" in messages
     assert project_states(sqlite_stores, MODEL, "umap", cache).attrs["source"] == "cache"
 
     added = _states(10, seed=4, first=40)
@@ -166,9 +177,11 @@ def test_umap_places_new_rows_on_the_cached_map(sqlite_stores: Stores, cache: Pa
         sqlite_stores, MODEL, "umap", cache, progress=lambda done, total, message: messages.append(message)
     )
     assert (placed.attrs["source"], fake_umap.fits, len(placed)) == ("transform", [40], 50)
-    assert "Placing 10 new states on the existing UMAP map…" in messages
-    raw = np.vstack([v for *_, v in added])  # a cosine map places unit-length rows, as it was fitted on
-    np.testing.assert_allclose(np.vstack(fake_umap.transforms), raw / np.linalg.norm(raw, axis=1, keepdims=True))
+    raw = np.vstack([v for *_, v in added])  # placed from the new rows and the fitted rows with their coordinates
+    np.testing.assert_array_equal(np.vstack(fake_umap.transforms)[:, :5], raw[:, :5])
+    ((anchors, anchor_coords),) = fake_umap.anchors
+    np.testing.assert_array_equal(anchors[:, :5], np.vstack([v for *_, v in initial])[:, :5])
+    np.testing.assert_allclose(anchor_coords, fitted[["x", "y"]].to_numpy())
     merged = placed.merge(fitted, on=["portfolio_id", "as_of_date"], how="left", suffixes=("", "_before"))
     old = merged["x_before"].notna()
     assert old.sum() == 40 and (merged.loc[old, "x"] == merged.loc[old, "x_before"]).all()
@@ -202,8 +215,10 @@ def test_damaged_cache_files_are_recomputed(sqlite_stores: Stores, cache: Path, 
     (npz,) = cache.glob("*.npz")
     npz.write_bytes(npz.read_bytes()[:40])  # truncated mid-write by something other than this module
     assert project_states(sqlite_stores, MODEL, "umap", cache).attrs["source"] == "fit"
-    (pkl,) = cache.glob("*.pkl")
-    pkl.unlink()
+    (npz,) = cache.glob("*.npz")
+    with np.load(npz) as data:  # an earlier format's file: nothing says which rows were fitted
+        arrays = {name: data[name] for name in data.files if name != "fitted"}
+    np.savez(npz, **arrays)
     put_states(sqlite_stores, _states(2, seed=8, first=20))
     assert project_states(sqlite_stores, MODEL, "umap", cache).attrs["source"] == "fit"  # cannot place: refit
     assert fake_umap.fits == [20, 20, 20, 22]
@@ -270,7 +285,7 @@ def test_real_umap_fits_once_then_places_new_rows(sqlite_url: str, cache: Path) 
     fitted = project_states(
         stores, MODEL, "umap", cache, progress=lambda done, total, message: messages.append(message)
     )
-    assert fitted.attrs["source"] == "fit" and "Fitting UMAP on 300 states…" in messages
+    assert fitted.attrs["source"] == "fit" and "UMAP map of 300 states ready" in messages
     assert np.isfinite(fitted[["x", "y"]].to_numpy()).all()
     put_states(stores, states[300:])
     placed = project_states(
@@ -318,7 +333,7 @@ def test_umap_fits_unit_rows_with_euclidean_and_a_pca_start(
 ) -> None:
     seen = Recording.seen
     seen.clear()
-    monkeypatch.setattr(umap_fit, "new_umap", lambda params: Recording(**params))
+    monkeypatch.setattr(umap_fit, "new_umap", lambda params, extras: Recording(**params))
     states = _states(8, seed=17)
     states[3] = (states[3][0], states[3][1], np.zeros(384, np.float32))  # an all-zero state stays zero
     put_states(stores, states)
