@@ -41,8 +41,11 @@ PAGES = ("overview", "backfill", "embeddings", "similar", "map", "drawdown")
 
 
 @contextlib.contextmanager
-def streamlit_app(db_url: str, home: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """`streamlit run app.py` on a free localhost port (``extra_env`` added to its environment); yields its base URL."""
+def streamlit_app(
+    db_url: str, home: Path, extra_env: dict[str, str] | None = None, script: str = "app.py"
+) -> Iterator[str]:
+    """`streamlit run app.py` (or ``script``) on a free localhost port (``extra_env`` added to its environment);
+    yields its base URL. The server's log is ``home``/streamlit.log (named after ``script`` when it is not app.py)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -51,14 +54,14 @@ def streamlit_app(db_url: str, home: Path, extra_env: dict[str, str] | None = No
         PROMETHEUS_DB_URL=db_url, PROMETHEUS_CACHE_DIR=str(home / "cache"), PYTHONPATH=str(PROJECT), HOME=str(home)
     )
     env.update(extra_env or {})
-    log = (home / "streamlit.log").open("wb")
+    log = (home / ("streamlit.log" if script == "app.py" else f"streamlit-{Path(script).stem}.log")).open("wb")
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            script,
             "--server.port",
             str(port),
             "--server.address",
@@ -79,7 +82,7 @@ def streamlit_app(db_url: str, home: Path, extra_env: dict[str, str] | None = No
                 if r.read() == b"ok":
                     break
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not start; see " + str(home / "streamlit.log"))
+                raise RuntimeError("streamlit did not start; see " + str(log.name))
             time.sleep(0.3)
         yield base
     finally:

@@ -8,10 +8,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from prometheus.presenters import figures
 from prometheus.presenters.choices import index_portfolios, nearest_on_or_before, parse_day
 from prometheus.presenters.markup import markdown_text
-from prometheus.presenters.tables import neighbours_frame
 from prometheus.services.drawdown import worst_drawdowns
 from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, values_used
 from prometheus.services.similar import SimilarQuery
@@ -116,8 +114,7 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
     )
     if point_in_time:
         forecast_panel(ctx, portfolio, day)
-    result = _data.similar(ctx, query)
-    table = neighbours_frame(result, _data.attributes(ctx))
+    table, _ = _data.neighbours(ctx, query)
     if table.empty:
         st.info(
             f"No stored state is dated {FORECAST_HORIZON_DAYS} days or more before this date: pick a later date, "
@@ -185,7 +182,7 @@ def body(ctx: _context.PageContext) -> None:
             f"{markdown_text(portfolio)} has no reports with a positive portfolio value, so no drawdown can be drawn."
         )
     else:
-        st.plotly_chart(figures.underwater_figure(frame, portfolio, day), width="stretch", key="dd_chart")
+        st.plotly_chart(_data.underwater_chart(ctx, portfolio, day, frame), width="stretch", key="dd_chart")
         daily = frame.attrs.get("values") == "daily"
         st.caption(
             "Drawn from daily portfolio values."

@@ -31,7 +31,9 @@ def states_table(ctx: _context.PageContext, portfolios: list[str], days: list) -
     return frame
 
 
+@st.fragment
 def history_chart(ctx: _context.PageContext, portfolios: list[str]) -> None:
+    """Another portfolio reruns only this part: the states table above (all 58k states) stays as sent."""
     st.subheader("Portfolio history")
     portfolio = _widgets.portfolio_picker("Portfolio", portfolios, key="emb_history_portfolio")
     history = _data.history(ctx, portfolio)

@@ -11,9 +11,8 @@ import streamlit as st
 from prometheus import jobs
 from prometheus.jobs.kinds import projection_job_params
 from prometheus.numbers import whole_or_none
-from prometheus.presenters import figures
 from prometheus.presenters.choices import index_portfolios
-from prometheus.presenters.maps import axis_titles, map_frame, selected_rows, trajectory, trajectory_between
+from prometheus.presenters.maps import axis_titles, selected_rows, trajectory, trajectory_between
 from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.tables import state_keys
 from prometheus.services import maps as map_service
@@ -140,7 +139,6 @@ def body(ctx: _context.PageContext) -> None:
         return
     index = _data.state_index(ctx)
     portfolios = index_portfolios(index)
-    cols = st.columns([2, 2, 3, 2])
     _widgets.seed_from_query("map_method", "method", lambda raw: METHODS.get(raw))
     _widgets.seed_from_query("map_colour", "color", lambda raw: COLOURS.get(raw))
     path_link = _widgets.seed_from_query("map_path", "portfolio", lambda raw: raw if raw in portfolios else None)
@@ -148,7 +146,7 @@ def body(ctx: _context.PageContext) -> None:
         _widgets.link_problem(_widgets.unknown_portfolio(path_link.raw, "no trajectory"))
     st.session_state.setdefault("map_method", METHODS["pca"])
     st.session_state.setdefault("map_colour", COLOURS["date"])
-    method_label = cols[0].radio(
+    method_label = st.radio(
         "Projection",
         list(METHODS.values()),
         horizontal=True,
@@ -156,31 +154,45 @@ def body(ctx: _context.PageContext) -> None:
         help="PCA is instant; UMAP keeps neighbourhoods better but takes a while "
         "the first time (then it is cached on disk).",
     )
-    colour_label = cols[1].selectbox("Colour by", list(COLOURS.values()), key="map_colour")
-    path_choice = cols[2].selectbox("Trajectory of", [NO_PATH, *portfolios], key="map_path")
-    with cols[3]:
+    method = next(k for k, v in METHODS.items() if v == method_label)
+    points = projection(ctx, method, len(index))
+    if points is None:
+        _widgets.publish_query(method=method)
+        return
+    map_view(ctx, method, points, portfolios)
+
+
+@st.fragment
+def map_view(ctx: _context.PageContext, method: str, points: pd.DataFrame, portfolios: list[str]) -> None:
+    """Colour, trajectory, outlines, the chart and the selection: a change here reruns only this part.
+
+    The rest of the page (the sidebar, the store's counts, the projection) stays as drawn: a
+    colour change or a box selection costs the map's own work only (bench/ui_speed.py).
+    """
+    cols = st.columns([2, 3, 2])
+    colour_label = cols[0].selectbox("Colour by", list(COLOURS.values()), key="map_colour")
+    path_choice = cols[1].selectbox("Trajectory of", [NO_PATH, *portfolios], key="map_path")
+    with cols[2]:
         st.write("")
         stress = st.checkbox("Ring stress-window states", value=True, key="map_stress")
-    method = next(k for k, v in METHODS.items() if v == method_label)
     colour = next(k for k, v in COLOURS.items() if v == colour_label)
     path_of = None if path_choice == NO_PATH else str(path_choice)
     _widgets.publish_query(method=method, color=colour, portfolio=path_of)
 
-    points = projection(ctx, method, len(index))
-    if points is None:
-        return
-    frame = map_frame(points, _data.attributes(ctx))
+    frame = _data.map_points(ctx, method, points)
     path = None
+    years: tuple[int, int] | None = None
     if path_of:
-        path = trajectory_span(trajectory(frame, path_of))
+        path, years = trajectory_span(trajectory(frame, path_of))
     else:
         _widgets.publish_query(years=None)
     st.caption(
         f"{len(frame):,} states, {METHODS[method]} projection. Drag a box (or pick lasso in the chart's "
         "toolbar) to select states; double-click to clear."
     )
+    axes = lambda: axis_titles(method, frame, _data.state_variance(ctx))  # noqa: E731
     event = st.plotly_chart(
-        figures.map_figure(frame, colour, path, stress, axis_titles(method, frame, _data.state_variance(ctx))),
+        _data.map_chart(ctx, method, frame, colour, stress, path_of, years, path, axes),
         width="stretch",
         key="map_chart",
         on_select="rerun",
@@ -189,12 +201,12 @@ def body(ctx: _context.PageContext) -> None:
     selection_panel(frame, event)
 
 
-def trajectory_span(path: pd.DataFrame) -> pd.DataFrame:
+def trajectory_span(path: pd.DataFrame) -> tuple[pd.DataFrame, tuple[int, int] | None]:
     """Let the analyst pick which years of a long path to draw (30 years of weeks is a scribble); kept in the link."""
     years = sorted({d.year for d in path["as_of_date"]})
     if len(years) < 2:
         _widgets.publish_query(years=None)
-        return path
+        return path, None
     # The link's years are the slider's default (a range slider's default must be passed as
     # value=, so no session-state seeding here); publishing the choice keeps the two equal.
     linked = _widgets.query_param("years")
@@ -208,7 +220,7 @@ def trajectory_span(path: pd.DataFrame) -> pd.DataFrame:
         )
     first, last = st.select_slider("Trajectory years", options=years, value=default, key="map_path_years")
     _widgets.publish_query(years=f"{first}-{last}")
-    return trajectory_between(path, first, last)
+    return trajectory_between(path, first, last), (int(first), int(last))
 
 
 def year_span(raw: str, years: list[int]) -> tuple[int, int] | None:

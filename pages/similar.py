@@ -9,10 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from prometheus.numbers import whole_or_none
-from prometheus.presenters import figures
 from prometheus.presenters.choices import index_dates, index_portfolios, nearest_on_or_before, parse_day
 from prometheus.presenters.markup import markdown_text
-from prometheus.presenters.tables import comparison_frame, describe_state, neighbours_frame, state_keys
+from prometheus.presenters.tables import comparison_frame, state_keys
 from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, values_used
 from prometheus.services.similar import SimilarQuery
 from ui import context as _context
@@ -115,7 +114,9 @@ def side_by_side(frame: pd.DataFrame, label: str, key: str) -> None:
     _widgets.show_table(comparison_frame(frame, label), key=key)
 
 
+@st.fragment
 def comparison(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFrame) -> None:
+    """Picking another neighbour reruns only this part: the search and its tables stay as drawn."""
     st.subheader("Compare with a neighbour")
     keys = state_keys(table)
     # The options are the labels themselves, not row numbers: a row number stays valid when the
@@ -151,7 +152,8 @@ def comparison(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFra
             "products sum to the cosine, its shares of squared difference sum to the distance."
         )
         table_ = result.explanation_table()
-        st.plotly_chart(figures.explanation_figure(table_), width="stretch", key="sim_explain_chart")
+        pair = ((query.portfolio_id, query.as_of), (other.portfolio_id, other.as_of_date))
+        st.plotly_chart(_data.explanation_chart(ctx, *pair, table_), width="stretch", key="sim_explain_chart")
         _widgets.show_table(table_, key="sim_explain_table")
 
 
@@ -182,11 +184,9 @@ def body(ctx: _context.PageContext) -> None:
         return
     index = _data.state_index(ctx)
     query = query_controls(ctx, index)
-    result = _data.similar(ctx, query)
-    attributes = _data.attributes(ctx)
-    table = neighbours_frame(result, attributes)
-    st.markdown(f"**Query:** {markdown_text(describe_state(attributes, query.portfolio_id, query.as_of))}")
-    st.caption(f"{len(table)} nearest of {result.candidates:,} candidate state(s): cosine first, then euclidean.")
+    table, candidates = _data.neighbours(ctx, query)
+    st.markdown(f"**Query:** {markdown_text(_data.state_line(ctx, query.portfolio_id, query.as_of))}")
+    st.caption(f"{len(table)} nearest of {candidates:,} candidate state(s): cosine first, then euclidean.")
     if table.empty:
         st.info("No candidate states in this scope: widen the dates or include the portfolio's own history.")
         return

@@ -241,8 +241,13 @@ def underwater_figure(frame: pd.DataFrame, portfolio: str, marked: date | None) 
     )
     first, last = frame["as_of_date"].iloc[0], frame["as_of_date"].iloc[-1]
     windows = windows_between(first, last)
-    for window in windows:
-        figure.add_vrect(x0=window.start, x1=window.end, fillcolor=SHADE, line_width=0, layer="below")
+    # The shades (and the date's line) as plain layout shapes in one call: add_vrect per window
+    # took ~0.1 s of each Drawdown page run in Plotly's per-shape validation.
+    shapes: list[dict[str, Any]] = [
+        {"type": "rect", "xref": "x", "yref": "paper", "x0": w.start, "x1": w.end, "y0": 0, "y1": 1}
+        | {"fillcolor": SHADE, "line": {"width": 0}, "layer": "below"}
+        for w in windows
+    ]
     if windows:
         # Names as hoverable markers along the top: text labels of overlapping windows collide.
         figure.add_trace(
@@ -258,7 +263,11 @@ def underwater_figure(frame: pd.DataFrame, portfolio: str, marked: date | None) 
             secondary_y=False,
         )
     if marked is not None:
-        figure.add_vline(x=marked, line={"color": "#1f2933", "dash": "dot", "width": 1})
+        shapes.append(
+            {"type": "line", "xref": "x", "yref": "paper", "x0": marked, "x1": marked, "y0": 0, "y1": 1}
+            | {"line": {"color": "#1f2933", "dash": "dot", "width": 1}}
+        )
+    figure.update_layout(shapes=shapes)
     figure.update_yaxes(title_text="drawdown", tickformat=".0%", secondary_y=False)
     # ",.0f": "441,000", not Plotly's SI "0.441M"
     figure.update_yaxes(title_text="portfolio value", tickformat=",.0f", secondary_y=True, showgrid=False)

@@ -19,7 +19,7 @@ the future of a state at K uses this (see :mod:`prometheus.services.forecast`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -99,17 +99,21 @@ def forward_outcomes(
     states: Sequence[tuple[str, date]],
     horizons_days: Sequence[int] = HORIZONS_DAYS,
     known_by: date | None = None,
+    values: Mapping[str, PortfolioValues] | None = None,
 ) -> pd.DataFrame:
     """One row per state, in the given order, with the values' source; NaN where the future is not known.
 
-    ``known_by``: read only values dated on or before it (point in time).
+    ``known_by``: read only values dated on or before it (point in time). ``values``: the
+    portfolios' values when the caller holds them already (``portfolio_values`` of at least
+    these states' portfolios); read from the store otherwise.
     """
     horizons = _check_horizons(horizons_days)
     result_columns = [name for h in horizons for name in (return_column(h), drawdown_column(h))]
     columns = ["portfolio_id", "as_of_date", *result_columns, "values"]
     if not states:
         return empty_table(columns, floats=result_columns)
-    values = portfolio_values(stores, [pid for pid, _ in states])
+    if values is None:
+        values = portfolio_values(stores, [pid for pid, _ in states])
     cutoff = np.datetime64(known_by, "D") if known_by is not None else None
     rows = []
     for pid, day in states:
