@@ -275,7 +275,7 @@ def render_job(job: jobs.Job) -> None:
         st.error(f"{label} job failed: {error}", icon=":material/error:")
     elif status == jobs.SUCCEEDED:
         st.success(f"{label} job succeeded: {message}", icon=":material/check_circle:")
-    elif job.total <= 0 and job.progress > 0:  # no known total (a map fit): the message is the progress
+    elif job.total <= 0 and job.progress > 0:  # stages without a total: the message is the progress
         st.caption(f":material/hourglass_top: {label} job {status}: {message}")
     else:
         st.progress(job.fraction, text=f"{label} job {status}: {message}")

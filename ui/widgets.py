@@ -235,7 +235,7 @@ def unknown_portfolio(raw: str, shown: str) -> str:
 
 # Streamlit's date box (1.67, react-aria segments) commits a typed date only when a pointer goes
 # down outside it or a day is picked in its calendar: Enter did nothing, and neither did a
-# programmatic blur (both checked in Chromium, tests/browser/test_issue13_browser.py). This
+# programmatic blur (both checked in Chromium, tests/browser/test_browser_defects.py). This
 # listener answers Enter inside a date box with that outside pointer-down, so Streamlit's own
 # commit runs; installed once per browser tab (the flag), a static script with no data in it.
 DATE_ENTER_SCRIPT = """<script>

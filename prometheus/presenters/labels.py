@@ -3,7 +3,7 @@
 Keys such as ``volatility_1m``, ``gfc_2008`` or ``risk.beta_1y`` are how reports and
 schemas name things; a person reads "Volatility (1 month)", "Global financial crisis
 2007-09", "Beta (1 year)". Tests check that every key of the report schema, the feature
-schema and the stress windows has a label here (tests/app/test_issue13_format.py).
+schema and the stress windows has a label here (tests/app/test_page_formats.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Issue 13, item 4: the defects an analyst met in the app, each through the pages (AppTest).
 
 What needs a real browser (a box's stale text, a row click, Enter in a date box) is in
-tests/browser/test_issue13_browser.py; the formatting sweep of every page is in
-tests/app/test_issue13_format.py.
+tests/browser/test_browser_defects.py; the formatting sweep of every page is in
+tests/app/test_page_formats.py.
 """
 
 from __future__ import annotations
