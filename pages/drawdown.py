@@ -11,7 +11,13 @@ import streamlit as st
 from prometheus.presenters.choices import index_portfolios, nearest_on_or_before, parse_day
 from prometheus.presenters.markup import markdown_text
 from prometheus.services.drawdown import worst_drawdowns
-from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, values_used
+from prometheus.services.outcomes import (
+    FORECAST_HORIZON_DAYS,
+    HORIZONS_DAYS,
+    drawdown_column,
+    return_column,
+    values_used,
+)
 from prometheus.services.similar import SimilarQuery
 from ui import context as _context
 from ui import data as _data
@@ -22,23 +28,13 @@ from ui.forecast import forecast_panel
 # What followed comes right after who and when, in fixed widths that add up to 875 px: with every
 # neighbour column first, the forward returns were past the right edge of the table (938 px wide in
 # a 1400-pixel window, measured in Chromium); the similarity scores come last.
-ANALOGUE_WIDTHS = {
-    "rank": 40,
-    "portfolio_id": 200,
-    "as_of_date": 95,
-    "fwd_return_30d": 135,
-    "fwd_max_drawdown_30d": 135,
-    "fwd_return_91d": 135,
-    "fwd_max_drawdown_91d": 135,
-}
+FORWARD_COLUMNS = [name for days in HORIZONS_DAYS for name in (return_column(days), drawdown_column(days))]
+ANALOGUE_WIDTHS = {"rank": 40, "portfolio_id": 200, "as_of_date": 95, **dict.fromkeys(FORWARD_COLUMNS, 135)}
 ANALOGUE_COLUMNS = [
     "rank",
     "portfolio_id",
     "as_of_date",
-    "fwd_return_30d",
-    "fwd_max_drawdown_30d",
-    "fwd_return_91d",
-    "fwd_max_drawdown_91d",
+    *FORWARD_COLUMNS,
     "drawdown",
     "volatility_1y",
     "stress_known_then",

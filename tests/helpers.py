@@ -10,7 +10,14 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
+from datetime import date
 from pathlib import Path
+
+from prometheus.config import Settings
+from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
+from prometheus.services.dates import DateSelection
+from prometheus.services.importing import import_report_file
+from prometheus.store.stores import open_stores
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLE_JSONL = PROJECT / "prometheus" / "samples" / "risk_reports.jsonl"
@@ -67,3 +74,19 @@ def invoke(
             code = exit_.code if isinstance(exit_.code, int) else 0
     command = ["python", "-m", f"prometheus.scripts.{name}", *argv]
     return subprocess.CompletedProcess(command, code, out.getvalue(), err.getvalue())
+
+
+def fill_sample(url: str, *, backfill: DateSelection | None = None) -> None:
+    """Import the sample reports (5 portfolios x 24 month-ends) and optionally backfill both models."""
+    stores = open_stores(Settings(db_url=url))
+    try:
+        import_report_file(stores, SAMPLE_JSONL)
+        if backfill is not None:
+            request = BackfillRequest(backfill)
+            backfill_numeric(stores, "num-portfolio-core-v1", request)
+            backfill_joint(stores, "num-portfolio-core-v1", "joint-portfolio-core-v1", request)
+    finally:
+        stores.dispose()
+
+
+ALL_SAMPLE_DATES = DateSelection(start=date(2024, 1, 1), end=date(2025, 12, 31))

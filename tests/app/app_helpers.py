@@ -8,37 +8,16 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date
 from pathlib import Path
 
-from prometheus.config import Settings
 from prometheus.jobs import Job, get_job
-from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
-from prometheus.services.dates import DateSelection
-from prometheus.services.importing import import_report_file
-from prometheus.store.stores import Stores, open_stores
+from prometheus.store.stores import Stores
 
 PROJECT = Path(__file__).resolve().parents[2]
 SAMPLE_JSONL = PROJECT / "prometheus" / "samples" / "risk_reports.jsonl"
 NUMERIC = "num-portfolio-core-v1"
 JOINT = "joint-portfolio-core-v1"
 PF1 = "PORTFOLIO_CORE_US_EQ_001"
-
-
-def fill_sample(url: str, *, backfill: DateSelection | None = None) -> None:
-    """Import the sample reports (5 portfolios x 24 month-ends) and optionally backfill both models."""
-    stores = open_stores(Settings(db_url=url))
-    try:
-        import_report_file(stores, SAMPLE_JSONL)
-        if backfill is not None:
-            request = BackfillRequest(backfill)
-            backfill_numeric(stores, NUMERIC, request)
-            backfill_joint(stores, NUMERIC, JOINT, request)
-    finally:
-        stores.dispose()
-
-
-ALL_SAMPLE_DATES = DateSelection(start=date(2024, 1, 1), end=date(2025, 12, 31))
 
 
 def wait_for_job(stores: Stores, job_id: str, timeout: float = 90.0) -> Job:

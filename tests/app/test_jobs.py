@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from app_helpers import JOINT, NUMERIC, fill_sample, wait_for_job
+from app_helpers import JOINT, NUMERIC, wait_for_job
+from helpers import fill_sample
 
 from prometheus import jobs
 from prometheus.config import Settings

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from app_helpers import JOINT, NUMERIC, PF1, fill_sample
+from app_helpers import JOINT, NUMERIC, PF1
+from helpers import fill_sample
 
 from prometheus.config import Settings
 from prometheus.projection.maps import project_states

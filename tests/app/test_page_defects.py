@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from app_helpers import ALL_SAMPLE_DATES, PF1, fill_sample, shown
-from test_pages import PF2, _fresh_caches, by_key, open_page, plotly_figures, table, use_store
+from app_helpers import PF1, shown
+from test_pages import PF2, _fresh_caches, by_key, open_page, plotly_figures, sample_url, store, table
 
 from prometheus import jobs
 from prometheus.config import Settings
@@ -29,20 +27,8 @@ from prometheus.services.dates import DateSelection
 from prometheus.store.stores import open_stores
 from prometheus.stress import window_names
 
-__all__ = ["_fresh_caches"]  # the autouse fixture: fresh Streamlit caches for every test here
-
-
-@pytest.fixture(scope="module")
-def sample_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('sample13') / 'prometheus.db'}"
-    fill_sample(url, backfill=ALL_SAMPLE_DATES)
-    return url
-
-
-@pytest.fixture
-def store(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    use_store(monkeypatch, sample_url, tmp_path / "cache")
-    yield sample_url
+# fixtures: fresh Streamlit caches for every test (autouse), the sample store
+__all__ = ["_fresh_caches", "sample_url", "store"]
 
 
 def warnings(at: Any) -> list[str]:

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from app_helpers import ALL_SAMPLE_DATES, fill_sample
-from test_pages import PF2, _fresh_caches, open_page, plotly_figures, use_store
+from test_pages import PF2, _fresh_caches, open_page, plotly_figures, sample_url, store, use_store
 
 from prometheus.encoders.feature_schema import PORTFOLIO_CORE_V1
 from prometheus.presenters import formats, labels
@@ -28,7 +27,7 @@ from prometheus.presenters.tables import comparison_frame
 from prometheus.reports import FACTOR_KEYS, RISK_METRIC_KEYS
 from prometheus.stress import STRESS_WINDOWS
 
-__all__ = ["_fresh_caches"]
+__all__ = ["_fresh_caches", "sample_url", "store"]
 
 EMPTY_WORDS = {"None", "none", "nan", "NaN", "NaT", "<NA>", "null"}
 SNAKE_KEY = re.compile(r"[a-z]+(?:_[a-z0-9]+)+\Z")  # volatility_1m, gfc_2008, fwd_return_30d ...
@@ -43,19 +42,6 @@ VIEWS = [
     ("drawdown", {"portfolio": PF2, "date": "2025-06-30"}),
     ("drawdown", {"portfolio": PF2, "date": "2024-02-29"}),
 ]
-
-
-@pytest.fixture(scope="module")
-def sample_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('format13') / 'prometheus.db'}"
-    fill_sample(url, backfill=ALL_SAMPLE_DATES)
-    return url
-
-
-@pytest.fixture
-def store(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    use_store(monkeypatch, sample_url, tmp_path / "cache")
-    yield sample_url
 
 
 def table_problems(element: Any, where: str) -> list[str]:

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 import streamlit as st
-from app_helpers import ALL_SAMPLE_DATES, PF1, PROJECT, fill_sample, shown, wait_for_job
+from app_helpers import PF1, PROJECT, shown, wait_for_job
+from helpers import ALL_SAMPLE_DATES, fill_sample
 from streamlit.testing.v1 import AppTest
 
 from prometheus import jobs
@@ -47,6 +48,13 @@ def sample_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('sample') / 'prometheus.db'}"
     fill_sample(url, backfill=ALL_SAMPLE_DATES)
     return url
+
+
+@pytest.fixture
+def store(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The sample store, served to the app with a cache folder of the test's own."""
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    yield sample_url
 
 
 def use_store(monkeypatch: pytest.MonkeyPatch, url: str, cache: Path, **extra: str) -> None:

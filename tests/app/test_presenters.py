@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
-from app_helpers import fill_sample
+from helpers import fill_sample
 
 from prometheus.config import Settings
 from prometheus.presenters import choices, maps, tables

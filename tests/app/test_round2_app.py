@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 import streamlit as st
-from app_helpers import ALL_SAMPLE_DATES, PROJECT, fill_sample
+from app_helpers import PROJECT
+from helpers import ALL_SAMPLE_DATES, fill_sample
 from streamlit.testing.v1 import AppTest
 from test_pages import assert_clean, open_page, plotly_figures, shown, use_store
 

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from app_helpers import ALL_SAMPLE_DATES, fill_sample, wait_for_job
+from app_helpers import wait_for_job
+from helpers import ALL_SAMPLE_DATES, fill_sample
 
 from prometheus import jobs
 from prometheus.config import Settings

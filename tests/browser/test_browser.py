@@ -14,19 +14,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import fill_sample
 
 from bench.load_app import CHROMIUM as CHROMIUM_PATH
 from bench.load_app import CHROMIUM_ARGS, streamlit_app
-from prometheus.config import Settings
-from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
-from prometheus.services.importing import import_report_file
-from prometheus.store.stores import open_stores
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PROJECT = Path(__file__).resolve().parents[2]
-SAMPLE = PROJECT / "prometheus" / "samples" / "risk_reports.jsonl"
 SCREENSHOTS = PROJECT / "test-artifacts" / "screenshots"
 CHROMIUM = Path(CHROMIUM_PATH)
 PAGES = {
@@ -51,14 +47,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: 
 
 def _fill(url: str) -> None:
     """All sample reports; states for 2024 only, so the backfill clicked in the browser has work to do."""
-    stores = open_stores(Settings(db_url=url))
-    try:
-        import_report_file(stores, SAMPLE)
-        request = BackfillRequest(DateSelection(start=date(2024, 1, 1), end=date(2024, 12, 31)))
-        backfill_numeric(stores, "num-portfolio-core-v1", request)
-        backfill_joint(stores, "num-portfolio-core-v1", "joint-portfolio-core-v1", request)
-    finally:
-        stores.dispose()
+    fill_sample(url, backfill=DateSelection(start=date(2024, 1, 1), end=date(2024, 12, 31)))
 
 
 @contextlib.contextmanager

@@ -9,25 +9,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import ALL_SAMPLE_DATES, fill_sample
 
 from bench.load_app import CHROMIUM as CHROMIUM_PATH
 from bench.load_app import CHROMIUM_ARGS, streamlit_app
 from prometheus.config import Settings
 from prometheus.presenters.choices import nearest_on_or_before
-from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
-from prometheus.services.dates import DateSelection
 from prometheus.services.drawdown import underwater, worst_drawdowns
-from prometheus.services.importing import import_report_file
 from prometheus.store.stores import open_stores
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PROJECT = Path(__file__).resolve().parents[2]
-SAMPLE = PROJECT / "prometheus" / "samples" / "risk_reports.jsonl"
 PF2 = "PORTFOLIO_CORE_US_EQ_002"
 
 if not Path(CHROMIUM_PATH).exists():
@@ -40,14 +35,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: 
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     home = tmp_path_factory.mktemp("browser13")
     url = f"sqlite:///{home / 'prometheus.db'}"
-    stores = open_stores(Settings(db_url=url))
-    try:
-        import_report_file(stores, SAMPLE)
-        request = BackfillRequest(DateSelection(start=date(2024, 1, 1), end=date(2025, 12, 31)))
-        backfill_numeric(stores, "num-portfolio-core-v1", request)
-        backfill_joint(stores, "num-portfolio-core-v1", "joint-portfolio-core-v1", request)
-    finally:
-        stores.dispose()
+    fill_sample(url, backfill=ALL_SAMPLE_DATES)
     with streamlit_app(url, home) as base:
         yield base, url
     assert "Traceback" not in (home / "streamlit.log").read_text()
