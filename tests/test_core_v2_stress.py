@@ -64,3 +64,24 @@ def test_each_episode_weighs_the_same_and_one_episode_gives_no_figure() -> None:
     # episode 1's query: the two calm states are nearer than episode 0's: 0.0. Balanced: 0.5, not 0.75
     assert stress_share(unit, day, book, episode, everything, 1, 91) == 0.5
     assert np.isnan(stress_share(unit, day, book, np.array([0, 0, 0, -1, -1, -1]), np.array([0, 1, 2]), 1, 91))
+
+
+def test_a_fit_with_the_stress_term_is_deterministic_and_reports_it() -> None:
+    from prometheus.joint.core_v2_fit import FEATURE_NAMES, CoreV2Fitter
+
+    rng = np.random.default_rng(3)
+    dates = np.arange(np.datetime64("1989-01-06"), np.datetime64("1999-12-31"), 7)
+    books = 8
+    day = np.repeat(dates, books)
+    ids = np.tile([f"B{b}" for b in range(books)], dates.size)
+    values = rng.normal(1.0, 0.3, (day.size, len(FEATURE_NAMES)))
+    outcomes = -np.abs(rng.normal(0.05, 0.03, day.size))
+    fitter = CoreV2Fitter(train_end="1999-12-31", stress_weight=1.0, max_sweeps=1, query_stride=8)
+    one, two = (fitter.fit(values, day, ids, outcomes) for _ in range(2))
+    assert one.to_json() == two.to_json()  # byte-identical: nothing random, ties kept
+    assert one.hyperparameters["stress_weight"] == 1.0
+    # both episodes ended by the training end (1990, 1998) were queried
+    assert one.fit_report["stress_queries"] > 0 and 0.0 <= one.fit_report["stress_share_prior"] <= 1.0
+    # with the training end before 1998's episode ended, only 1990 is known: no figure, no term, no report
+    early = CoreV2Fitter(train_end="1998-09-30", stress_weight=1.0, max_sweeps=1, query_stride=8)
+    assert "stress_queries" not in early.fit(values, day, ids, outcomes).fit_report
