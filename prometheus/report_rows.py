@@ -52,8 +52,9 @@ _CACHE_LIMIT = 20_000  # accepted ids, dates and keys remembered (a few MB); pas
 # - integers: orjson reads those beyond 64 bits as floats (beyond 1.8e308: refused), msgspec as
 #   ints; the int64 bound (msgspec's widest) sends them to the orjson path, even when a later
 #   duplicate key would replace them;
-# - metadata (any JSON) stays raw text, which msgspec skips without checking it (UTF-8, huge
-#   numbers), and orjson reads it; that is exact only if the key occurs once (see from_line);
+# - metadata: flat (text, numbers, true/false, null) is typed; nested stays raw text, which msgspec
+#   skips without checking it (UTF-8, huge numbers), and orjson reads it: that is exact only if
+#   the key occurs once (see from_line);
 # - created_at (accepted, ignored) must be text here: msgspec checks every occurrence of a typed key.
 _Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 _Block = dict[str, _Int64 | float | None] | None
@@ -73,11 +74,15 @@ class _Line(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     scenario_pnl: _Block = None
     exposures_by_sector: _Block = None
     exposures_by_factor: _Block = None
-    metadata: msgspec.Raw = _NO_METADATA
+    metadata: dict[str, str | _Int64 | float | bool | None] | None = None
     created_at: str | None = None
 
 
-_decode_line = msgspec.json.Decoder(_Line).decode
+class _NestedLine(_Line, forbid_unknown_fields=True, gc=False):
+    metadata: msgspec.Raw = _NO_METADATA  # type: ignore[assignment]
+
+
+_DECODERS = (msgspec.json.Decoder(_Line).decode, msgspec.json.Decoder(_NestedLine).decode)
 _DECLINED = (msgspec.MsgspecError, ValueError, RecursionError)  # ValueError: bytes that are not UTF-8
 
 
@@ -225,6 +230,7 @@ class RowBuilder:
         self._ids: set[str] = set()
         self._days: dict[str, date] = {}
         self._keys: set[str] = set()
+        self._decoders = list(_DECODERS)  # flat metadata first
 
     def from_object(self, line: int, raw: object) -> Row:
         """A JSON Lines object; InvalidReport or InvalidInput (their messages are the row's reason)."""
@@ -238,16 +244,20 @@ class RowBuilder:
     def from_line(self, line: int, text: bytes) -> Row | None:
         """A JSON line's row through the compiled decoder, or None: read it with orjson and :meth:`from_object`."""
         try:
-            doc = _decode_line(text)
+            doc = self._decoders[0](text)
         except _DECLINED:
-            return None
-        metadata = None
-        if doc.metadata is not _NO_METADATA:
+            try:
+                doc = self._decoders[1](text)
+            except _DECLINED:
+                return None
+            self._decoders.reverse()  # a file's lines are alike: try this decoder first from now on
+        metadata = doc.metadata
+        if type(metadata) is msgspec.Raw:
             # Raw text is exact only for the key's one occurrence; "\\u" could spell the key.
             if b"\\u" in text or text.count(b'"metadata"') != 1:
                 return None
             try:
-                metadata = orjson.loads(memoryview(doc.metadata))
+                metadata = orjson.loads(memoryview(metadata))
             except orjson.JSONDecodeError:
                 return None
             if metadata is not None and type(metadata) is not dict:

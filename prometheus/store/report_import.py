@@ -14,6 +14,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cache
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,6 +38,7 @@ _CONFLICT = f"ON CONFLICT (portfolio_id, as_of_date) DO UPDATE SET {', '.join(f'
 # rows takes ~5 MB (4,096: ~10 MB, no faster); fewer rows where SQLite allows fewer parameters.
 _SQLITE_ROW = "(?1, " + ", ".join("?" * len(_COLUMNS)) + ")"
 _SQLITE_MAX_ROWS = 2048
+_WRITTEN = itemgetter(slice(1, 1 + len(_COLUMNS)))  # a prometheus.report_rows row's columns, as_of_date third
 _STAGING = "_import_reports"
 _PG_TYPES = ["text", "text", "date", *["float8"] * len(NUMERIC_COLUMNS), *["text"] * len(JSON_COLUMNS)]
 _PG_SELECT = ", ".join(f"{c}::jsonb" if c in JSON_COLUMNS else c for c in _COLUMNS)
@@ -92,20 +95,14 @@ class ReportImport:
         self.abandoned = True
 
     def _write_sqlite(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        days: dict[date, str] = {}
         start = 0
         while start < len(rows):
             # Statements of power-of-two sizes only: a few prepared statements are cached, not one a size.
             size = min(self._sqlite_rows, 1 << ((len(rows) - start).bit_length() - 1))
+            # The parameters built by C iterators, not a Python loop: the reading thread competes for the GIL.
             params: list[Any] = [self._sqlite_created_at]
-            extend = params.extend
-            for row in rows[start : start + size]:
-                day = row[3]
-                text = days.get(day)
-                if text is None:
-                    text = days[day] = day.isoformat()
-                extend((row[1], row[2], text))
-                extend(row[4:14])
+            params += chain.from_iterable(map(_WRITTEN, rows[start : start + size]))
+            params[3 :: len(_COLUMNS)] = map(date.isoformat, params[3 :: len(_COLUMNS)])
             self.conn.exec_driver_sql(_sqlite_upsert(size), tuple(params))
             start += size
 
