@@ -2,9 +2,11 @@
 
 An import checks every row of a file of any size, so the rules of :meth:`RiskReport.create`
 (the one home of the rules and their messages) are applied here first in the cheap form a
-good row needs: type sets, and caches of accepted ids, dates and keys. Anything unusual
-goes to ``RiskReport.create``, which accepts it or says why not; a property test checks
-that both ways give the same row. Rows are plain tuples (see :data:`ROW_FIELDS`).
+good row needs: type sets, and caches of accepted ids, dates and keys. A JSON line is first
+offered to a compiled decoder with the types built in (:meth:`RowBuilder.from_line`), which
+only ever declines. Anything unusual goes to ``RiskReport.create``, which accepts it or says
+why not; property tests check that all ways give the same row. Rows are plain tuples (see
+:data:`ROW_FIELDS`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Bulk report writes for an import: a whole file in one transaction, written as it is read.
 
 Rows arrive in chunks (prometheus/report_files.py), their JSON blocks already encoded as
-text. SQLite gets one executemany of an upsert per chunk; PostgreSQL gets COPY (FORMAT
+text. SQLite gets upserts of up to 2,048 rows a statement; PostgreSQL gets COPY (FORMAT
 BINARY) into a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT`` per chunk.
 The importer may abandon the transaction at the end (a bad row was found): nothing is
 written, not even the rows before it.
