@@ -34,8 +34,9 @@ _CONFLICT = f"ON CONFLICT (portfolio_id, as_of_date) DO UPDATE SET {', '.join(f'
 # SQLite: up to 2,048 rows a statement (created_at bound once, as ?1). executemany steps once a
 # row and takes the GIL back after each step, waiting for it while the reading thread runs Python
 # (5 ms switch interval), so reading and writing barely overlapped; one step writes them all
-# without the GIL. 41k -> 51k reports/s with both cores free. The prepared statement of 2,048
-# rows takes ~5 MB (4,096: ~10 MB, no faster); fewer rows where SQLite allows fewer parameters.
+# without the GIL (with the line decoder: 38k -> 53k reports/s with both cores free, see
+# bench/results/import-speed.md). A prepared statement of 2,048 rows takes ~5 MB (4,096 rows:
+# ~10 MB, no faster); fewer rows where SQLite allows fewer parameters.
 _SQLITE_ROW = "(?1, " + ", ".join("?" * len(_COLUMNS)) + ")"
 _SQLITE_MAX_ROWS = 2048
 _WRITTEN = itemgetter(slice(1, 1 + len(_COLUMNS)))  # a prometheus.report_rows row's columns, as_of_date third
