@@ -367,7 +367,7 @@ class RowBuilder:
             if block is None:
                 texts.append("{}")
                 continue
-            if not block.keys() <= self._keys:
+            if not self._keys.issuperset(block):  # 0.33 us for 22 keys; block.keys() <= keys: 0.50 us
                 for key in block:
                     if not (key.isprintable() and key.strip()):
                         return None
