@@ -86,6 +86,9 @@ def test_a_plain_report_takes_the_line_path() -> None:
     line = b'{"portfolio_id": "PF_1", "as_of_date": "2025-01-31", "cash": 1, "risk_metrics": {"n": 86, "v": 0.25}}'
     row = RowBuilder().from_line(3, line)
     assert row is not None and row[5] == 1.0 and type(row[5]) is float and row[9] == '{"n":86,"v":0.25}'
+    nested = line.replace(b"}}", b'}, "metadata": {"desk": ["rates", {"book": 7}]}}')
+    row = RowBuilder().from_line(3, nested)  # metadata read by orjson from the raw text
+    assert row is not None and row[13] == '{"desk":["rates",{"book":7}]}'
 
 
 def mangled(obj: dict[str, Any], big: str, data: st.DataObject) -> bytes:
