@@ -51,7 +51,7 @@ class CoreV2Parameters:
     scale: tuple[float, ...]
     weight: tuple[float, ...]
     group: tuple[str, ...]
-    group_exponent: dict[str, int]  # each group's weights are its prior times 2 ** (exponent / 2)
+    group_exponent: dict[str, int]  # each group's weights: its prior times 2 ** (exponent * exponent_step)
     clip: float
     train_end: str
     train_states: int
