@@ -168,7 +168,7 @@ def _state_traces(frame: pd.DataFrame, colour: str) -> tuple[list[go.Scattergl],
         categories = sorted(frame[column].unique())
         keys = [column] if colour == "portfolio" else [column, "portfolio_id"]
     x, y = frame["x"].to_numpy(), frame["y"].to_numpy()
-    custom, hover = _custom(frame), frame["hover"].to_numpy()
+    custom, hover = _custom(frame), frame["hover"].to_numpy(dtype=str)  # one block: copied, not walked
     shades = frame[column].to_numpy(dtype="float32") if axis is not None else None
     traces: list[go.Scattergl] = []
     seen: set[Any] = set()
