@@ -31,12 +31,15 @@ CONTINUOUS = {  # colour key -> (column, colour scale, colour bar title, tick fo
     "volatility": ("volatility_1y", "Plasma", "volatility (1 year)", formats.PLOTLY["percent"]),
 }
 CATEGORICAL = {"portfolio": "portfolio_id", "sector": "dominant_sector"}
-# A state's hover label: its book (the trace's meta: one trace per book), then its own date and
-# stress window (text), drawdown and volatility (customdata): the same label as one text per point.
-HOVER = (
-    "%{meta[0]} · %{text}<br>drawdown %{customdata[1]:" + formats.PLOTLY["percent"] + "} · volatility (1 year) "
+_NUMBERS = (
+    "<br>drawdown %{customdata[1]:" + formats.PLOTLY["percent"] + "} · volatility (1 year) "
     "%{customdata[2]:" + formats.PLOTLY["percent"] + "}<extra></extra>"
 )
+# A state's hover label: its book, its own date and stress window (text), drawdown and volatility
+# (customdata). Traces of one book say the book once, in their meta; a sector's trace holds many
+# books, so there each point's text names its book. Both read the same.
+HOVER = "%{meta[0]} · %{text}" + _NUMBERS
+HOVER_NAMED = "%{text}" + _NUMBERS
 # 10 colours (Tableau 10) times 6 shapes: 60 distinct marks, so each of the demo's 40 books
 # has its own (16 colours alone made books 1, 17 and 33 look the same).
 PALETTE = [
@@ -144,17 +147,16 @@ def _path_traces(path: pd.DataFrame) -> tuple[list[Any], list[dict[str, Any]]]:
 
 
 def _state_traces(frame: pd.DataFrame, colour: str) -> tuple[list[go.Scattergl], dict[str, Any] | None]:
-    """The states, one trace per book (per sector and book when coloured by sector), and the colour axis.
+    """The states, one trace per book (per sector when coloured by sector), and the colour axis.
 
-    Per book, the book's id is said once (the trace's meta) rather than in each of its points'
-    hover texts: on the demo's 57,952 states the figure went from 5.2 MB to ~3 MB, which the
-    server serialises and the browser receives and parses on every colour change (bench/ui_speed.py).
-    A continuous colour is one colour axis that every trace shares; sectors are legend groups,
-    so their legend entry still shows and hides all of a sector's states at once.
+    Per book, the book's id is said once (the trace's meta) rather than in each point's hover
+    text: the demo map's figure went from 5.2 MB to 3.3 MB and its JSON from 0.13 to 0.05 s, on
+    every colour change (bench/ui_speed.py). Chromium draws 40 traces as fast as one (2.2 s either
+    way for 57,952 states here), but not 189: sectors keep one trace each, the book in each text.
+    A continuous colour is one colour axis that every book's trace shares.
     """
     marker: dict[str, Any] = {"size": 5, "opacity": 0.8}
     axis: dict[str, Any] | None = None
-    categories: list[Any] = []
     if colour in CONTINUOUS:
         column, scale, title, tick = CONTINUOUS[colour]
         colourbar: dict[str, Any] = {"title": {"text": title}, "tickformat": tick, "thickness": 12}
@@ -162,37 +164,30 @@ def _state_traces(frame: pd.DataFrame, colour: str) -> tuple[list[go.Scattergl],
             values, labels = year_ticks(frame["year"])
             colourbar.update(tickvals=values, ticktext=labels)
         axis = {"colorscale": scale, "colorbar": colourbar, **({"cmax": 0.0} if colour == "drawdown" else {})}
-        keys = ["portfolio_id"]
+        column_of_traces = "portfolio_id"
     else:
-        column = CATEGORICAL[colour]
-        categories = sorted(frame[column].unique())
-        keys = [column] if colour == "portfolio" else [column, "portfolio_id"]
-    x, y = frame["x"].to_numpy(), frame["y"].to_numpy()
-    custom, hover = _custom(frame), frame["hover"].to_numpy(dtype=str)  # one block: copied, not walked
+        column = column_of_traces = CATEGORICAL[colour]
+    per_book = column_of_traces == "portfolio_id"
+    x, y, custom = frame["x"].to_numpy(), frame["y"].to_numpy(), _custom(frame)
+    texts = frame["hover"] if per_book else frame["portfolio_id"].astype(str).map(plotly_text) + " · " + frame["hover"]
+    # Object strings, not one fixed-width block: that copied faster (by ~0.03 s a rerun) but held
+    # 10-16 MB per cached figure (58k texts of up to 45-72 characters, 4 bytes each).
+    hover = texts.to_numpy()
     shades = frame[column].to_numpy(dtype="float32") if axis is not None else None
     traces: list[go.Scattergl] = []
-    seen: set[Any] = set()
-    for key, rows in frame.groupby(keys, sort=True).indices.items():
-        category, book = (key[0], key[-1]) if isinstance(key, tuple) else (key, key)
-        trace: dict[str, Any] = {"name": plotly_text(book), "showlegend": False}
-        if shades is not None:
-            trace["marker"] = {**marker, "color": shades[rows], "coloraxis": "coloraxis"}
+    for i, (value, rows) in enumerate(frame.groupby(column_of_traces, sort=True).indices.items()):
+        trace: dict[str, Any] = {"name": plotly_text(value)}
+        if per_book:
+            trace.update(meta=[plotly_text(value)], hovertemplate=HOVER)
         else:
-            colour_, symbol = category_mark(categories.index(category))
-            trace.update(name=plotly_text(category), legendgroup=str(category), showlegend=category not in seen)
+            trace.update(hovertemplate=HOVER_NAMED)
+        if shades is not None:
+            trace.update(showlegend=False, marker={**marker, "color": shades[rows], "coloraxis": "coloraxis"})
+        else:
+            colour_, symbol = category_mark(i)
             trace["marker"] = {**marker, "color": colour_, "symbol": symbol}
-            seen.add(category)
         traces.append(
-            go.Scattergl(
-                x=x[rows],
-                y=y[rows],
-                mode="markers",
-                meta=[plotly_text(book)],
-                customdata=custom[rows],
-                text=hover[rows],
-                hovertemplate=HOVER,
-                **trace,
-            )
+            go.Scattergl(x=x[rows], y=y[rows], mode="markers", customdata=custom[rows], text=hover[rows], **trace)
         )
     return traces, axis
 
@@ -219,7 +214,7 @@ def map_figure(
             figure.add_trace(trace)
     # Many categories: a legend column on the right; a colour bar: the few legend entries on top.
     legend = (
-        {"itemsizing": "constant", "tracegroupgap": 0}  # sectors are legend groups: no gap between them
+        {"itemsizing": "constant"}
         if colour in CATEGORICAL
         else {"itemsizing": "constant", "orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"}
     )

@@ -191,18 +191,19 @@ def test_forty_books_get_forty_marks() -> None:
 
 @pytest.mark.parametrize("colour", ["date", "drawdown", "volatility", "portfolio", "sector"])
 def test_every_state_keeps_its_hover_label_row_and_legend(colour: str) -> None:
-    """One trace per book (the id said once, in its meta): each state's label reads as one text per point did."""
+    """A book's traces name it once (their meta), a sector's in each text: every label reads as before."""
     frame = synthetic_map(books=6, weeks=40)
     frame.loc[frame["portfolio_id"] == "BOOK_01", "portfolio_id"] = "<b>BOOK</b>"  # shown as the characters
     frame["dominant_sector"] = np.where(frame.index % 3 == 0, "Energy", "Financials")
     figure = figures.map_figure(frame, colour, None, stress=True).to_dict()
-    states = [t for t in figure["data"] if t.get("hovertemplate") == figures.HOVER]
-    assert figures.HOVER.startswith("%{meta[0]} · %{text}<br>drawdown ")
+    states = [t for t in figure["data"] if t.get("hovertemplate") in (figures.HOVER, figures.HOVER_NAMED)]
+    assert figures.HOVER == "%{meta[0]} · " + figures.HOVER_NAMED
     labels: dict[int, str] = {}
     for trace in states:
         rows = [int(r) for r in values(trace["customdata"])[:, 0]]
+        book = f"{trace['meta'][0]} · " if trace["hovertemplate"] == figures.HOVER else ""
         for row, text in zip(rows, trace["text"], strict=True):
-            labels[row] = f"{trace['meta'][0]} · {text}"
+            labels[row] = book + text
     expected = {
         row: f"{pid.replace('<', '&lt;').replace('>', '&gt;')} · {day:%Y-%m-%d}" + (f"<br>{window}" if window else "")
         for row, pid, day, window in zip(
@@ -212,13 +213,12 @@ def test_every_state_keeps_its_hover_label_row_and_legend(colour: str) -> None:
     assert labels == expected  # every state once, with its own book, date and stress window
     assert any("<br>" in label for label in labels.values())
     legend = [t["name"] for t in states if t.get("showlegend") is not False]
-    if colour == "sector":  # a legend group per sector: one entry shows and hides all its books' states
-        assert legend == ["Energy", "Financials"]
-        assert {t["legendgroup"] for t in states} == {"Energy", "Financials"}
+    if colour == "sector":
+        assert legend == ["Energy", "Financials"] and len(states) == 2
     elif colour == "portfolio":
         assert legend == sorted(t["meta"][0] for t in states) and len(legend) == 6
-    else:
-        assert legend == [] and figure["layout"]["coloraxis"]["colorbar"]
+    else:  # one trace per book, one colour bar for all
+        assert legend == [] and len(states) == 6 and figure["layout"]["coloraxis"]["colorbar"]
 
 
 def test_the_map_names_its_axes_and_the_trajectory_ends(store: str) -> None:
