@@ -98,17 +98,21 @@ def _urls(settings: Settings) -> list[str]:
 def run_job(job_id: str, settings: Settings) -> int:
     stores = open_stores(settings)
     jobs = JobStore(stores.runtime)
+    heartbeat: Heartbeat | None = None
     try:
         job = jobs.get(job_id)
         if job is None:
             print(f"no job {job_id}", file=sys.stderr)
             return 2
-        if not jobs.claim(job_id, os.getpid()):
-            print(f"job {job_id} is {job.status}, not queued: nothing to do", file=sys.stderr)
-            return 0
-        heartbeat = Heartbeat(jobs, job_id)
-        heartbeat.start()
         try:
+            # A stop signal can land while the claim commits or the heartbeat starts (a test that
+            # signals the moment it sees the pid hit that window under load): from the claim on, it
+            # is recorded like any other stop, not left "running" until the 60 s staleness check.
+            if not jobs.claim(job_id, os.getpid()):
+                print(f"job {job_id} is {job.status}, not queued: nothing to do", file=sys.stderr)
+                return 0
+            heartbeat = Heartbeat(jobs, job_id)
+            heartbeat.start()
             runner = kinds.RUNNERS.get(job.kind)
             if runner is None:
                 raise PrometheusError(f"unknown job kind '{job.kind}'")
@@ -117,12 +121,14 @@ def run_job(job_id: str, settings: Settings) -> int:
             print(f"job {job_id} succeeded: {result}", file=sys.stderr, flush=True)
             return 0
         except Exception as exc:
-            # the log file keeps the detail (scrubbed of secrets); the table gets one line
+            # the log file keeps the detail (scrubbed of secrets); the table gets one line. A job
+            # still queued (stopped before its claim committed) becomes failed too: it was stopped.
             print(redact_urls(traceback.format_exc(), _urls(settings)), file=sys.stderr, flush=True)
             jobs.fail(job_id, redact_urls(error_message(exc, settings.db_url), _urls(settings)))
             return 1
         finally:
-            heartbeat.stop.set()
+            if heartbeat is not None:
+                heartbeat.stop.set()
     finally:
         stores.dispose()
 
@@ -140,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     except PrometheusError as exc:  # the store itself cannot be opened: nobody can record it but the log
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Stopped as exc:  # stopped before the job was claimed: nothing to record
+    except Stopped as exc:  # stopped before the job was read: nothing to record
         print(f"stopped by {exc.signal_name} before the job started", file=sys.stderr)
         return 1
 

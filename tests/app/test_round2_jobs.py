@@ -89,6 +89,33 @@ def test_a_worker_stopped_by_a_signal_says_so_at_once(sqlite_url: str, tmp_path:
         stores.dispose()
 
 
+def test_a_stop_signal_landing_as_the_claim_commits_is_recorded(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found under load in a full run: the signal came while the claim committed, the job stayed
+    "running" with no heartbeat and read "worker died" a minute later instead of "stopped"."""
+    from prometheus.jobs import worker
+    from prometheus.store.jobs import JobStore
+
+    settings = Settings(db_url=sqlite_url, cache_dir=tmp_path / "cache")
+    stores = open_stores(settings)
+    try:
+        job_id = JobStore(stores.runtime).insert("a-stopped-job", jobs.BACKFILL, {"as_of": "2025-01-31"})
+        claim = JobStore.claim
+
+        def claim_then_signal(self: JobStore, job: str, pid: int) -> bool:
+            claim(self, job, pid)
+            raise worker.Stopped("SIGTERM")
+
+        monkeypatch.setattr(JobStore, "claim", claim_then_signal)
+        assert worker.run_job(job_id, settings) == 1
+        ended = jobs.get_job(stores, job_id)
+        assert ended is not None and ended.display_status == jobs.FAILED
+        assert ended.error == "stopped: the worker received SIGTERM (rerun it: backfills pick up where they stopped)"
+    finally:
+        stores.dispose()
+
+
 def test_a_worker_that_cannot_start_leaves_no_queued_job(sample: Stores, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_process(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
         raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
