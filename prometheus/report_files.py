@@ -95,6 +95,7 @@ class ReportFile:
         # Records are separated by "\n" only (optionally "\r\n"): splitting on "\r", "\x0b" or
         # U+2028 inside a line, as str.splitlines does, would misnumber every later line.
         builder, loads = RowBuilder(), orjson.loads
+        from_line = builder.from_line
         rows: list[Row] = []
         bad: list[BadRow] = []
         number = 0
@@ -122,6 +123,8 @@ class ReportFile:
                 number += 1
                 if len(raw) > MAX_LINE_BYTES:
                     bad.append(_too_long(number))
+                elif (row := from_line(number, raw)) is not None:
+                    rows.append(row)
                 else:
                     try:
                         rows.append(builder.from_object(number, loads(raw)))

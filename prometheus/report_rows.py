@@ -2,9 +2,11 @@
 
 An import checks every row of a file of any size, so the rules of :meth:`RiskReport.create`
 (the one home of the rules and their messages) are applied here first in the cheap form a
-good row needs: type sets, and caches of accepted ids, dates and keys. Anything unusual
-goes to ``RiskReport.create``, which accepts it or says why not; a property test checks
-that both ways give the same row. Rows are plain tuples (see :data:`ROW_FIELDS`).
+good row needs: type sets, and caches of accepted ids, dates and keys. A JSON line is first
+offered to a compiled decoder with the types built in (:meth:`RowBuilder.from_line`), which
+only ever declines. Anything unusual goes to ``RiskReport.create``, which accepts it or says
+why not; property tests check that all ways give the same row. Rows are plain tuples (see
+:data:`ROW_FIELDS`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import json
 import math
 import re
 from datetime import date
-from typing import Any, cast
+from typing import Annotated, Any
 
+import msgspec
 import orjson
 
 from prometheus.errors import InvalidInput, InvalidReport, shown
@@ -42,6 +45,48 @@ _NUMBER_TYPES = frozenset({float, int, type(None)})
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _COLUMN = re.compile(r"column (\d+)")
 _CACHE_LIMIT = 20_000  # accepted ids, dates and keys remembered (a few MB); past this, each is checked again
+
+
+# The compiled fast path for a JSON line: msgspec decodes it straight into typed fields, checking
+# the JSON types in C (3.9 us for a 1.4 KB report, against 5.8 us for orjson.loads and then the
+# type checks of RowBuilder._fast). It only ever declines a line to the orjson path, never refuses
+# one, so every message stays the orjson path's. It must accept nothing orjson refuses and read
+# nothing otherwise:
+# - integers: orjson reads those beyond 64 bits as floats (beyond 1.8e308: refused), msgspec as
+#   ints; the int64 bound (msgspec's widest) sends them to the orjson path, even when a later
+#   duplicate key would replace them;
+# - metadata: flat (text, numbers, true/false, null) is typed; nested stays raw text, which msgspec
+#   skips without checking it (UTF-8, huge numbers), and orjson reads it: that is exact only if
+#   the key occurs once (see from_line);
+# - created_at (accepted, ignored) must be text here: msgspec checks every occurrence of a typed key.
+_Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+_Block = dict[str, _Int64 | float | None] | None
+_NO_METADATA = msgspec.Raw(b"null")
+
+
+class _Line(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    portfolio_id: str
+    as_of_date: str
+    report_id: str | None = None
+    portfolio_value: float | None = None  # JSON integers arrive as floats, as RowBuilder._fast makes them
+    cash: float | None = None
+    net_exposure: float | None = None
+    gross_exposure: float | None = None
+    leverage: float | None = None
+    risk_metrics: _Block = None
+    scenario_pnl: _Block = None
+    exposures_by_sector: _Block = None
+    exposures_by_factor: _Block = None
+    metadata: dict[str, str | _Int64 | float | bool | None] | None = None
+    created_at: str | None = None
+
+
+class _NestedLine(_Line, forbid_unknown_fields=True, gc=False):
+    metadata: msgspec.Raw = _NO_METADATA  # type: ignore[assignment]
+
+
+_DECODERS = (msgspec.json.Decoder(_Line).decode, msgspec.json.Decoder(_NestedLine).decode)
+_DECLINED = (msgspec.MsgspecError, ValueError, RecursionError)  # ValueError: bytes that are not UTF-8
 
 
 def parse_date(text: object, what: str = "date") -> date:
@@ -188,6 +233,7 @@ class RowBuilder:
         self._ids: set[str] = set()
         self._days: dict[str, date] = {}
         self._keys: set[str] = set()
+        self._decoders = list(_DECODERS)  # flat metadata first
 
     def from_object(self, line: int, raw: object) -> Row:
         """A JSON Lines object; InvalidReport or InvalidInput (their messages are the row's reason)."""
@@ -197,6 +243,31 @@ class RowBuilder:
         if not isinstance(raw, dict):
             raise InvalidReport("each line must be one JSON object")
         return self._reference(line, raw, numbers_as_text=False)
+
+    def from_line(self, line: int, text: bytes) -> Row | None:
+        """A JSON line's row through the compiled decoder, or None: read it with orjson and :meth:`from_object`."""
+        try:
+            doc = self._decoders[0](text)
+        except _DECLINED:
+            try:
+                doc = self._decoders[1](text)
+            except _DECLINED:
+                return None
+            self._decoders.reverse()  # a file's lines are alike: try this decoder first from now on
+        metadata = doc.metadata
+        if type(metadata) is msgspec.Raw:
+            # Raw text is exact only for the key's one occurrence; "\\u" could spell the key.
+            if b"\\u" in text or text.count(b'"metadata"') != 1:
+                return None
+            try:
+                metadata = orjson.loads(memoryview(metadata))
+            except orjson.JSONDecodeError:
+                return None
+            if metadata is not None and type(metadata) is not dict:
+                return None
+        numbers = [doc.portfolio_value, doc.cash, doc.net_exposure, doc.gross_exposure, doc.leverage]
+        blocks = [doc.risk_metrics, doc.scenario_pnl, doc.exposures_by_sector, doc.exposures_by_factor]
+        return self.typed(line, doc.portfolio_id, doc.as_of_date, numbers, blocks, metadata, doc.report_id)
 
     def from_cells(self, line: int, header: list[str], cells: list[str]) -> Row:
         """A CSV record (JSON-valued columns hold JSON text)."""
@@ -242,22 +313,9 @@ class RowBuilder:
         if type(raw) is not dict or not raw.keys() <= _ALLOWED:
             return None
         pid = raw.get("portfolio_id")
-        if type(pid) is not str:  # a list or object would not even hash
-            return None
-        if pid not in self._ids:
-            if not pid.strip() or len(pid) > MAX_PORTFOLIO_ID_LENGTH or not pid.isprintable():
-                return None
-            _remember(self._ids, pid)
         day_text = raw.get("as_of_date")
-        day = self._days.get(day_text) if type(day_text) is str else None
-        if day is None:
-            if type(day_text) is not str or not _DATE.fullmatch(day_text):
-                return None
-            try:
-                day = parse_date(day_text)
-            except InvalidInput:
-                return None
-            _remember(self._days, day_text, day)
+        if type(pid) is not str or type(day_text) is not str:  # a list or object would not even hash
+            return None
         numbers: list[float | None] = []
         for column in NUMERIC_COLUMNS:
             value = raw.get(column)
@@ -268,36 +326,63 @@ class RowBuilder:
                 numbers.append(float(value))
             else:
                 return None
-        texts: list[str] = []
+        blocks: list[dict[str, Any] | None] = []
         for column in _BLOCKS:
             block = raw.get(column)
+            if block is not None and (type(block) is not dict or not set(map(type, block.values())) <= _NUMBER_TYPES):
+                return None
+            blocks.append(block)
+        metadata = raw.get("metadata")
+        if metadata is not None and type(metadata) is not dict:
+            return None
+        return self.typed(line, pid, day_text, numbers, blocks, metadata, raw.get("report_id"))
+
+    def typed(
+        self,
+        line: int,
+        pid: str,
+        day_text: str,
+        numbers: list[float | None],
+        blocks: list[dict[str, Any] | None],
+        metadata: dict[str, Any] | None,
+        report_id: object,
+    ) -> Row | None:
+        """The row of values of the right JSON types (numbers floats or None, blocks of numbers, a
+        metadata object), or None to let the reference path decide."""
+        if pid not in self._ids:
+            if not pid.strip() or len(pid) > MAX_PORTFOLIO_ID_LENGTH or not pid.isprintable():
+                return None
+            _remember(self._ids, pid)
+        day = self._days.get(day_text)
+        if day is None:
+            if not _DATE.fullmatch(day_text):
+                return None
+            try:
+                day = parse_date(day_text)
+            except InvalidInput:
+                return None
+            _remember(self._days, day_text, day)
+        texts: list[str] = []
+        for block in blocks:
             if block is None:
                 texts.append("{}")
                 continue
-            if type(block) is not dict:
-                return None
-            if not set(map(type, block.values())) <= _NUMBER_TYPES:
-                return None
-            if not block.keys() <= self._keys:
+            if not self._keys.issuperset(block):  # 0.33 us for 22 keys; block.keys() <= keys: 0.50 us
                 for key in block:
                     if not (key.isprintable() and key.strip()):
                         return None
                     _remember(self._keys, key)
             texts.append(orjson.dumps(block).decode())
-        metadata = raw.get("metadata")
         if metadata is None:
             texts.append("{}")
         else:
-            if type(metadata) is not dict:
-                return None
             encoded = orjson.dumps(metadata)
             # Each level of nesting opens a bracket, so few brackets means shallow; NUL is escaped.
             if b"\\u0000" in encoded or encoded.count(b"{") + encoded.count(b"[") > MAX_JSON_DEPTH:
                 return None
             texts.append(encoded.decode())
-        report_id = raw.get("report_id")
         if report_id is None or report_id == "":
-            return (line, default_report_id(pid, cast(str, day_text)), pid, day, *numbers, *texts, False)
+            return (line, default_report_id(pid, day_text), pid, day, *numbers, *texts, False)
         if (
             type(report_id) is not str
             or len(report_id) > MAX_REPORT_ID_LENGTH

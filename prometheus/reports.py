@@ -109,6 +109,7 @@ FIRST_DATE = date(1900, 1, 1)
 LAST_DATE = date(2199, 12, 31)
 _REPORT_NAMESPACE = uuid.UUID("6f1c1d2e-3c55-4f59-9a57-2d7a0c2b9e11")
 _NAMESPACE_BYTES = _REPORT_NAMESPACE.bytes
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -126,11 +127,9 @@ def default_report_id(portfolio_id: str, as_of_date: date | str) -> str:
     tested): imports generate one per row.
     """
     day = as_of_date if isinstance(as_of_date, str) else as_of_date.isoformat()
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{portfolio_id}|{day}".encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = hashlib.sha1(_NAMESPACE_BYTES + f"{portfolio_id}|{day}".encode()).hexdigest()
+    # Version 5 in the 13th hex digit, the RFC 4122 variant in the top bits of the 17th.
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def unprintable(text: str) -> str | None:

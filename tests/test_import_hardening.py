@@ -390,7 +390,7 @@ def test_memory_does_not_grow_with_the_file(tmp_path: Path, monkeypatch: pytest.
 
 def test_the_generated_id_is_uuid5_of_portfolio_and_date() -> None:
     namespace = uuid.UUID("6f1c1d2e-3c55-4f59-9a57-2d7a0c2b9e11")
-    for pid in ("PF_A", "ПОРТ_中", "a|b"):
+    for pid in ("PF_A", "ПОРТ_中", "a|b", *(f"PF_{i}" for i in range(200))):  # every variant digit
         assert default_report_id(pid, date(2025, 1, 31)) == str(uuid.uuid5(namespace, f"{pid}|2025-01-31"))
 
 

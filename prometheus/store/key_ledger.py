@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import date
+from itertools import chain, compress
+from operator import itemgetter
 from typing import Any
 
 _CACHE_KIB = 16 * 1024
+_KEY = itemgetter(2, 3, 0)  # portfolio_id, as_of_date, line in a prometheus.report_rows row
+_NAMED = itemgetter(-1)  # whether the file named the report_id
 
 
 class KeyLedger:
@@ -23,31 +28,43 @@ class KeyLedger:
         for pragma in (f"cache_size=-{_CACHE_KIB}", "journal_mode=OFF", "synchronous=OFF", "temp_store=FILE"):
             self._db.execute(f"PRAGMA {pragma}")
         self._db.execute(
-            "CREATE TABLE keys (portfolio_id TEXT, as_of_date TEXT, line INTEGER, "
+            "CREATE TABLE keys (portfolio_id TEXT, as_of_date INTEGER, line INTEGER, "
             "PRIMARY KEY (portfolio_id, as_of_date)) WITHOUT ROWID"
         )
         self._db.execute("CREATE TABLE ids (report_id TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID")
         self._db.execute("BEGIN")
+        self._max_parameters = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
     def repeats(self, rows: Sequence[tuple[Any, ...]]) -> tuple[dict[int, int], dict[int, int]]:
         """Record ``rows`` (prometheus.report_rows layout); return {line: first line} for repeated keys
         and for repeated explicit report ids. Rows must come in line order."""
         if not rows:
             return {}, {}
-        keys = [(row[2], row[3].isoformat(), row[0]) for row in rows]
-        repeated_keys = self._record("keys", "portfolio_id = ? AND as_of_date = ?", keys)
-        named = [(row[1], row[0]) for row in rows if row[-1] and row[0] not in repeated_keys]
-        repeated_ids = self._record("ids", "report_id = ?", named) if named else {}
+        # Flat parameter lists built by C iterators: the reading thread competes for the GIL.
+        keys = list(chain.from_iterable(map(_KEY, rows)))  # portfolio_id, as_of_date, line; ...
+        keys[1::3] = map(date.toordinal, keys[1::3])
+        repeated_keys = self._record("keys", "portfolio_id = ? AND as_of_date = ?", keys, 3)
+        named = [(row[1], row[0]) for row in compress(rows, map(_NAMED, rows)) if row[0] not in repeated_keys]
+        repeated_ids = self._record("ids", "report_id = ?", list(chain(*named)), 2) if named else {}
         return repeated_keys, repeated_ids
 
-    def _record(self, table: str, match: str, entries: list[tuple[Any, ...]]) -> dict[int, int]:
+    def _record(self, table: str, match: str, flat: list[Any], width: int) -> dict[int, int]:
+        """Record entries of ``width`` values (the line last), given one after another in ``flat``."""
         before = self._db.total_changes
-        self._db.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({', '.join('?' * len(entries[0]))})", entries)
-        if self._db.total_changes - before == len(entries):
+        # Many rows a statement, not executemany: one step without the GIL instead of one a row
+        # (see prometheus/store/report_import.py).
+        count = len(flat) // width
+        step = max(1, min(count, self._max_parameters // width))
+        row = f"({', '.join('?' * width)})"
+        for start in range(0, count, step):
+            part = flat[start * width : (start + step) * width]
+            self._db.execute(f"INSERT OR IGNORE INTO {table} VALUES {', '.join([row] * (len(part) // width))}", part)
+        if self._db.total_changes - before == count:
             return {}
         # Some were already there (rare): find each entry's first line.
         first: dict[int, int] = {}
-        for *key, line in entries:
+        for start in range(0, len(flat), width):
+            *key, line = flat[start : start + width]
             found = self._db.execute(f"SELECT line FROM {table} WHERE {match}", key).fetchone()[0]
             if found != line:
                 first[line] = found
