@@ -108,7 +108,10 @@ def attach_attributes(frame: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataF
         for column in wanted:
             out[column] = None
         return out
-    keys = attributes[["portfolio_id", "as_of_date", *[c for c in wanted if c in attributes.columns]]].copy()
+    keys = attributes[["portfolio_id", "as_of_date", *[c for c in wanted if c in attributes.columns]]]
+    if len(frame) * 4 < len(keys):  # a few rows (a neighbour table): only their books' dates need reading
+        keys = keys[keys["portfolio_id"].isin(frame["portfolio_id"].unique())]
+    keys = keys.copy()
     keys["as_of_date"] = pd.to_datetime(keys["as_of_date"]).dt.date
     left = frame.copy()
     left["as_of_date"] = pd.to_datetime(left["as_of_date"]).dt.date
@@ -124,8 +127,8 @@ def describe_state(attributes: pd.DataFrame, portfolio_id: str, as_of: date) -> 
     label = f"{portfolio_id} on {as_of.isoformat()}"
     if attributes.empty:
         return label
-    days = pd.to_datetime(attributes["as_of_date"]).dt.date
-    hit = attributes[(attributes["portfolio_id"] == portfolio_id) & (days == as_of)]
+    book = attributes[attributes["portfolio_id"] == portfolio_id]  # the book's rows first: 1/40 of the dates to read
+    hit = book[pd.to_datetime(book["as_of_date"]).dt.date == as_of]
     if hit.empty:
         return label
     row = hit.iloc[0]

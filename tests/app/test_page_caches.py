@@ -73,22 +73,28 @@ def test_map_rows_and_figure_are_built_once_per_data_version(stores: Stores) -> 
     rebuilt = data.map_points(moved, "pca", _points(moved))  # type: ignore[arg-type]
     assert len(rebuilt) == 120
     redrawn = data.map_chart(moved, "pca", rebuilt, "date", True, None, None, None, AXES)
-    assert len(redrawn.data[0].x) == 120
+    assert sum(len(trace.x) for trace in redrawn.data if trace.hoverinfo != "skip") == 120  # one trace per book
 
 
 def test_similar_tables_follow_the_data_version(stores: Stores) -> None:
     ctx = _context(stores)
+    held = data.attributes(ctx)
+    before = held.copy()
     query = SimilarQuery(model_id=JOINT, portfolio_id=PF1, as_of=date(2024, 12, 31), top_k=200)
     table, candidates = data.neighbours(ctx, query)
     assert candidates == 48 and len(table) == 48  # the other books' 2024 states
     assert "drawdown" in table.columns and table["rank"].tolist() == list(range(1, 49))
     line = data.state_line(ctx, PF1, date(2024, 12, 31))
     assert line.startswith(f"{PF1} on 2024-12-31")
+    assert data.attributes(_context(stores)) is held  # one shared frame per data version, never unpickled again
+    assert table["drawdown"].notna().all() and held.equals(before)  # joined from, never changed
 
     _backfill_the_rest(stores)
     moved = _context(stores)
     table, candidates = data.neighbours(moved, query)
     assert candidates == 96 and len(table) == 96  # their 2025 states are candidates at once
+    assert data.attributes(moved) is not held and len(data.attributes(moved)) > len(held)  # never stale
+    assert data.state_line(moved, PF1, date(2025, 12, 31)).startswith(f"{PF1} on 2025-12-31 · drawdown")
 
 
 def test_the_drawdown_chart_marks_the_chosen_date_and_follows_the_data(stores: Stores) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from app_helpers import PF1, shown
-from test_pages import PF2, _fresh_caches, by_key, open_page, plotly_figures, sample_url, store, table
+from test_pages import PF2, _fresh_caches, by_key, open_page, plotly_figures, sample_url, store, table, values
 
 from prometheus import jobs
 from prometheus.config import Settings
@@ -169,13 +169,16 @@ def test_stress_rings_lie_under_the_colours() -> None:
     figure = figures.map_figure(frame, "drawdown", None, stress=True).to_dict()
     names = [str(t.get("name")) for t in figure["data"]]
     stress = next(i for i, n in enumerate(names) if n.startswith("in a named stress window"))
-    assert stress < names.index("states")  # drawn first: the coloured states stay on top
+    states = [i for i, t in enumerate(figure["data"]) if t.get("hovertemplate") == figures.HOVER]
+    assert len(states) == 40 and stress < min(states)  # drawn first: the coloured states stay on top
     assert figure["data"][stress]["hoverinfo"] == "skip"
 
 
 def test_no_drawdown_is_not_white_on_white() -> None:
     figure = figures.map_figure(synthetic_map(), "drawdown", None, stress=False).to_dict()
-    scale = next(t for t in figure["data"] if t.get("name") == "states")["marker"]["colorscale"]
+    assert all(t["marker"]["coloraxis"] == "coloraxis" for t in figure["data"])  # one scale for all books
+    scale = figure["layout"]["coloraxis"]["colorscale"]
+    assert figure["layout"]["coloraxis"]["cmax"] == 0.0
     shallow = scale[-1][1]  # cmax is 0: the last colour is a drawdown of zero
     assert luminance(shallow) < 0.8, shallow
 
@@ -184,6 +187,38 @@ def test_forty_books_get_forty_marks() -> None:
     figure = figures.map_figure(synthetic_map(books=40), "portfolio", None, stress=False).to_dict()
     marks = {(t["marker"]["color"], t["marker"].get("symbol", "circle")) for t in figure["data"]}
     assert len(figure["data"]) == 40 and len(marks) == 40
+
+
+@pytest.mark.parametrize("colour", ["date", "drawdown", "volatility", "portfolio", "sector"])
+def test_every_state_keeps_its_hover_label_row_and_legend(colour: str) -> None:
+    """A book's traces name it once (their meta), a sector's in each text: every label reads as before."""
+    frame = synthetic_map(books=6, weeks=40)
+    frame.loc[frame["portfolio_id"] == "BOOK_01", "portfolio_id"] = "<b>BOOK</b>"  # shown as the characters
+    frame["dominant_sector"] = np.where(frame.index % 3 == 0, "Energy", "Financials")
+    figure = figures.map_figure(frame, colour, None, stress=True).to_dict()
+    states = [t for t in figure["data"] if t.get("hovertemplate") in (figures.HOVER, figures.HOVER_NAMED)]
+    assert figures.HOVER == "%{meta[0]} · " + figures.HOVER_NAMED
+    labels: dict[int, str] = {}
+    for trace in states:
+        rows = [int(r) for r in values(trace["customdata"])[:, 0]]
+        book = f"{trace['meta'][0]} · " if trace["hovertemplate"] == figures.HOVER else ""
+        for row, text in zip(rows, trace["text"], strict=True):
+            labels[row] = book + text
+    expected = {
+        row: f"{pid.replace('<', '&lt;').replace('>', '&gt;')} · {day:%Y-%m-%d}" + (f"<br>{window}" if window else "")
+        for row, pid, day, window in zip(
+            frame["row"], frame["portfolio_id"], frame["as_of_date"], frame["stress_window"], strict=True
+        )
+    }
+    assert labels == expected  # every state once, with its own book, date and stress window
+    assert any("<br>" in label for label in labels.values())
+    legend = [t["name"] for t in states if t.get("showlegend") is not False]
+    if colour == "sector":
+        assert legend == ["Energy", "Financials"] and len(states) == 2
+    elif colour == "portfolio":
+        assert legend == sorted(t["meta"][0] for t in states) and len(legend) == 6
+    else:  # one trace per book, one colour bar for all
+        assert legend == [] and len(states) == 6 and figure["layout"]["coloraxis"]["colorbar"]
 
 
 def test_the_map_names_its_axes_and_the_trajectory_ends(store: str) -> None:

@@ -209,3 +209,24 @@ def test_comparison_frame_formats_row_by_row() -> None:
         {"metric": "Beta (1 year)", "query": "1.03", "neighbour": "", "difference": ""},
         {"metric": "Number of names", "query": "20", "neighbour": "25", "difference": "+5"},
     ]
+
+
+def test_long_tables_send_repeated_texts_once_and_show_the_same_cells() -> None:
+    from ui.widgets import dictionary_encoded
+
+    rows = 3000
+    frame = pd.DataFrame(
+        {
+            "portfolio_id": [f"BOOK_{i % 40:02d}" for i in range(rows)],
+            "as_of_date": [date(2008, 1, 1 + i % 28) for i in range(rows)],
+            "note": [f"unique {i}" for i in range(rows)],  # as many values as rows: stays plain text
+            "l2_norm": np.linspace(0, 1, rows),
+        }
+    )
+    sent = dictionary_encoded(frame)
+    assert isinstance(sent["portfolio_id"].dtype, pd.CategoricalDtype)
+    assert sent["portfolio_id"].astype(str).tolist() == frame["portfolio_id"].tolist()  # the same cells
+    assert sent["as_of_date"].dtype == object and sent["note"].dtype == frame["note"].dtype
+    assert not isinstance(frame["portfolio_id"].dtype, pd.CategoricalDtype)  # the caller's (cached) frame untouched
+    short = frame.head(100)
+    assert dictionary_encoded(short) is short  # a short table goes as it is

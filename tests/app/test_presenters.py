@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
+import plotly.io
 from helpers import fill_sample
 
 from prometheus.config import Settings
-from prometheus.presenters import choices, maps, tables
+from prometheus.presenters import choices, figures, maps, tables
 from prometheus.services import versions
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
@@ -63,6 +65,17 @@ def test_year_ticks_fit_the_span() -> None:
     _, labels = maps.year_ticks(pd.Series([2024.0, 2025.95]))
     assert labels[:3] == ["2024-01", "2024-04", "2024-07"]
     assert maps.year_ticks(pd.Series([], dtype=float)) == ([], [])
+
+
+def test_chart_days_are_sent_as_the_iso_dates_they_are() -> None:
+    """Dates, Timestamps and datetime64 days all reach Plotly as the same ISO day strings (one array)."""
+    days = [date(2008, 10, 10), date(2009, 3, 6)]
+    for given in (pd.Series(days, dtype=object), pd.Series(pd.to_datetime(days))):
+        sent = figures.iso_days(given)
+        assert sent.dtype.kind == "U" and sent.tolist() == ["2008-10-10", "2009-03-06"]
+    frame = pd.DataFrame({"as_of_date": days, "portfolio_value": [1.0, 0.8], "drawdown": [0.0, -0.2]})
+    spec = json.loads(plotly.io.to_json(figures.underwater_figure(frame, "A", days[1]), validate=False))
+    assert spec["data"][0]["x"] == spec["data"][1]["x"] == ["2008-10-10", "2009-03-06"]
 
 
 def test_jobs_frame_shows_dead_workers_as_failed() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -188,6 +189,31 @@ def test_similar_search_deep_link_and_csv(app_url: str, page: Page) -> None:
     expect(page.get_by_text("3 nearest of")).to_be_visible()
     assert "k=3" in page.url
     screenshot(page, "similar-top3")
+
+
+HOVERED_POINT_JS = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const trace = gd._fullData.find(t => (t.hovertemplate || '').includes('drawdown %{customdata[1]'));
+  const box = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  return {x: box.left + xa._offset + xa.c2p(trace.x[0]), y: box.top + ya._offset + ya.c2p(trace.y[0])};
+}"""
+
+
+@pytest.mark.parametrize("colour", ["drawdown", "sector"])
+def test_a_map_state_hovers_with_its_book_date_and_figures(app_url: str, page: Page, colour: str) -> None:
+    # The book is its trace's meta (one trace per book) or in each text (one trace per sector): both read the same
+    page.goto(f"{app_url}/map?color={colour}")
+    settle(page)
+    page.wait_for_selector(".js-plotly-plot .nsewdrag")
+    point = page.evaluate(HOVERED_POINT_JS)
+    page.mouse.move(point["x"] + 1, point["y"] + 1)
+    page.mouse.move(point["x"], point["y"])
+    label = page.locator(".hoverlayer .hovertext").first
+    expect(label).to_be_visible(timeout=10_000)
+    text = label.text_content() or ""
+    assert re.fullmatch(
+        r"PORTFOLIO_CORE_US_EQ_00\d · \d{4}-\d{2}-\d{2}(.+)?drawdown -?\d+\.\d% · volatility \(1 year\) \d+\.\d%", text
+    ), text
 
 
 def test_map_box_selection_opens_a_state_in_similar(app_url: str, page: Page) -> None:
