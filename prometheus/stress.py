@@ -108,13 +108,40 @@ def stress_episodes() -> list[StressEpisode]:
     return episodes
 
 
-def episode_ids(dates: Iterable[date] | np.ndarray) -> np.ndarray:
-    """For each date, the index of its stress episode in :func:`stress_episodes`, or -1 outside every window."""
+def episode_ids(dates: Iterable[date] | np.ndarray, ended_by: np.datetime64 | None = None) -> np.ndarray:
+    """For each date, the index of its stress episode in :func:`stress_episodes`, or -1 outside every window
+    (``ended_by``: only episodes that had ended by then count, as a fit on a training window must see them)."""
     days = _days(dates)
     ids = np.full(days.shape[0], -1, dtype=np.int64)
     for number, episode in enumerate(stress_episodes()):
+        if ended_by is not None and np.datetime64(episode.end, "D") > ended_by:
+            continue
         ids[(days >= np.datetime64(episode.start, "D")) & (days <= np.datetime64(episode.end, "D"))] = number
     return ids
+
+
+def honest_exclusions(
+    rows: np.ndarray, books: np.ndarray, episodes: np.ndarray, days: np.ndarray, gap_days: int
+) -> np.ndarray:
+    """(len(rows), n): True where a state may not be a neighbour of the query row in the honest stress
+    figure: the query's own book, its own stress episode, or within ``gap_days`` of its date (``days``
+    as integers). Without these an index that knows only the date scores 100%."""
+    excluded = (books[rows][:, None] == books[None, :]) | (episodes[rows][:, None] == episodes[None, :])
+    excluded |= np.abs(days[rows][:, None] - days[None, :]) <= gap_days
+    return excluded
+
+
+def stress_neighbour_shares(scores: np.ndarray, excluded: np.ndarray, stressed: np.ndarray, k: int) -> np.ndarray:
+    """Per query row of ``scores`` (higher is nearer; overwritten with -inf where ``excluded``), the share
+    of its ``k`` nearest allowed states that are ``stressed``; NaN where none is allowed."""
+    scores[excluded] = -np.inf
+    kk = min(k, scores.shape[1])
+    top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+    valid = np.isfinite(np.take_along_axis(scores, top, axis=1))
+    hits = (stressed[top] & valid).sum(axis=1)
+    counts = valid.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, hits / counts, np.nan)
 
 
 # Stress known on the day itself (no hindsight): how far the market, or the book when no benchmark

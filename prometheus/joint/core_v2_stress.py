@@ -13,20 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from prometheus.stress import stress_episodes
+from prometheus.stress import episode_ids, honest_exclusions, stress_neighbour_shares
 
 QUERY_CHUNK = 256  # 256 x 30k float32 similarities: 30 MB per chunk
 
 
 def known_episodes(day: np.ndarray, train_end: int) -> np.ndarray:
     """Per state (days since epoch), the index of its stress episode ended by ``train_end``; -1 otherwise."""
-    ids = np.full(day.shape[0], -1, dtype=np.int64)
-    for number, episode in enumerate(stress_episodes()):
-        start = int(np.datetime64(episode.start, "D").astype(np.int64))
-        end = int(np.datetime64(episode.end, "D").astype(np.int64))
-        if end <= train_end:
-            ids[(day >= start) & (day <= end)] = number
-    return ids
+    return episode_ids(day.astype("datetime64[D]"), ended_by=np.datetime64(train_end, "D"))
 
 
 def stress_queries(day: np.ndarray, episode: np.ndarray, stride: int) -> np.ndarray:
@@ -57,14 +51,7 @@ def stress_share(
     for begin in range(0, queries.size, QUERY_CHUNK):
         rows = queries[begin : begin + QUERY_CHUNK]
         similarity = unit[rows] @ unit.T
-        excluded = (book[rows][:, None] == book[None, :]) | (episode[rows][:, None] == episode[None, :])
-        excluded |= np.abs(day[rows][:, None] - day[None, :]) <= gap_days
-        similarity[excluded] = -np.inf
-        top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-        valid = np.isfinite(np.take_along_axis(similarity, top, axis=1))
-        counts = valid.sum(axis=1)
-        hits = (stressed[top] & valid).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            shares[begin : begin + rows.size] = np.where(counts > 0, hits / counts, np.nan)
+        excluded = honest_exclusions(rows, book, episode, day, gap_days)
+        shares[begin : begin + rows.size] = stress_neighbour_shares(similarity, excluded, stressed, k)
     per_episode = [np.nanmean(shares[episode[queries] == e]) for e in np.unique(episode[queries])]
     return float(np.mean(per_episode))

@@ -31,7 +31,7 @@ from prometheus.search.index import StateIndex
 from prometheus.search.loading import load_index
 from prometheus.store.report_fields import block_values
 from prometheus.store.stores import Stores
-from prometheus.stress import episode_ids, stress_mask
+from prometheus.stress import episode_ids, honest_exclusions, stress_mask, stress_neighbour_shares
 
 QUERY_CHUNK = 128  # 128 x 58k float32 scores: 30 MB, reused from the allocator rather than mapped afresh
 BOOTSTRAP_SAMPLES = 1000
@@ -120,28 +120,21 @@ def _date_scorer(days: np.ndarray) -> Scorer:
 def _shares(
     scorers: list[Scorer],
     queries: np.ndarray,
-    eligible: Callable[[np.ndarray], np.ndarray],
+    excluded: Callable[[np.ndarray], np.ndarray],
     in_stress: np.ndarray,
     k: int,
 ) -> np.ndarray:
     """(methods, queries): the share of each query's k nearest eligible neighbours that are stress states.
 
-    NaN where a query has no eligible neighbour. One eligibility mask per chunk of queries serves every method.
+    NaN where a query has no eligible neighbour. One exclusion mask per chunk of queries serves every method.
     """
     shares = np.full((len(scorers), queries.size), np.nan)
     for begin in range(0, queries.size, QUERY_CHUNK):
         rows = queries[begin : begin + QUERY_CHUNK]
-        allowed = eligible(rows)
+        masked = excluded(rows)
         for m, scorer in enumerate(scorers):
             scores = np.asarray(scorer(rows), dtype=np.float32)
-            scores[~allowed] = -np.inf
-            kk = min(k, scores.shape[1])
-            top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
-            valid = np.isfinite(np.take_along_axis(scores, top, axis=1))
-            hits = (in_stress[top] & valid).sum(axis=1)
-            counts = valid.sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                shares[m, begin : begin + rows.size] = np.where(counts > 0, hits / counts, np.nan)
+            shares[m, begin : begin + rows.size] = stress_neighbour_shares(scores, masked, in_stress, k)
     return shares
 
 
@@ -197,11 +190,8 @@ def embedding_quality(
     codes = index.portfolio_codes
     stamps = days.astype(np.int64)
 
-    def eligible(rows: np.ndarray) -> np.ndarray:
-        other_book = codes[rows][:, None] != codes[None, :]
-        other_episode = episodes[rows][:, None] != episodes[None, :]
-        far = np.abs(stamps[rows][:, None] - stamps[None, :]) > gap_days
-        return other_book & other_episode & far
+    def excluded(rows: np.ndarray) -> np.ndarray:
+        return honest_exclusions(rows, codes, episodes, stamps, gap_days)
 
     base_rate = float(in_stress.mean()) if len(index) else float("nan")
     years = days[queries].astype("datetime64[Y]").astype(np.int64)
@@ -213,7 +203,7 @@ def embedding_quality(
             (VOLATILITY_AND_DRAWDOWN, _cosine_scorer(_zscored(risk))),
             (EVERY_FEATURE, _cosine_scorer(_zscored(every))),
         ]
-    all_shares = _shares([scorer for _, scorer in scorers], queries, eligible, in_stress, k)
+    all_shares = _shares([scorer for _, scorer in scorers], queries, excluded, in_stress, k)
     methods = []
     for (name, _), shares in zip(scorers, all_shares, strict=True):
         known = shares[~np.isnan(shares)]
