@@ -14,6 +14,8 @@ from itertools import chain, compress
 from operator import itemgetter
 from typing import Any
 
+from prometheus.store.multirow import most_rows, statement_slices
+
 _CACHE_KIB = 16 * 1024
 _KEY = itemgetter(2, 3, 0)  # portfolio_id, as_of_date, line in a prometheus.report_rows row
 _NAMED = itemgetter(-1)  # whether the file named the report_id
@@ -33,7 +35,6 @@ class KeyLedger:
         )
         self._db.execute("CREATE TABLE ids (report_id TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID")
         self._db.execute("BEGIN")
-        self._max_parameters = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
     def repeats(self, rows: Sequence[tuple[Any, ...]]) -> tuple[dict[int, int], dict[int, int]]:
         """Record ``rows`` (prometheus.report_rows layout); return {line: first line} for repeated keys
@@ -51,14 +52,12 @@ class KeyLedger:
     def _record(self, table: str, match: str, flat: list[Any], width: int) -> dict[int, int]:
         """Record entries of ``width`` values (the line last), given one after another in ``flat``."""
         before = self._db.total_changes
-        # Many rows a statement, not executemany: one step without the GIL instead of one a row
-        # (see prometheus/store/report_import.py).
+        # Many rows a statement, not executemany (see prometheus.store.multirow).
         count = len(flat) // width
-        step = max(1, min(count, self._max_parameters // width))
         row = f"({', '.join('?' * width)})"
-        for start in range(0, count, step):
-            part = flat[start * width : (start + step) * width]
-            self._db.execute(f"INSERT OR IGNORE INTO {table} VALUES {', '.join([row] * (len(part) // width))}", part)
+        for start, size in statement_slices(count, most_rows(self._db, width, count)):
+            part = flat[start * width : (start + size) * width]
+            self._db.execute(f"INSERT OR IGNORE INTO {table} VALUES {', '.join([row] * size)}", part)
         if self._db.total_changes - before == count:
             return {}
         # Some were already there (rare): find each entry's first line.

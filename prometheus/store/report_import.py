@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from prometheus.errors import InvalidReport, StoreUnavailable
 from prometheus.reports import JSON_COLUMNS, NUMERIC_COLUMNS
 from prometheus.store.database import Database, describe_db_error
+from prometheus.store.multirow import most_rows, statement_slices
 from prometheus.store.reports import REPORTS_VERSION
 from prometheus.store.schema import portfolio_risk_reports as reports_table
 from prometheus.store.schema import utc_now
@@ -31,12 +32,9 @@ from prometheus.store.upsert import bump_data_version
 _COLUMNS = ("report_id", "portfolio_id", "as_of_date", *NUMERIC_COLUMNS, *JSON_COLUMNS)
 _UPDATED = tuple(c for c in _COLUMNS if c not in ("portfolio_id", "as_of_date"))  # created_at is kept
 _CONFLICT = f"ON CONFLICT (portfolio_id, as_of_date) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _UPDATED)}"
-# SQLite: up to 2,048 rows a statement (created_at bound once, as ?1). executemany steps once a
-# row and takes the GIL back after each step, waiting for it while the reading thread runs Python
-# (5 ms switch interval), so reading and writing barely overlapped; one step writes them all
-# without the GIL (with the line decoder: 38k -> 53k reports/s with both cores free, see
-# bench/results/import-speed.md). A prepared statement of 2,048 rows takes ~5 MB (4,096 rows:
-# ~10 MB, no faster); fewer rows where SQLite allows fewer parameters.
+# SQLite: up to 2,048 rows a statement (see prometheus.store.multirow; created_at bound once, as ?1).
+# A prepared statement of 2,048 rows takes ~5 MB (4,096 rows: ~10 MB, no faster); fewer rows where
+# SQLite allows fewer parameters.
 _SQLITE_ROW = "(?1, " + ", ".join("?" * len(_COLUMNS)) + ")"
 _SQLITE_MAX_ROWS = 2048
 _WRITTEN = itemgetter(slice(1, 1 + len(_COLUMNS)))  # a prometheus.report_rows row's columns, as_of_date third
@@ -78,8 +76,9 @@ class ReportImport:
         self._sqlite_created_at = processor(self.created_at) if processor else self.created_at
         self._sqlite_rows = _SQLITE_MAX_ROWS
         if conn.dialect.name == "sqlite":
-            limit = conn.connection.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
-            self._sqlite_rows = 1 << (min(_SQLITE_MAX_ROWS, (limit - 1) // len(_COLUMNS)).bit_length() - 1)
+            raw = conn.connection.driver_connection
+            assert isinstance(raw, sqlite3.Connection)
+            self._sqlite_rows = most_rows(raw, len(_COLUMNS), _SQLITE_MAX_ROWS, reserved=1)
 
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Upsert rows in the row layout of prometheus.report_rows (line first, the id flag last)."""
@@ -96,16 +95,12 @@ class ReportImport:
         self.abandoned = True
 
     def _write_sqlite(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        start = 0
-        while start < len(rows):
-            # Statements of power-of-two sizes only: a few prepared statements are cached, not one a size.
-            size = min(self._sqlite_rows, 1 << ((len(rows) - start).bit_length() - 1))
+        for start, size in statement_slices(len(rows), self._sqlite_rows):
             # The parameters built by C iterators, not a Python loop: the reading thread competes for the GIL.
             params: list[Any] = [self._sqlite_created_at]
             params += chain.from_iterable(map(_WRITTEN, rows[start : start + size]))
             params[3 :: len(_COLUMNS)] = map(date.isoformat, params[3 :: len(_COLUMNS)])
             self.conn.exec_driver_sql(_sqlite_upsert(size), tuple(params))
-            start += size
 
     def _write_postgres(self, rows: Sequence[tuple[Any, ...]]) -> None:
         import psycopg
