@@ -42,16 +42,21 @@ PAGES = ("overview", "backfill", "embeddings", "similar", "map", "drawdown")
 
 @contextlib.contextmanager
 def streamlit_app(
-    db_url: str, home: Path, extra_env: dict[str, str] | None = None, script: str = "app.py"
+    db_url: str,
+    home: Path,
+    extra_env: dict[str, str] | None = None,
+    script: str = "app.py",
+    project: Path = PROJECT,
 ) -> Iterator[str]:
     """`streamlit run app.py` (or ``script``) on a free localhost port (``extra_env`` added to its environment);
-    yields its base URL. The server's log is ``home``/streamlit.log (named after ``script`` when it is not app.py)."""
+    yields its base URL. The server's log is ``home``/streamlit.log (named after ``script`` when it is not app.py).
+    ``project``: the checkout whose app runs (another worktree, to compare two versions in one run)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROMETHEUS_")}
     env.update(
-        PROMETHEUS_DB_URL=db_url, PROMETHEUS_CACHE_DIR=str(home / "cache"), PYTHONPATH=str(PROJECT), HOME=str(home)
+        PROMETHEUS_DB_URL=db_url, PROMETHEUS_CACHE_DIR=str(home / "cache"), PYTHONPATH=str(project), HOME=str(home)
     )
     env.update(extra_env or {})
     log = (home / ("streamlit.log" if script == "app.py" else f"streamlit-{Path(script).stem}.log")).open("wb")
@@ -69,7 +74,7 @@ def streamlit_app(
             "--server.headless",
             "true",
         ],
-        cwd=PROJECT,
+        cwd=project,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

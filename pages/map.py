@@ -197,6 +197,7 @@ def map_view(ctx: _context.PageContext, method: str, points: pd.DataFrame, portf
         key="map_chart",
         on_select="rerun",
         selection_mode=("points", "box", "lasso"),
+        config={"plotGlPixelRatio": 1},
     )
     selection_panel(frame, event)
 
