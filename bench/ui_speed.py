@@ -157,6 +157,9 @@ class Step:
     setup: str  # path (with query) opened and settled, untimed, before the first repetition
     act: Callable[[Any, int], None]
     expected: Callable[[int], dict[str, str]] = field(default=lambda _: {})
+    # also before every repetition: a box over every state drawn on the previous one would grab
+    # and move that selection (Plotly's editable selections) instead of making a new one
+    fresh: bool = False
 
 
 def pick(key: str, option: str) -> Callable[[Any, int], None]:
@@ -198,6 +201,18 @@ def box_select(page: Any, i: int) -> None:
     page.mouse.down()
     page.mouse.move(left + area["width"] * 0.15, top + area["height"] * 0.3, steps=6)
     page.mouse.move(left + area["width"] * 0.3, top + area["height"] * 0.6, steps=6)
+    page.mouse.up()
+
+
+def box_select_all(page: Any, _: int) -> None:
+    """Drag a box over the whole plotting area: every state (the page is reloaded before each: Step.fresh)."""
+    page.wait_for_selector(".js-plotly-plot .nsewdrag")
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    inset = 3
+    page.mouse.move(area["x"] + inset, area["y"] + inset)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2, steps=6)
+    page.mouse.move(area["x"] + area["width"] - inset, area["y"] + area["height"] - inset, steps=6)
     page.mouse.up()
 
 
@@ -255,6 +270,7 @@ INTERACTIONS = [
     Step("Map: colour", PAGES["Map"], nth(COLOURS, lambda c: pick("map_colour", c)), lambda i: {"url": COLOUR_URL[i]}),
     Step("Map: trajectory years step", f"map?portfolio={PF}", slider_step("map_path_years")),
     Step("Map: box selection", PAGES["Map"], box_select, lambda _: {"text": "state(s) selected"}),
+    Step("Map: box over every state", PAGES["Map"], box_select_all, lambda _: {"text": "state(s) selected"}, True),
     Step(
         "Drawdown: change portfolio",
         PAGES["Drawdown"],
@@ -294,7 +310,9 @@ def load(page: Any, runs: Runs, url: str, expected: dict[str, str]) -> tuple[flo
     return settle(page, runs, mark, began, expected)
 
 
-def act(page: Any, runs: Runs, step: Step, i: int) -> tuple[float, float]:
+def act(page: Any, runs: Runs, step: Step, i: int, app: str) -> tuple[float, float]:
+    if step.fresh:
+        load(page, runs, f"{app}/{step.setup}", {})
     mark = runs.snapshot()
     began = time.perf_counter()
     step.act(page, i)
@@ -342,7 +360,7 @@ def measure(app: str, hello: str, reference: str, repeats: int, only: str | None
             timings.rows[step.name] = []
             try:
                 for i in range(repeats + 1):
-                    took = act(page, runs, step, i)
+                    took = act(page, runs, step, i, app)
                     if i:
                         timings.rows[step.name].append(took)
             except Exception as exc:  # one broken step (a changed widget) must not lose the others' figures

@@ -252,6 +252,22 @@ def test_map_box_selection_opens_a_state_in_similar(app_url: str, page: Page) ->
     expect(page.get_by_text(f"Query: {first[0]} on {first[1]}")).to_be_visible()
 
 
+def test_map_draws_webgl_at_one_pixel_per_css_pixel(app_url: str, page: Page) -> None:
+    """Every mouse move of a box or lasso drag redraws every WebGL point of the map: at Plotly's
+    default plotGlPixelRatio 2 that was 4x the pixels, in software in a browser without a GPU
+    (~500-state box on the demo book 9.8 -> 4.5 s, bench/map_selection.py)."""
+    page.goto(f"{app_url}/map")
+    settle(page)
+    page.wait_for_selector(".st-key-map_chart canvas.gl-canvas-context")
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('.st-key-map_chart canvas.gl-canvas')]
+            .map(c => [c.width, c.height, c.getBoundingClientRect().width, c.getBoundingClientRect().height])"""
+    )
+    assert len(sizes) == 3  # Plotly's context, focus and pick layers
+    for width, height, css_width, css_height in sizes:
+        assert (width, height) == (round(css_width), round(css_height))
+
+
 def test_an_empty_store_offers_the_demo_book_and_loads_it(tmp_path: Path, page: Page) -> None:
     with streamlit_server(tmp_path, f"sqlite:///{tmp_path / 'empty.db'}") as base:
         page.goto(f"{base}/map")
