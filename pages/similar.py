@@ -137,9 +137,11 @@ def comparison(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFra
     picked = st.selectbox("Neighbour", labels, key="sim_pick")
     other = keys[labels.index(picked) if picked in labels else 0]
     result = _data.compare(ctx, (query.portfolio_id, query.as_of), (other.portfolio_id, other.as_of_date))
-    # Lazy tabs: only the open tab's body runs, so one table is built and sent, not
-    # five tables and the explanation's chart. The open tab is in the shared link (?compare=Sectors;
-    # absent for the first) and a click on another tab reruns this fragment only.
+    # Lazy tabs: only the open tab's body runs. Plain tabs sent all five tables and the explanation's
+    # chart, and Chromium mounted them all in hidden panels (7 grids on a Similar load, 3 now): a reload
+    # went from 4.96x to 3.29x a one-line page, a date change 3.91x -> 3.38x (bench/ui_speed.py, medians
+    # of 4 A/B runs). The price: a tab click is a run of this fragment (0.77x, was 0.38x drawn locally).
+    # The open tab is in the shared link (?compare=Sectors; absent for the first).
     tabs = st.tabs(list(COMPARE_TABS), key="compare", bind="query-params")
     for (part, column, key), tab in zip(COMPARE_TABS.values(), tabs, strict=True):
         if not tab.open:
