@@ -8,11 +8,9 @@ similar search reruns the whole page (the control, so the check can tell the two
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS, PF2, app_url, settle  # noqa: F401
+from playwright.sync_api import Page, expect
+from test_browser import PF2, app_url, settle  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,16 +33,6 @@ class RunLog:
 
     def since(self, mark: int) -> list[list[str]]:
         return self.runs[mark:]
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        opened = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        opened.set_default_timeout(60_000)
-        yield opened
-        browser.close()
 
 
 def pick(page: Page, key: str, option: str) -> None:
