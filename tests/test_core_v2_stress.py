@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from prometheus.joint.core_v2_fit import temporal_shares
 from prometheus.joint.core_v2_stress import known_episodes, stress_queries, stress_share
 from prometheus.stress import honest_exclusions, stress_episodes
 
@@ -113,3 +114,14 @@ def test_the_exclusions_over_states_in_date_order_are_the_definitions() -> None:
         gap = int(rng.integers(0, 60))
         expected = _exclusions_by_definition(rows, books, episodes, days, gap)
         assert np.array_equal(honest_exclusions(rows, books, episodes, days, gap), expected), trial
+
+
+def test_temporal_shares_tell_a_books_fixed_traits_from_what_books_go_through_together() -> None:
+    rng = np.random.default_rng(3)
+    book = np.repeat(np.arange(8), 50)
+    time = np.tile(np.arange(50), 8)
+    market = rng.normal(size=50)[time]  # every book at once: all change over time
+    trait = rng.normal(size=8)[book]  # one value per book, never moving: all between books
+    mixed = trait + market
+    shares = temporal_shares(np.column_stack([market, trait, mixed, np.zeros(400)]), book)
+    assert shares[0] > 0.999 and shares[1] < 1e-12 and 0.2 < shares[2] < 0.8 and shares[3] == 0.0
