@@ -13,12 +13,12 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import demo_cache
 from test_pages import PF2, _fresh_caches, open_page, plotly_figures, sample_url, store, use_store
 
 from prometheus.encoders.feature_schema import PORTFOLIO_CORE_V1
@@ -116,9 +116,9 @@ DEMO_VIEWS = [
 ]
 
 
-def test_the_demo_books_pages_read_in_words(demo_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_books_pages_read_in_words(demo_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real book: 2008's scenario cells, recoveries and outcomes that the sample lacks."""
-    use_store(monkeypatch, demo_db_url, tmp_path / "cache")
+    use_store(monkeypatch, demo_db_url, demo_cache(demo_db_url))
     problems: list[str] = []
     seen_scenarios = False
     for page, params in DEMO_VIEWS:

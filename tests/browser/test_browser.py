@@ -18,7 +18,7 @@ import pytest
 from helpers import fill_sample
 
 from bench.load_app import CHROMIUM as CHROMIUM_PATH
-from bench.load_app import CHROMIUM_ARGS, streamlit_app
+from bench.load_app import streamlit_app
 from prometheus.services.dates import DateSelection
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -43,7 +43,7 @@ NEIGHBOUR_HEADER = (
 if not CHROMIUM.exists():
     pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 
 def _fill(url: str) -> None:
@@ -52,9 +52,12 @@ def _fill(url: str) -> None:
 
 
 @contextlib.contextmanager
-def streamlit_server(home: Path, url: str) -> Iterator[str]:
-    """`streamlit run app.py` on a free port against ``url`` (bench/load_app.py); its log must hold no traceback."""
-    with streamlit_app(url, home) as base:
+def streamlit_server(home: Path, url: str, cache: Path | None = None) -> Iterator[str]:
+    """`streamlit run app.py` on a free port against ``url`` (bench/load_app.py); its log must hold no traceback.
+
+    ``cache``: the cache folder to share (the demo book's, filled when it was built), else one of its own.
+    """
+    with streamlit_app(url, home, {"PROMETHEUS_CACHE_DIR": str(cache)} if cache else None) as base:
         yield base
     text = (home / "streamlit.log").read_text()
     assert "Traceback" not in text, text[-3000:]
@@ -67,23 +70,6 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _fill(url)
     with streamlit_server(home, url) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    opened = context.new_page()
-    opened.set_default_timeout(60_000)
-    yield opened
-    context.close()
 
 
 def settle(page: Page) -> None:

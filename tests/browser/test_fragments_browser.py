@@ -10,11 +10,9 @@ another tab reruns the comparison (a fragment) to send that tab's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS, PF2, app_url, settle  # noqa: F401
+from playwright.sync_api import Page, expect
+from test_browser import PF2, app_url, settle  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -44,16 +42,6 @@ class RunLog:
 
     def sent_since(self, mark: int, kind: str) -> int:
         return sum(run.count(kind) for run in self.sent[mark:])
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        opened = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        opened.set_default_timeout(60_000)
-        yield opened
-        browser.close()
 
 
 def pick(page: Page, key: str, option: str) -> None:
