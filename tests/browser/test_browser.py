@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import fill_sample
+from helpers import ALL_SAMPLE_DATES, fill_sample
 
 from bench.load_app import CHROMIUM as CHROMIUM_PATH
 from bench.load_app import streamlit_app
@@ -46,9 +46,8 @@ if not CHROMIUM.exists():
 from playwright.sync_api import Page, expect  # noqa: E402
 
 
-def _fill(url: str) -> None:
-    """All sample reports; states for 2024 only, so the backfill clicked in the browser has work to do."""
-    fill_sample(url, backfill=DateSelection(start=date(2024, 1, 1), end=date(2024, 12, 31)))
+def _fill(url: str, states: DateSelection) -> None:
+    fill_sample(url, backfill=states)
 
 
 @contextlib.contextmanager
@@ -65,9 +64,21 @@ def streamlit_server(home: Path, url: str, cache: Path | None = None) -> Iterato
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """All sample reports and all their states (5 books x 24 month-ends). Each test must pass on its own:
+    pytest-xdist may hand any test of this module to another worker, with a fresh copy of this fixture."""
     home = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{home / 'prometheus.db'}"
-    _fill(url)
+    _fill(url, ALL_SAMPLE_DATES)
+    with streamlit_server(home, url) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def half_filled_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """All sample reports, states for 2024 only: a backfill clicked in the browser has 2025 to do."""
+    home = tmp_path_factory.mktemp("browser-2024")
+    url = f"sqlite:///{home / 'prometheus.db'}"
+    _fill(url, DateSelection(start=date(2024, 1, 1), end=date(2024, 12, 31)))
     with streamlit_server(home, url) as base:
         yield base
 
@@ -129,7 +140,8 @@ def test_a_deep_link_to_a_fresh_server_goes_through_the_app(app_url: str, page: 
     assert f"portfolio={PF2}" in page.url and "k=4" in page.url
 
 
-def test_backfill_started_by_a_click_finishes(app_url: str, page: Page) -> None:
+def test_backfill_started_by_a_click_finishes(half_filled_url: str, page: Page) -> None:
+    app_url = half_filled_url
     page.goto(f"{app_url}/backfill")
     settle(page)
     assert_no_errors(page)
