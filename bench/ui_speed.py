@@ -122,19 +122,23 @@ class Runs:
     def snapshot(self) -> tuple[int, int, int]:
         return (self.started, self.ended, self.completed)
 
-    def idle_after(self, mark: tuple[int, int, int]) -> bool:
-        return self.started == self.ended and self.completed > mark[2]
+    def idle_after(self, mark: tuple[int, int, int], needs_run: bool = True) -> bool:
+        return self.started == self.ended and (self.completed > mark[2] or not needs_run)
 
 
 def settle(
-    page: Any, runs: Runs, mark: tuple[int, int, int], began: float, expected: dict[str, str]
+    page: Any, runs: Runs, mark: tuple[int, int, int], began: float, expected: dict[str, str], needs_run: bool = True
 ) -> tuple[float, float]:
-    """Seconds from ``began`` to settled (see the module's definition), and to the last script run's end."""
+    """Seconds from ``began`` to settled (see the module's definition), and to the last script run's end.
+
+    ``needs_run=False``: the action may be drawn by the browser alone (a click on a tab whose content
+    was sent already), so condition 1 holds without a script run; the expected content must show it.
+    """
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         page.wait_for_function(SETTLED_JS, arg=expected, polling="raf", timeout=300_000)
         at = time.perf_counter()
-        if not runs.idle_after(mark):
+        if not runs.idle_after(mark, needs_run):
             page.wait_for_timeout(10)
             continue
         seen = runs.snapshot()
@@ -142,7 +146,7 @@ def settle(
         if runs.snapshot() == seen and page.evaluate(SETTLED_JS, expected):
             if page.locator('[data-testid="stException"]').count():  # a broken page's time means nothing
                 raise RuntimeError("the page shows an exception")
-            return at - began, runs.ended_at - began
+            return at - began, max(runs.ended_at - began, 0.0)
     raise TimeoutError(f"never settled: expected {expected}")
 
 
@@ -157,6 +161,7 @@ class Step:
     setup: str  # path (with query) opened and settled, untimed, before the first repetition
     act: Callable[[Any, int], None]
     expected: Callable[[int], dict[str, str]] = field(default=lambda _: {})
+    needs_run: bool = True  # False: the browser may draw the action's result without a script run
     # also before every repetition: a box over every state drawn on the previous one would grab
     # and move that selection (Plotly's editable selections) instead of making a new one
     fresh: bool = False
@@ -216,11 +221,18 @@ def box_select_all(page: Any, _: int) -> None:
     page.mouse.up()
 
 
+def open_tab(labels: list[str]) -> Callable[[Any, int], None]:
+    return lambda page, i: page.get_by_role("tab", name=labels[i % len(labels)], exact=True).click()
+
+
 SIM_DATES = ["2008-10-10", "2009-03-06", "2002-07-19", "2011-08-12", "2015-08-28", "2000-03-10"]
 DD_DATES = ["2003-03-14", "2000-03-10", "2015-08-28", "2011-08-12", "2009-03-06", "2002-07-19"]
 PORTFOLIOS = [f"PORTFOLIO_CORE_US_EQ_{n:03d}" for n in (7, 13, 21, 29, 33, 38)]
 SCOPES = ["All history (hindsight)", "Same date", "Point in time", "All history (hindsight)", "Same date"]
 SCOPE_URL = ["scope=all", "scope=same", "", "scope=all", "scope=same"]
+SIM_TABS = ["Sectors", "Factors", "Scenario P&L", "Risk metrics", "Sectors"]  # never the open one
+# the open tab's table drawn: a lazy tab's (sent by a script run) or one sent already (drawn on the click)
+OPEN_TAB_TABLE = {"css": "[role='tabpanel'] [data-testid='stDataFrame'] canvas"}
 COLOURS = ["Drawdown", "Volatility", "Portfolio", "Dominant sector", "Date", "Drawdown"]  # a prefix of the label
 COLOUR_URL = ["color=drawdown", "color=volatility", "color=portfolio", "color=sector", "color=date", "color=drawdown"]
 
@@ -267,10 +279,17 @@ INTERACTIONS = [
         PAGES["Similar"],
         nth(["#2 ", "#3 ", "#4 ", "#5 "], lambda n: pick("sim_pick", n)),
     ),
+    Step("Similar: open a comparison tab", PAGES["Similar"], open_tab(SIM_TABS), lambda _: OPEN_TAB_TABLE, False),
     Step("Map: colour", PAGES["Map"], nth(COLOURS, lambda c: pick("map_colour", c)), lambda i: {"url": COLOUR_URL[i]}),
     Step("Map: trajectory years step", f"map?portfolio={PF}", slider_step("map_path_years")),
     Step("Map: box selection", PAGES["Map"], box_select, lambda _: {"text": "state(s) selected"}),
-    Step("Map: box over every state", PAGES["Map"], box_select_all, lambda _: {"text": "state(s) selected"}, True),
+    Step(
+        "Map: box over every state",
+        PAGES["Map"],
+        box_select_all,
+        lambda _: {"text": "state(s) selected"},
+        fresh=True,
+    ),
     Step(
         "Drawdown: change portfolio",
         PAGES["Drawdown"],
@@ -316,7 +335,7 @@ def act(page: Any, runs: Runs, step: Step, i: int, app: str) -> tuple[float, flo
     mark = runs.snapshot()
     began = time.perf_counter()
     step.act(page, i)
-    return settle(page, runs, mark, began, step.expected(i))
+    return settle(page, runs, mark, began, step.expected(i), step.needs_run)
 
 
 def measure(app: str, hello: str, reference: str, repeats: int, only: str | None) -> Iterator[tuple[str, Timings]]:

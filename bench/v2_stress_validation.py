@@ -9,7 +9,9 @@ stress weight: fit v2 to the training end with that episode's labels hidden from
 hidden episode's stress states with the published protocol (10 nearest among other books, own
 episode and +-91 days left out) among states dated up to the training end. Prints one row per
 weight: the held-out share per episode and their mean, beside v1's. Nothing after the training end
-is read. On the demo book: 12.2% (weight 0), 11.9% (1), 11.2% (3), 6.6% (10); v1 12.9%.
+is read. On the demo book, with --fit '{"prior": "blocks"}' (v2's prior until the temporal shares):
+12.2% (weight 0), 11.9% (1), 11.2% (3), 6.6% (10); v1 12.9%. With today's default prior, weight 0:
+13.9% (1990 27.1%, 1998 11.7%, 2000-02 2.8%).
 About 5 minutes per fit on a busy 2-core machine (weight 0, three fits: 6 minutes at load 4-7).
 """
 

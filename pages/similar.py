@@ -11,7 +11,7 @@ import streamlit as st
 from prometheus.numbers import whole_or_none
 from prometheus.presenters.choices import index_dates, index_portfolios, nearest_on_or_before, parse_day
 from prometheus.presenters.markup import markdown_text
-from prometheus.presenters.tables import comparison_frame, state_keys
+from prometheus.presenters.tables import StateKey, comparison_frame, state_keys
 from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, values_used
 from prometheus.services.similar import SimilarQuery
 from ui import context as _context
@@ -31,6 +31,14 @@ SCOPE_HELP = (
     "them was known on the query date; only this scope shows a forecast. The others browse any date: what "
     "followed their analogues is hindsight."
 )
+# tab label -> (the comparison's part, its first column, the table's key); the last tab explains the pair
+COMPARE_TABS = {
+    "Risk metrics": ("risk_metrics", "metric", "sim_cmp_metrics"),
+    "Sectors": ("sectors", "sector", "sim_cmp_sectors"),
+    "Factors": ("factors", "factor", "sim_cmp_factors"),
+    "Scenario P&L": ("scenarios", "scenario", "sim_cmp_scenarios"),
+    "Why they are close": ("explanation", "", ""),
+}
 
 
 def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
@@ -129,32 +137,40 @@ def comparison(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFra
     picked = st.selectbox("Neighbour", labels, key="sim_pick")
     other = keys[labels.index(picked) if picked in labels else 0]
     result = _data.compare(ctx, (query.portfolio_id, query.as_of), (other.portfolio_id, other.as_of_date))
-    tabs = st.tabs(["Risk metrics", "Sectors", "Factors", "Scenario P&L", "Why they are close"])
-    with tabs[0]:
-        side_by_side(result.risk_metrics, "metric", "sim_cmp_metrics")
-    with tabs[1]:
-        side_by_side(result.sectors, "sector", "sim_cmp_sectors")
-    with tabs[2]:
-        side_by_side(result.factors, "factor", "sim_cmp_factors")
-    with tabs[3]:
-        side_by_side(result.scenarios, "scenario", "sim_cmp_scenarios")
-    with tabs[4]:
-        explanation = result.explanation
-        if explanation is None:
-            st.info(
-                f"{markdown_text(ctx.model_id)} cannot explain a pair: its coordinates are not one named feature each. "
-                "The tabs before this one compare the two states' reports.",
-                icon=":material/info:",
-            )
-            return
-        st.caption(
-            f"cosine {explanation.cosine:.4f} · euclidean {explanation.euclidean:.4f}: each feature's "
-            "products sum to the cosine, its shares of squared difference sum to the distance."
+    # Lazy tabs: only the open tab's body runs. Plain tabs sent all five tables and the explanation's
+    # chart, and Chromium mounted them all in hidden panels (7 grids on a Similar load, 3 now): a reload
+    # went from 4.96x to 3.29x a one-line page, a date change 3.91x -> 3.38x (bench/ui_speed.py, medians
+    # of 4 A/B runs). The price: a tab click is a run of this fragment (0.77x, was 0.38x drawn locally).
+    # The open tab is in the shared link (?compare=Sectors; absent for the first).
+    tabs = st.tabs(list(COMPARE_TABS), key="compare", bind="query-params")
+    for (part, column, key), tab in zip(COMPARE_TABS.values(), tabs, strict=True):
+        if not tab.open:
+            continue
+        with tab:
+            if part == "explanation":
+                explain(ctx, query, other, result)
+            else:
+                side_by_side(getattr(result, part), column, key)
+
+
+def explain(ctx: _context.PageContext, query: SimilarQuery, other: StateKey, result: Any) -> None:
+    """Each feature's share of the pair's cosine and distance; only for models with one named feature per coordinate."""
+    explanation = result.explanation
+    if explanation is None:
+        st.info(
+            f"{markdown_text(ctx.model_id)} cannot explain a pair: its coordinates are not one named feature each. "
+            "The tabs before this one compare the two states' reports.",
+            icon=":material/info:",
         )
-        table_ = result.explanation_table()
-        pair = ((query.portfolio_id, query.as_of), (other.portfolio_id, other.as_of_date))
-        st.plotly_chart(_data.explanation_chart(ctx, *pair, table_), width="stretch", key="sim_explain_chart")
-        _widgets.show_table(table_, key="sim_explain_table")
+        return
+    st.caption(
+        f"cosine {explanation.cosine:.4f} · euclidean {explanation.euclidean:.4f}: each feature's "
+        "products sum to the cosine, its shares of squared difference sum to the distance."
+    )
+    table_ = result.explanation_table()
+    pair = ((query.portfolio_id, query.as_of), (other.portfolio_id, other.as_of_date))
+    st.plotly_chart(_data.explanation_chart(ctx, *pair, table_), width="stretch", key="sim_explain_chart")
+    _widgets.show_table(table_, key="sim_explain_table")
 
 
 def what_happened_next(ctx: _context.PageContext, query: SimilarQuery, table: pd.DataFrame) -> None:

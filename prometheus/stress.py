@@ -126,9 +126,35 @@ def honest_exclusions(
     """(len(rows), n): True where a state may not be a neighbour of the query row in the honest stress
     figure: the query's own book, its own stress episode, or within ``gap_days`` of its date (``days``
     as integers). Without these an index that knows only the date scores 100%."""
-    excluded = (books[rows][:, None] == books[None, :]) | (episodes[rows][:, None] == episodes[None, :])
-    excluded |= np.abs(days[rows][:, None] - days[None, :]) <= gap_days
+    excluded = books[rows][:, None] == books[None, :]
+    if days.size > 1 and bool(np.any(days[1:] < days[:-1])):
+        excluded |= episodes[rows][:, None] == episodes[None, :]
+        excluded |= np.abs(days[rows][:, None] - days[None, :]) <= gap_days
+        return excluded
+    # States in date order (every index is): the query's window and its own episode are runs of
+    # columns, set by slicing instead of two more full comparisons: in the demo's quality run
+    # (81 chunks of 128 queries x 57,952 states) this took 5.0 s, now 0.4 s (profiled).
+    low = np.searchsorted(days, days[rows] - gap_days, side="left")
+    high = np.searchsorted(days, days[rows] + gap_days, side="right")
+    runs = _episode_runs(episodes)
+    for i, row in enumerate(rows):
+        excluded[i, low[i] : high[i]] = True
+        run = runs.get(int(episodes[row]))
+        if run is None:  # outside every window (or an episode not in one run): compare the whole row
+            excluded[i] |= episodes == episodes[row]
+        else:
+            excluded[i, run[0] : run[1]] = True
     return excluded
+
+
+def _episode_runs(episodes: np.ndarray) -> dict[int, tuple[int, int]]:
+    """Each episode id (>= 0) whose states form one run of columns, as (first, end)."""
+    runs: dict[int, tuple[int, int]] = {}
+    for episode in np.unique(episodes[episodes >= 0]):
+        where = np.flatnonzero(episodes == episode)
+        if where[-1] - where[0] + 1 == where.size:
+            runs[int(episode)] = (int(where[0]), int(where[-1]) + 1)
+    return runs
 
 
 def stress_neighbour_shares(scores: np.ndarray, excluded: np.ndarray, stressed: np.ndarray, k: int) -> np.ndarray:

@@ -90,3 +90,11 @@ def fill_sample(url: str, *, backfill: DateSelection | None = None) -> None:
 
 
 ALL_SAMPLE_DATES = DateSelection(start=date(2024, 1, 1), end=date(2025, 12, 31))
+
+
+def demo_cache(demo_db_url: str) -> Path:
+    """The demo store's cache folder (its default: beside the file), filled while it was built (forecast book).
+
+    Tests that read the demo book share it rather than each recomputing the same caches (~10 s each).
+    """
+    return Path(demo_db_url.removeprefix("sqlite:///")).parent / "cache"

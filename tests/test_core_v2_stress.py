@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from prometheus.joint.core_v2_fit import temporal_shares
 from prometheus.joint.core_v2_stress import known_episodes, stress_queries, stress_share
-from prometheus.stress import stress_episodes
+from prometheus.stress import honest_exclusions, stress_episodes
 
 
 def _days(*isodates: str) -> np.ndarray:
@@ -85,3 +86,42 @@ def test_a_fit_with_the_stress_term_is_deterministic_and_reports_it() -> None:
     # with the training end before 1998's episode ended, only 1990 is known: no figure, no term, no report
     early = CoreV2Fitter(train_end="1998-09-30", stress_weight=1.0, max_sweeps=1, query_stride=8)
     assert "stress_queries" not in early.fit(values, day, ids, outcomes).fit_report
+
+
+def _exclusions_by_definition(
+    rows: np.ndarray, books: np.ndarray, episodes: np.ndarray, days: np.ndarray, gap: int
+) -> np.ndarray:
+    same = (books[rows][:, None] == books[None, :]) | (episodes[rows][:, None] == episodes[None, :])
+    return same | (np.abs(days[rows][:, None] - days[None, :]) <= gap)
+
+
+def test_the_exclusions_over_states_in_date_order_are_the_definitions() -> None:
+    """The sliced path (states in date order) leaves out exactly what the three comparisons do."""
+    rng = np.random.default_rng(5)
+    for trial in range(300):
+        n = int(rng.integers(1, 90))
+        days = np.sort(rng.integers(0, 400, size=n))
+        if trial % 3 == 0:
+            days = rng.integers(0, 400, size=n)  # not in date order: the general path
+        books = rng.integers(0, 4, size=n)
+        episodes = np.full(n, -1)
+        for number, (start, end) in enumerate([(20, 60), (150, 151), (200, 330)]):
+            episodes[(days >= start) & (days <= end)] = number
+        if trial % 5 == 0 and n > 3:
+            episodes[rng.integers(0, n)] = 7  # an episode whose states are not one run of columns
+            episodes[rng.integers(0, n)] = 7
+        rows = rng.integers(0, n, size=int(rng.integers(1, 12)))
+        gap = int(rng.integers(0, 60))
+        expected = _exclusions_by_definition(rows, books, episodes, days, gap)
+        assert np.array_equal(honest_exclusions(rows, books, episodes, days, gap), expected), trial
+
+
+def test_temporal_shares_tell_a_books_fixed_traits_from_what_books_go_through_together() -> None:
+    rng = np.random.default_rng(3)
+    book = np.repeat(np.arange(8), 50)
+    time = np.tile(np.arange(50), 8)
+    market = rng.normal(size=50)[time]  # every book at once: all change over time
+    trait = rng.normal(size=8)[book]  # one value per book, never moving: all between books
+    mixed = trait + market
+    shares = temporal_shares(np.column_stack([market, trait, mixed, np.zeros(400)]), book)
+    assert shares[0] > 0.999 and shares[1] < 1e-12 and 0.2 < shares[2] < 0.8 and shares[3] == 0.0

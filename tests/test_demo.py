@@ -3,14 +3,16 @@
 import csv
 import io
 import re
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 from helpers import invoke, run_cli
 
 from prometheus.config import Settings
-from prometheus.services.demo import load_demo
-from prometheus.store.stores import open_stores
+from prometheus.services.demo import demo_in_place, load_demo
+from prometheus.store.stores import Stores, open_stores
 from prometheus.stress import in_stress
 
 pytestmark = pytest.mark.slow
@@ -26,14 +28,44 @@ def test_demo_book_is_in_the_store(demo_db_url: str) -> None:
     stores.dispose()
 
 
+def _stamps(stores: Stores) -> list[str]:
+    return [
+        stores.runtime.data_stamp("reports").key,
+        stores.runtime.data_stamp("values").key,
+        stores.historical.data_stamp("numeric:num-portfolio-core-v1").key,
+        stores.historical.data_stamp("joint:joint-portfolio-core-v1").key,
+    ]
+
+
 def test_second_load_writes_nothing(demo_db_url: str) -> None:
     stores = open_stores(Settings(db_url=demo_db_url))
-    version = stores.historical.data_version("joint:joint-portfolio-core-v1")
+    before = _stamps(stores)
+    assert demo_in_place(stores)
     summary = load_demo(stores)
+    assert summary.already_loaded and summary.reports == stores.reports.count() == 57952
     assert summary.numeric.written == 0 and summary.joint.written == 0
     assert summary.numeric.skipped == summary.reports
-    assert stores.historical.data_version("joint:joint-portfolio-core-v1") == version
+    assert summary.seconds < 5  # the README's app command runs this on every start (a full load: 20-25 s)
+    assert "already in place and unchanged" in summary.line()
+    assert _stamps(stores) == before
     stores.dispose()
+
+
+def test_a_demo_store_written_to_since_is_no_longer_in_place(demo_db_url: str, tmp_path: Path) -> None:
+    """Only this edition, untouched since its load, skips the build: any write or other edition loads in full."""
+    copy = tmp_path / "demo.db"
+    shutil.copyfile(demo_db_url.removeprefix("sqlite:///"), copy)
+    stores = open_stores(Settings(db_url=f"sqlite:///{copy}", cache_dir=tmp_path / "cache"))
+    assert demo_in_place(stores)
+    assert not demo_in_place(stores, edition="another-edition")  # new prices, engine or encoder code
+    first = stores.reports.load(dates=[stores.reports.dates()[0]], portfolio_ids=["PORTFOLIO_CORE_US_EQ_001"])
+    assert len(first) == 1
+    stores.reports.upsert(first)  # the same report written again still counts as a write
+    assert not demo_in_place(stores)
+    stores.dispose()
+    empty = open_stores(Settings(db_url=f"sqlite:///{tmp_path / 'empty.db'}"))
+    assert not demo_in_place(empty)
+    empty.dispose()
 
 
 def test_october_2008_finds_crisis_states(demo_db_url: str) -> None:

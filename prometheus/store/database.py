@@ -290,11 +290,20 @@ class Database:
     @functools.cached_property
     def store_id(self) -> str:
         """This database's random identity (fixed when its schema was created)."""
+        return str(self.info("store_id"))
+
+    def info(self, key: str) -> str | None:
+        """A fact recorded about this database (``store_info``), or None."""
         with self.read() as conn:
-            value = conn.execute(
-                sa.select(schema.store_info.c.value).where(schema.store_info.c.key == "store_id")
-            ).scalar()
-        return str(value)
+            value = conn.execute(sa.select(schema.store_info.c.value).where(schema.store_info.c.key == key)).scalar()
+        return None if value is None else str(value)
+
+    def set_info(self, key: str, value: str) -> None:
+        """Record (or replace) a fact about this database."""
+        table = schema.store_info
+        with self.write() as conn:
+            conn.execute(sa.delete(table).where(table.c.key == key))
+            conn.execute(sa.insert(table).values(key=key, value=value))
 
     def data_version(self, name: str) -> int:
         return self.data_stamp(name).version

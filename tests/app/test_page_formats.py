@@ -13,12 +13,12 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import demo_cache
 from test_pages import PF2, _fresh_caches, open_page, plotly_figures, sample_url, store, use_store
 
 from prometheus.encoders.feature_schema import PORTFOLIO_CORE_V1
@@ -31,6 +31,7 @@ __all__ = ["_fresh_caches", "sample_url", "store"]
 
 EMPTY_WORDS = {"None", "none", "nan", "NaN", "NaT", "<NA>", "null"}
 SNAKE_KEY = re.compile(r"[a-z]+(?:_[a-z0-9]+)+\Z")  # volatility_1m, gfc_2008, fwd_return_30d ...
+LAZY_TABS = {"similar": "compare"}  # page -> the key of its lazy tabs (st.tabs(on_change/bind))
 RAW_KEYS = labels.known_keys() | {f.name for f in PORTFOLIO_CORE_V1.features}
 VIEWS = [
     ("overview", {}),
@@ -82,9 +83,15 @@ def text_problems(at: Any, where: str) -> list[str]:
 
 
 def views_with_tabs(page: str, params: dict[str, str]) -> Iterator[tuple[str, Any]]:
+    """The page as opened, then with each other tab open (Similar's comparison tabs build only the open one)."""
     at = open_page(page, **params)
     assert not at.exception, [e.value for e in at.exception]
     yield f"{page} {params}", at
+    for tab in [t.label for t in at.tabs][1:]:
+        at.session_state[LAZY_TABS[page]] = tab
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        yield f"{page} {params} tab {tab!r}", at
 
 
 def test_every_table_on_every_page_reads_in_words(store: str) -> None:
@@ -109,34 +116,43 @@ DEMO_VIEWS = [
 ]
 
 
-def test_the_demo_books_pages_read_in_words(demo_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_books_pages_read_in_words(demo_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real book: 2008's scenario cells, recoveries and outcomes that the sample lacks."""
-    use_store(monkeypatch, demo_db_url, tmp_path / "cache")
+    use_store(monkeypatch, demo_db_url, demo_cache(demo_db_url))
     problems: list[str] = []
+    seen_scenarios = False
     for page, params in DEMO_VIEWS:
         for where, at in views_with_tabs(page, params):
             for element in at.dataframe:
                 problems += table_problems(element, f"{where} [{','.join(map(str, element.value.columns[:3]))}]")
             problems += text_problems(at, where)
-            if page == "similar":
+            if "Scenario P&L" in where:
                 scenarios = next(d.value for d in at.dataframe if "scenario" in d.value.columns)
                 assert "Global financial crisis 2007-09" in set(scenarios["scenario"])
+                seen_scenarios = True
+    assert seen_scenarios
     assert not problems, "\n".join(problems)
+
+
+def comparison_table(at: Any, tab: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    at.session_state[LAZY_TABS["similar"]] = tab
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return next(d.value for d in at.dataframe if tuple(d.value.columns) == columns)
 
 
 def test_comparison_tabs_read_in_words_and_one_percent_format(store: str) -> None:
     at = open_page("similar", portfolio=PF2, date="2024-06-28", k="3")
-    by_columns = {tuple(d.value.columns): d.value for d in at.dataframe}
-    metrics = by_columns[("metric", "query", "neighbour", "difference")]
+    metrics = comparison_table(at, "Risk metrics", ("metric", "query", "neighbour", "difference"))
     assert "Volatility (1 month)" in set(metrics["metric"]) and "volatility_1m" not in set(metrics["metric"])
     volatility = metrics.loc[metrics["metric"] == "Volatility (1 month)"].iloc[0]
     assert re.fullmatch(r"-?\d+\.\d%", volatility["query"]), volatility["query"]  # 0.7252 -> "72.5%"
     assert re.fullmatch(r"[+-]\d+\.\d%", volatility["difference"]), volatility["difference"]
     beta = metrics.loc[metrics["metric"] == "Beta (1 year)"].iloc[0]
     assert re.fullmatch(r"-?\d+\.\d\d", beta["query"]), beta["query"]
-    scenarios = by_columns[("scenario", "query", "neighbour", "difference")]
+    scenarios = comparison_table(at, "Scenario P&L", ("scenario", "query", "neighbour", "difference"))
     assert set(scenarios["scenario"]) == {"Dot-com crash 2000", "Lehman Sep-Oct 2008"}
-    factors = by_columns[("factor", "query", "neighbour", "difference")]
+    factors = comparison_table(at, "Factors", ("factor", "query", "neighbour", "difference"))
     size = factors.loc[factors["factor"] == "Size"].iloc[0]
     assert (size["query"], size["neighbour"], size["difference"]) == ("", "", "")  # the sample has no size: empty
 

@@ -312,13 +312,57 @@ def test_similar_comparison_and_what_happened_next(
     third = table(at, "sim_cmp_metrics")
     assert third.loc[third["metric"] == "Drawdown", "neighbour"].iloc[0] == f"{ranked['drawdown'].iloc[2]:.1f}%"
     assert third["query"].equals(metrics["query"])  # the query side stays
-    explanation = table(at, "sim_explain_table")
-    assert list(explanation["distance_contribution"]) == sorted(explanation["distance_contribution"], reverse=True)
     outcomes = table(at, "sim_outcomes")  # point in time by default: everything that followed was known
     assert len(outcomes) == 3 and outcomes["fwd_max_drawdown_91d"].notna().all()
     assert all(str(d)[:10] <= "2024-03-29" for d in outcomes["as_of_date"])
     assert any("No point-in-time forecast for 2024-06-28" in i.value for i in at.info)  # too little history
     assert any("from the reports' portfolio values" in c.value for c in at.caption)
+
+
+def tab_contents(at: AppTest) -> dict[str, list[str]]:
+    """Each comparison tab's elements, by type: what the script built and sent for it on this run."""
+    return {tab.label: [child.type for child in tab.children.values()] for tab in at.tabs}
+
+
+def test_similar_comparison_tabs_build_only_the_open_tab(store: str) -> None:
+    """Lazy tabs: one comparison table built and sent per run, not five tables and a chart (issue 13, item 1)."""
+    at = open_page("similar", portfolio=PF2, date="2024-06-28", k="3")
+    assert_clean(at)
+    assert tab_contents(at) == {
+        "Risk metrics": ["dataframe"],
+        "Sectors": [],
+        "Factors": [],
+        "Scenario P&L": [],
+        "Why they are close": [],
+    }
+    assert not at.get("plotly_chart")  # the explanation's chart is not built until its tab opens
+    ranked = table(at, "sim_table")
+    metrics = table(at, "sim_cmp_metrics")
+    assert metrics.loc[metrics["metric"] == "Drawdown", "neighbour"].iloc[0] == f"{ranked['drawdown'].iloc[0]:.1f}%"
+
+    at.session_state["compare"] = "Scenario P&L"  # what a click on the tab sends
+    at.run()
+    assert_clean(at)
+    assert [label for label, kinds in tab_contents(at).items() if kinds] == ["Scenario P&L"]
+    scenarios = at.dataframe[1].value  # after the neighbours table: the open tab's
+    assert list(scenarios.columns) == ["scenario", "query", "neighbour", "difference"]
+    assert set(scenarios["scenario"]) == {"Dot-com crash 2000", "Lehman Sep-Oct 2008"}
+    assert not tables(at, "sim_cmp_metrics")
+
+    by_key(at, "selectbox", "sim_pick").set_value(by_key(at, "selectbox", "sim_pick").options[1]).run()
+    assert [label for label, kinds in tab_contents(at).items() if kinds] == ["Scenario P&L"]  # the tab stays open
+
+    # a shared link opens its tab: the explanation, its chart and its table
+    linked = open_page("similar", portfolio=PF2, date="2024-06-28", k="3", compare="Why they are close")
+    assert_clean(linked)
+    assert tab_contents(linked)["Why they are close"] == ["caption", "plotly_chart", "dataframe"]
+    assert len(linked.get("plotly_chart")) == 1 and not tables(linked, "sim_cmp_metrics")
+    explanation = table(linked, "sim_explain_table")
+    assert list(explanation["distance_contribution"]) == sorted(explanation["distance_contribution"], reverse=True)
+    # a link to no such tab opens the first
+    unknown = open_page("similar", portfolio=PF2, date="2024-06-28", k="3", compare="Nope")
+    assert_clean(unknown)
+    assert [label for label, kinds in tab_contents(unknown).items() if kinds] == ["Risk metrics"]
 
 
 def test_similar_ignores_a_bad_deep_link(sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

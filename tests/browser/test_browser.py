@@ -15,10 +15,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import fill_sample
+from helpers import ALL_SAMPLE_DATES, fill_sample
 
 from bench.load_app import CHROMIUM as CHROMIUM_PATH
-from bench.load_app import CHROMIUM_ARGS, streamlit_app
+from bench.load_app import streamlit_app
 from prometheus.services.dates import DateSelection
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -43,18 +43,20 @@ NEIGHBOUR_HEADER = (
 if not CHROMIUM.exists():
     pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 
-def _fill(url: str) -> None:
-    """All sample reports; states for 2024 only, so the backfill clicked in the browser has work to do."""
-    fill_sample(url, backfill=DateSelection(start=date(2024, 1, 1), end=date(2024, 12, 31)))
+def _fill(url: str, states: DateSelection) -> None:
+    fill_sample(url, backfill=states)
 
 
 @contextlib.contextmanager
-def streamlit_server(home: Path, url: str) -> Iterator[str]:
-    """`streamlit run app.py` on a free port against ``url`` (bench/load_app.py); its log must hold no traceback."""
-    with streamlit_app(url, home) as base:
+def streamlit_server(home: Path, url: str, cache: Path | None = None) -> Iterator[str]:
+    """`streamlit run app.py` on a free port against ``url`` (bench/load_app.py); its log must hold no traceback.
+
+    ``cache``: the cache folder to share (the demo book's, filled when it was built), else one of its own.
+    """
+    with streamlit_app(url, home, {"PROMETHEUS_CACHE_DIR": str(cache)} if cache else None) as base:
         yield base
     text = (home / "streamlit.log").read_text()
     assert "Traceback" not in text, text[-3000:]
@@ -62,28 +64,23 @@ def streamlit_server(home: Path, url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """All sample reports and all their states (5 books x 24 month-ends). Each test must pass on its own:
+    pytest-xdist may hand any test of this module to another worker, with a fresh copy of this fixture."""
     home = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{home / 'prometheus.db'}"
-    _fill(url)
+    _fill(url, ALL_SAMPLE_DATES)
     with streamlit_server(home, url) as base:
         yield base
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    opened = context.new_page()
-    opened.set_default_timeout(60_000)
-    yield opened
-    context.close()
+def half_filled_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """All sample reports, states for 2024 only: a backfill clicked in the browser has 2025 to do."""
+    home = tmp_path_factory.mktemp("browser-2024")
+    url = f"sqlite:///{home / 'prometheus.db'}"
+    _fill(url, DateSelection(start=date(2024, 1, 1), end=date(2024, 12, 31)))
+    with streamlit_server(home, url) as base:
+        yield base
 
 
 def settle(page: Page) -> None:
@@ -143,7 +140,8 @@ def test_a_deep_link_to_a_fresh_server_goes_through_the_app(app_url: str, page: 
     assert f"portfolio={PF2}" in page.url and "k=4" in page.url
 
 
-def test_backfill_started_by_a_click_finishes(app_url: str, page: Page) -> None:
+def test_backfill_started_by_a_click_finishes(half_filled_url: str, page: Page) -> None:
+    app_url = half_filled_url
     page.goto(f"{app_url}/backfill")
     settle(page)
     assert_no_errors(page)

@@ -15,7 +15,7 @@ import pytest
 from helpers import ALL_SAMPLE_DATES, fill_sample
 
 from bench.load_app import CHROMIUM as CHROMIUM_PATH
-from bench.load_app import CHROMIUM_ARGS, streamlit_app
+from bench.load_app import streamlit_app
 from prometheus.config import Settings
 from prometheus.presenters.choices import nearest_on_or_before
 from prometheus.services.drawdown import underwater, worst_drawdowns
@@ -28,7 +28,7 @@ PF2 = "PORTFOLIO_CORE_US_EQ_002"
 if not Path(CHROMIUM_PATH).exists():
     pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -39,14 +39,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     with streamlit_app(url, home) as base:
         yield base, url
     assert "Traceback" not in (home / "streamlit.log").read_text()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ tests/browser/screenshots/ were taken by this test.
 from collections.abc import Iterator
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, assert_no_errors, screenshot, settle, streamlit_server
+from helpers import demo_cache
+from playwright.sync_api import Browser
+from test_browser import assert_no_errors, screenshot, settle, streamlit_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,25 +26,22 @@ VIEWS = {
 
 @pytest.fixture(scope="module")
 def demo_app(demo_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with streamlit_server(tmp_path_factory.mktemp("demo-app"), demo_db_url) as base:
+    with streamlit_server(tmp_path_factory.mktemp("demo-app"), demo_db_url, demo_cache(demo_db_url)) as base:
         yield base
 
 
 @pytest.mark.parametrize("name", list(VIEWS))
-def test_every_page_on_the_demo_book(demo_app: str, name: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            page.set_default_timeout(240_000)
-            page.goto(f"{demo_app}/{VIEWS[name]}")
+def test_every_page_on_the_demo_book(demo_app: str, browser: Browser, name: str) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(240_000)
+        page.goto(f"{demo_app}/{VIEWS[name]}")
+        settle(page)
+        if name == "map":
+            page.wait_for_selector(".js-plotly-plot")
             settle(page)
-            if name == "map":
-                page.wait_for_selector(".js-plotly-plot")
-                settle(page)
-            assert_no_errors(page)
-            screenshot(page, f"demo-{name}")
-        finally:
-            browser.close()
+        assert_no_errors(page)
+        screenshot(page, f"demo-{name}")
+    finally:
+        context.close()

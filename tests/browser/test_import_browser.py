@@ -6,13 +6,11 @@ sample risk reports, then the risk engine's four test files, and searches what c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bench.load_app import CHROMIUM as CHROMIUM_PATH
-from bench.load_app import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,19 +22,8 @@ CHROMIUM = Path(CHROMIUM_PATH)
 if not CHROMIUM.exists():
     pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 from test_browser import assert_no_errors, screenshot, settle, streamlit_server  # noqa: E402
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        opened = context.new_page()
-        opened.set_default_timeout(60_000)
-        yield opened
-        browser.close()
 
 
 def upload(page: Page, label: str, path: Path) -> None:

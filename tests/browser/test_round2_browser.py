@@ -17,7 +17,7 @@ from typing import ClassVar
 import pytest
 from factories import make_report
 
-from bench.load_app import CHROMIUM_ARGS, streamlit_app
+from bench.load_app import streamlit_app
 from prometheus.config import Settings
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
@@ -30,7 +30,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 CODE = "c0de-for-tests"
 PAGE_NAMES = ("Backfill", "Embeddings", "Similar portfolios", "Drawdown & stress")
@@ -80,23 +80,6 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, hostile_ids: list[str]) ->
         yield base
     log = (home / "streamlit.log").read_text()
     assert "Traceback" not in log and CODE not in log, log[-3000:]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    opened = context.new_page()
-    opened.set_default_timeout(60_000)
-    yield opened
-    context.close()
 
 
 def settle(page: Page) -> None:
