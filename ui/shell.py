@@ -256,11 +256,12 @@ def job_progress(ctx: PageContext, job_id: str) -> None:
         current = jobs.get_job(ctx.stores, job_id)
         if current is None:
             return
-        render_job(current)
         if not current.is_active and st.session_state.get(f"job_seen_active:{job_id}"):
-            # it just finished: rerun the whole page once so counts and caches catch up
+            # it just finished: rerun the whole page once so counts and caches catch up; the outcome is
+            # drawn by that run only (drawn here too, it could show twice while the page reruns)
             del st.session_state[f"job_seen_active:{job_id}"]
             st.rerun(scope="app")
+        render_job(current)
         if current.is_active:
             st.session_state[f"job_seen_active:{job_id}"] = True
 
