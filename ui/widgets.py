@@ -148,13 +148,12 @@ def dictionary_encoded(frame: pd.DataFrame, min_rows: int = 2000) -> pd.DataFram
     """
     if len(frame) < min_rows:
         return frame
-    out = frame
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.infer_dtype(column, skipna=True) == "string" and column.nunique() * 20 < len(column):
-            out = out if out is not frame else frame.copy()
-            out[name] = column.astype("category")
-    return out
+    repeated = {
+        name: "category"
+        for name, column in frame.items()
+        if pd.api.types.infer_dtype(column, skipna=True) == "string" and column.nunique() * 20 < len(column)
+    }
+    return frame.astype(repeated) if repeated else frame
 
 
 def csv_download(frame: pd.DataFrame, file_name: str, key: str, label: str) -> None:

@@ -128,16 +128,20 @@ def _demo_mark(stores: Stores, edition: str) -> str:
     return f"{edition} {hashlib.sha256(' '.join(stamp.key for stamp in stamps).encode()).hexdigest()[:24]}"
 
 
+def _step(progress: Progress | None, index: int, done: int = 0, total: int = 0) -> None:
+    # One bar over all steps, in thousandths of a step; the message keeps the real counts.
+    if progress:
+        share = 1000 * done // total if total else 0
+        counts = f": {done}/{total} dates" if total else ""
+        message = f"step {index + 1}/{len(STEPS)}: {STEPS[index]}{counts}"
+        progress(index * 1000 + share, len(STEPS) * 1000, message)
+
+
 def load_demo(stores: Stores, progress: Progress | None = None) -> DemoSummary:
     """Build, store and embed the demo book; ``progress`` counts steps, the message names the current one."""
 
     def step(index: int, done: int = 0, total: int = 0) -> None:
-        # One bar over all steps, in thousandths of a step; the message keeps the real counts.
-        if progress:
-            share = 1000 * done // total if total else 0
-            counts = f": {done}/{total} dates" if total else ""
-            message = f"step {index + 1}/{len(STEPS)}: {STEPS[index]}{counts}"
-            progress(index * 1000 + share, len(STEPS) * 1000, message)
+        _step(progress, index, done, total)
 
     began = time.perf_counter()
     edition = demo_edition()
@@ -181,8 +185,7 @@ def load_demo(stores: Stores, progress: Progress | None = None) -> DemoSummary:
 
 def _already_loaded(stores: Stores, reports: int, progress: Progress | None, began: float) -> DemoSummary:
     """Nothing to write: the store holds this edition and nothing was written to it since."""
-    if progress:
-        progress((len(STEPS) - 1) * 1000, len(STEPS) * 1000, f"step {len(STEPS)}/{len(STEPS)}: {STEPS[-1]}")
+    _step(progress, len(STEPS) - 1)
     forecast_book(stores, JOINT_PORTFOLIO_MODEL_ID)  # from its cache unless the cache folder was cleared
     if progress:
         progress(len(STEPS) * 1000, len(STEPS) * 1000, "demo book already loaded")
