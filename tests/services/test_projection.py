@@ -272,32 +272,6 @@ def test_empty_database_small_data_and_bad_arguments(stores: Stores, cache: Path
         project_states(stores, "joint-x", "pca", cache)
 
 
-@pytest.mark.slow
-def test_real_umap_fits_once_then_places_new_rows(sqlite_url: str, cache: Path) -> None:
-    """~20 s: numba compiles UMAP's kernels on first use in a process."""
-    stores = open_stores(Settings(db_url=sqlite_url))
-    centres = random_vectors(3, seed=14) * 3
-    rng = np.random.default_rng(13)
-    vectors = (centres[np.arange(320) % 3] + rng.normal(size=(320, 384))).astype(np.float32)
-    states = [(f"P{i % 10}", START + timedelta(days=7 * (i // 10)), vectors[i]) for i in range(320)]
-    put_states(stores, states[:300])
-    messages: list[str] = []
-    fitted = project_states(
-        stores, MODEL, "umap", cache, progress=lambda done, total, message: messages.append(message)
-    )
-    assert fitted.attrs["source"] == "fit" and "UMAP map of 300 states ready" in messages
-    assert np.isfinite(fitted[["x", "y"]].to_numpy()).all()
-    put_states(stores, states[300:])
-    placed = project_states(
-        stores, MODEL, "umap", cache, progress=lambda done, total, message: messages.append(message)
-    )
-    assert placed.attrs["source"] == "transform" and len(placed) == 320
-    assert np.isfinite(placed[["x", "y"]].to_numpy()).all()
-    merged = placed.merge(fitted, on=["portfolio_id", "as_of_date"], suffixes=("", "_before"))
-    np.testing.assert_array_equal(merged["x"], merged["x_before"])
-    stores.dispose()
-
-
 def test_pca_is_scikit_learns_including_the_signs() -> None:
     from sklearn.decomposition import PCA
 

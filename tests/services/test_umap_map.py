@@ -144,6 +144,7 @@ print(json.dumps({
     "numba_cache": os.environ.get("NUMBA_CACHE_DIR"),
     "compiled": compiled,
     "done": [r[0] for r in reports if r[1] > 0],
+    "messages": [r[2] for r in reports],
 }))
 """
 
@@ -177,6 +178,8 @@ def test_a_real_map_across_processes_reopened_and_extended(sqlite_url: str, tmp_
     assert fitted["source"] == "fit" and fitted["numba_cache"] == str(cache / "numba")
     assert any((cache / "numba").rglob("*.nbi")), "umap's kernels were kept on disk"
     assert fitted["done"] == sorted(fitted["done"]) and fitted["done"][-1] == STEPS
+    assert "UMAP map of 300 states ready" in fitted["messages"]
+    assert np.isfinite(np.array(fitted["coords"])).all()
 
     reopened = _in_a_new_process(sqlite_url, cache)  # a new process finds the stored map
     assert reopened["source"] == "cache" and reopened["compiled"] == []
@@ -186,6 +189,7 @@ def test_a_real_map_across_processes_reopened_and_extended(sqlite_url: str, tmp_
     stores.dispose()
     placed = _in_a_new_process(sqlite_url, cache)
     assert placed["source"] == "transform" and len(placed["coords"]) == 330
+    assert np.isfinite(np.array(placed["coords"])).all()
     assert not HOT_KERNELS & set(placed["compiled"]), "numba's cache served the kernels compiled by the first process"
     coords = {tuple(k): c for k, c in zip(placed["keys"], placed["coords"], strict=True)}
     before = {tuple(k): c for k, c in zip(fitted["keys"], fitted["coords"], strict=True)}
