@@ -142,13 +142,19 @@ def upsert_rows(
         index_elements=list(conflict_columns), set_={name: insert.excluded[name] for name in update_columns}
     )
     compiled = statement.compile(dialect=dialect, column_keys=list(columns))
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
-    converters = [(i, _memoized(p)) for i, p in enumerate(processors) if p is not None]
+    converters: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, name in enumerate(columns):
+        column_type = table.c[name].type
+        processor = column_type._cached_bind_processor(dialect)
+        if processor is not None:
+            # A number's processor (a compiled float()) costs less than looking it up: 58k reports' five
+            # figures are nearly all distinct, and memoizing them was half the reports' write time.
+            converters.append((i, processor if isinstance(column_type, sa.Float) else _memoized(processor)))
     prepared: list[Any] = []
     for row in rows:
         values = list(row)
-        for i, processor in converters:
-            values[i] = processor(values[i])
+        for i, convert in converters:
+            values[i] = convert(values[i])
         prepared.append(values)
     if compiled.positiontup is not None:
         order = [list(columns).index(name) for name in compiled.positiontup]
