@@ -59,8 +59,34 @@ def summarise_analogues(outcomes: np.ndarray, volatilities: np.ndarray, tail: fl
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a row whose analogues all lack a volatility
             median[some] = np.nanmedian(outcomes[some], axis=1)
-            low[some], high[some] = np.nanquantile(scaled[some], [tail, 1.0 - tail], axis=1)
+            low[some], high[some] = row_nanquantiles(scaled[some], (tail, 1.0 - tail))
     return AnalogueSummary(median, low, high, count)
+
+
+def row_nanquantiles(values: np.ndarray, quantiles: tuple[float, ...]) -> list[np.ndarray]:
+    """``np.nanquantile(values, q, axis=1)`` for each q, bit for bit (method "linear"), NaN for an all-NaN row.
+
+    numpy takes a NaN-aware quantile of a 2-d array one row at a time in Python
+    (apply_along_axis): 1.4 s of the demo book's 8.6 s forecast book (14,424 rows
+    of 200 analogues). One sort puts each row's NaNs last; numpy's own index,
+    weight and interpolation formulas then run on every row at once.
+    """
+    ordered = np.sort(values, axis=1)
+    last = np.sum(~np.isnan(values), axis=1) - 1  # each row's last non-NaN position (-1: none)
+    rows = np.arange(values.shape[0])
+    results = []
+    for q in quantiles:
+        virtual = last * q  # numpy: (n - 1) * q
+        previous = np.floor(virtual)
+        above = virtual >= last  # at or past the last value (or none): take the last
+        lower = np.where(above, last, previous).astype(np.intp)
+        upper = np.where(above, last, previous + 1).astype(np.intp)
+        gamma = virtual - previous
+        a, b = ordered[rows, lower], ordered[rows, upper]
+        difference = b - a
+        # numpy's _lerp: from the nearer end, so that gamma 1 gives b exactly
+        results.append(np.where(gamma >= 0.5, b - difference * (1 - gamma), a + difference * gamma))
+    return results
 
 
 @dataclass(frozen=True)
