@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from itertools import pairwise
 
 import numpy as np
 import sqlalchemy as sa
@@ -46,20 +47,22 @@ class ValueStore:
     def load(self, portfolio_ids: Sequence[str], *, end: date | None = None) -> dict[str, ValueSeries]:
         """The stored series of these portfolios (up to ``end``); portfolios without values are absent."""
         c = portfolio_values.c
-        query = sa.select(c.portfolio_id, c.as_of_date, c.value).where(c.portfolio_id.in_(sorted(set(portfolio_ids))))
+        # The day as the driver gives it (SQLite: ISO text, PostgreSQL: a date), for numpy to parse:
+        # SQLAlchemy's own date parsing of the demo book's 279,659 values was 0.5 of the 1.1 s read.
+        day_column = sa.type_coerce(c.as_of_date, sa.String)
+        query = sa.select(c.portfolio_id, day_column, c.value).where(c.portfolio_id.in_(sorted(set(portfolio_ids))))
         if end is not None:
             query = query.where(c.as_of_date <= end)
         with self.db.read() as conn:
             rows = conn.execute(query.order_by(c.portfolio_id, c.as_of_date)).all()
-        grouped: dict[str, tuple[list[date], list[float]]] = {}
-        for pid, day, value in rows:
-            days, values = grouped.setdefault(pid, ([], []))
-            days.append(day)
-            values.append(float(value))
-        return {
-            pid: ValueSeries(np.array(d, dtype="datetime64[D]"), np.array(v, dtype=np.float64))
-            for pid, (d, v) in grouped.items()
-        }
+        if not rows:
+            return {}
+        ids, days, values = zip(*rows, strict=True)
+        all_days = np.array(days, dtype="datetime64[D]")
+        all_values = np.array(values, dtype=np.float64)
+        # rows come grouped by portfolio: cut at each change of id
+        cuts = [0, *(i for i in range(1, len(ids)) if ids[i] != ids[i - 1]), len(ids)]
+        return {ids[begin]: ValueSeries(all_days[begin:stop], all_values[begin:stop]) for begin, stop in pairwise(cuts)}
 
     def count(self) -> int:
         with self.db.read() as conn:
