@@ -28,7 +28,7 @@ PF2 = "PORTFOLIO_CORE_US_EQ_002"
 if not Path(CHROMIUM_PATH).exists():
     pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect  # noqa: E402
+from playwright.sync_api import Browser, FloatRect, Locator, Page, expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,18 @@ def settle(page: Page) -> None:
     page.wait_for_timeout(400)
     page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
     page.wait_for_timeout(400)
+
+
+def stable_box(page: Page, element: Locator) -> FloatRect:
+    """The element's box once it stops moving (charts above it may still be drawing and push it down)."""
+    previous = None
+    for _ in range(50):
+        shape = element.bounding_box()
+        if shape is not None and shape == previous:
+            return shape
+        previous = shape
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the element kept moving: last at {previous}")
 
 
 def box_text(page: Page, label: str) -> str:
@@ -118,10 +130,11 @@ def test_clicking_a_worst_drawdown_row_opens_that_episode(sample: tuple[str, str
     assert box_text(page, "Date for analogues") == str(first)
     grid = page.locator("xpath=//h3[contains(., 'Worst drawdowns')]/following::*[@data-testid='stDataFrame'][1]")
     grid.scroll_into_view_if_needed()
-    shape = grid.bounding_box()
-    assert shape is not None
+    shape = stable_box(page, grid)
     # the row-marker column of the second data row: header ~35 px, rows ~35 px
     page.mouse.click(shape["x"] + 14, shape["y"] + 35 + 35 + 17)
+    # the rerun may start after settle's first look (a loaded machine): wait for the link to change
+    page.wait_for_function(f"() => location.search.includes('date={second}')", timeout=30_000)
     settle(page)
     assert box_text(page, "Date for analogues") == str(second)
     assert f"date={second}" in page.url
