@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -150,17 +151,18 @@ def upsert_rows(
             # A number's processor (a compiled float()) costs less than looking it up: 58k reports' five
             # figures are nearly all distinct, and memoizing them was half the reports' write time.
             converters.append((i, processor if isinstance(column_type, sa.Float) else _memoized(processor)))
-    prepared: list[Any] = []
-    for row in rows:
-        values = list(row)
-        for i, convert in converters:
-            values[i] = convert(values[i])
-        prepared.append(values)
+    # Column by column, through C iterators (zip, map): a Python loop over rows and their cells was
+    # two thirds of writing the demo book's 279,659 daily values (1.6 s; the driver's part 0.56 s).
+    if set(map(len, rows)) != {len(columns)}:
+        raise ValueError(f"every row must hold {len(columns)} values, one per column")
+    values: list[Sequence[Any]] = [list(map(itemgetter(i), rows)) for i in range(len(columns))]
+    for i, convert in converters:
+        values[i] = list(map(convert, values[i]))
+    params: list[Any]
     if compiled.positiontup is not None:
-        order = [list(columns).index(name) for name in compiled.positiontup]
-        params: list[Any] = [tuple(values[i] for i in order) for values in prepared]
+        params = list(zip(*(values[list(columns).index(name)] for name in compiled.positiontup), strict=True))
     else:
-        params = [dict(zip(columns, values, strict=True)) for values in prepared]
+        params = [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
     for begin in range(0, len(params), 10 * BATCH_ROWS):
         conn.exec_driver_sql(compiled.string, params[begin : begin + 10 * BATCH_ROWS])
     return len(params)
