@@ -168,38 +168,52 @@ def validate_report_id(report_id: object) -> str:
     return report_id
 
 
-def _check_text(where: str, text: str) -> None:
+# Where a JSON value sits, for a message: a name, or (parent, key) built into "parent.key" only when a
+# message needs it (naming every key of the demo book's metadata was 0.35 s of its 0.45 s check).
+Where = str | tuple["Where", str]
+
+
+def _name(where: Where) -> str:
+    if isinstance(where, str):
+        return where
+    parent, key = where
+    return f"{_name(parent)}.{printable(key, 30)}"
+
+
+def _check_text(where: Where, text: str) -> None:
     if "\x00" in text:
-        raise InvalidReport(f"{where} contains a NUL character (\\u0000), which PostgreSQL cannot store: remove it")
+        raise InvalidReport(
+            f"{_name(where)} contains a NUL character (\\u0000), which PostgreSQL cannot store: remove it"
+        )
     if _SURROGATE.search(text):
-        raise InvalidReport(f"{where} contains a lone surrogate (such as \\ud800), which is not text: remove it")
+        raise InvalidReport(f"{_name(where)} contains a lone surrogate (such as \\ud800), which is not text: remove it")
 
 
-def check_json_value(where: str, value: object, depth: int = 1) -> None:
+def check_json_value(where: Where, value: object, depth: int = 1) -> None:
     """Anything JSON may hold and every database can store: finite numbers, 64-bit integers, text
     without NUL or lone surrogates, at most :data:`MAX_JSON_DEPTH` levels of nesting."""
     if depth > MAX_JSON_DEPTH:
-        raise InvalidReport(f"{where} is nested more than {MAX_JSON_DEPTH} levels deep; flatten it")
+        raise InvalidReport(f"{_name(where)} is nested more than {MAX_JSON_DEPTH} levels deep; flatten it")
     kind = type(value)
     if kind is str:
         _check_text(where, value)  # type: ignore[arg-type]
     elif kind is float:
         if not math.isfinite(value):  # type: ignore[arg-type]
-            raise InvalidReport(f"{where} is {value!r}; NaN and infinity are not allowed")
+            raise InvalidReport(f"{_name(where)} is {value!r}; NaN and infinity are not allowed")
     elif kind is int:
         if not -(2**63) <= value < 2**64:  # type: ignore[operator]
-            raise InvalidReport(f"{where} holds an integer too large to store (more than 64 bits)")
+            raise InvalidReport(f"{_name(where)} holds an integer too large to store (more than 64 bits)")
     elif kind is dict:
         for key, item in value.items():  # type: ignore[attr-defined]
             if not isinstance(key, str):
-                raise InvalidReport(f"{where} has a non-string key {printable(repr(key))}")
+                raise InvalidReport(f"{_name(where)} has a non-string key {printable(repr(key))}")
             _check_text(where, key)
-            check_json_value(f"{where}.{printable(key, 30)}", item, depth + 1)
+            check_json_value((where, key), item, depth + 1)
     elif kind is list:
         for item in value:  # type: ignore[attr-defined]
             check_json_value(where, item, depth + 1)
     elif value is not None and kind is not bool:
-        raise InvalidReport(f"{where} holds a {kind.__name__}, which JSON cannot store")
+        raise InvalidReport(f"{_name(where)} holds a {kind.__name__}, which JSON cannot store")
 
 
 def _check_number(where: str, value: object, *, allow_none: bool = True) -> float | None:
@@ -218,11 +232,26 @@ def _check_number(where: str, value: object, *, allow_none: bool = True) -> floa
     return number
 
 
+# Key sets of blocks already seen to be printable, non-blank text (a report source repeats a few).
+_CHECKED_KEYS: set[tuple[str, ...]] = set()
+_FLOATS_OR_NONE: tuple[set[type], ...] = ({float}, {float, type(None)}, {type(None)}, set())
+
+
 def _check_block(where: str, block: object) -> dict[str, float | None]:
     if block is None:
         return {}
     if not isinstance(block, dict):
         raise InvalidReport(f"{where} must be a JSON object, got {type(block).__name__}")
+    # The common case through C iterators: known keys, finite floats or None (their sum is finite unless
+    # one is NaN or infinite, or the sum overflows: then the full check below decides). The demo book's
+    # 231,808 engine blocks: 0.75 -> 0.2 s.
+    keys = tuple(block)
+    if (
+        keys in _CHECKED_KEYS
+        and set(map(type, block.values())) in _FLOATS_OR_NONE
+        and math.isfinite(sum(filter(None, block.values())))
+    ):
+        return dict(block)
     checked: dict[str, float | None] = {}
     for key, value in block.items():
         if not isinstance(key, str):
@@ -235,6 +264,8 @@ def _check_block(where: str, block: object) -> dict[str, float | None]:
             checked[key] = value
         else:
             checked[key] = _check_number(f"{where}.{key}", value)
+    if len(_CHECKED_KEYS) < 1024:
+        _CHECKED_KEYS.add(keys)
     return checked
 
 

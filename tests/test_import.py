@@ -1,4 +1,7 @@
 import json
+import math
+import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -6,6 +9,7 @@ from helpers import SAMPLE_JSONL
 
 from prometheus.errors import InvalidInput, InvalidReport
 from prometheus.report_files import read_report_file
+from prometheus.reports import RiskReport
 from prometheus.services.importing import import_report_file
 from prometheus.store.stores import Stores
 
@@ -122,3 +126,34 @@ def test_csv_without_required_columns(tmp_path: Path) -> None:
 def test_missing_file() -> None:
     with pytest.raises(InvalidInput, match=r"no such file: /nonexistent\.jsonl"):
         read_report_file(Path("/nonexistent.jsonl"))
+
+
+def test_a_block_with_keys_seen_before_is_still_checked_value_by_value() -> None:
+    """Blocks whose keys were seen before take a fast path: it must refuse what the full check refuses."""
+    day = date(2024, 1, 31)
+    for _ in range(2):  # the second time, these keys are known
+        RiskReport.create(portfolio_id="PF", as_of_date=day, risk_metrics={"a_seen": 0.1, "b_seen": None})
+    for bad, reason in (
+        ({"a_seen": math.nan, "b_seen": None}, "risk_metrics.a_seen is nan; NaN and infinity are not allowed"),
+        ({"a_seen": 0.1, "b_seen": -math.inf}, "risk_metrics.b_seen is -inf; NaN and infinity are not allowed"),
+        ({"a_seen": True, "b_seen": None}, "risk_metrics.a_seen must be a number, got bool"),
+    ):
+        with pytest.raises(InvalidReport, match=f"^report PF 2024-01-31: {re.escape(reason)}$"):
+            RiskReport.create(portfolio_id="PF", as_of_date=day, risk_metrics=bad)
+    # finite figures whose sum overflows, an int, zeros: taken as the full check takes them
+    report = RiskReport.create(
+        portfolio_id="PF", as_of_date=day, risk_metrics={"a_seen": 1e308, "b_seen": 1e308}, scenario_pnl={"x": 2}
+    )
+    assert report.risk_metrics == {"a_seen": 1e308, "b_seen": 1e308} and report.scenario_pnl == {"x": 2.0}
+    block = {"a_seen": 0.0, "b_seen": -0.0}
+    stored = RiskReport.create(portfolio_id="PF", as_of_date=day, risk_metrics=block).risk_metrics
+    assert stored == block and stored is not block  # a copy: the caller's dict may change later
+
+
+def test_a_bad_value_deep_in_metadata_is_named_by_its_path() -> None:
+    with pytest.raises(InvalidReport, match=r"^report PF 2024-01-31: metadata\.desk\.a\\nb is nan; NaN"):
+        RiskReport.create(
+            portfolio_id="PF", as_of_date=date(2024, 1, 31), metadata={"desk": {"a\nb": math.nan}, "ok": "x"}
+        )
+    with pytest.raises(InvalidReport, match=r"^report PF 2024-01-31: metadata\.k contains a NUL character"):
+        RiskReport.create(portfolio_id="PF", as_of_date=date(2024, 1, 31), metadata={"k": "a\x00"})
