@@ -9,23 +9,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from prometheus.errors import InvalidReport, printable
-from prometheus.reports import REPORT_COLUMNS, RiskReport
+from prometheus.reports import RiskReport
 from prometheus.store.database import Database, json_loads
+from prometheus.store.report_writer import ReportWriter, report_row
 from prometheus.store.schema import portfolio_risk_reports as reports_table
-from prometheus.store.schema import utc_now
-from prometheus.store.upsert import bump_data_version, upsert_rows
+from prometheus.store.upsert import bump_data_version
 from prometheus.store.values import replace_values
 from prometheus.values import ValueSeries
 
 REPORTS_VERSION = "reports"
-# Everything but the key is replaced on conflict.
-_UPDATE_COLUMNS = tuple(c for c in REPORT_COLUMNS if c not in ("portfolio_id", "as_of_date"))
-_COLUMNS = (*REPORT_COLUMNS, "created_at")
-
-
-def _row(report: RiskReport, created_at: Any) -> tuple[Any, ...]:
-    """The report's values in ``_COLUMNS`` order."""
-    return (*(getattr(report, column) for column in REPORT_COLUMNS), created_at)
+CLASH = (
+    "a report_id in this batch already belongs to another portfolio or date; "
+    "leave report_id empty to have one generated"
+)
 
 
 _ENCODED_BLOCKS = ("risk_metrics", "exposures_by_sector", "exposures_by_factor")
@@ -140,25 +136,19 @@ class ReportStore:
 
         ``values`` (the books' daily values, from the risk engine) go in the same transaction.
         """
-        created_at = utc_now()
-        rows = [_row(r, created_at) for r in reports]
+        rows = [report_row(r) for r in reports]
         if not rows and not values:
             return 0
         try:
             with self.db.write() as conn:
-                written = upsert_rows(
-                    conn, reports_table, _COLUMNS, rows, ("portfolio_id", "as_of_date"), _UPDATE_COLUMNS
-                )
                 if rows:
+                    ReportWriter(conn, self.db, CLASH).write(rows)
                     bump_data_version(conn, REPORTS_VERSION)
                 if values is not None:
                     replace_values(conn, values)
         except sa.exc.IntegrityError:
-            raise InvalidReport(
-                "a report_id in this batch already belongs to another portfolio or date; "
-                "leave report_id empty to have one generated"
-            ) from None
-        return written
+            raise InvalidReport(CLASH) from None
+        return len(rows)
 
     def _filtered(
         self,
