@@ -72,19 +72,12 @@ def forward_drawdowns(stores: Stores, index: StateIndex, horizon_days: int) -> n
     """Each state's realised max drawdown over the horizon, from its book's values (NaN where not known)."""
     out = np.full(len(index), np.nan)
     values = portfolio_values(stores, index.portfolio_names)
-    step = np.timedelta64(horizon_days, "D")
     for code, name in enumerate(index.portfolio_names):
         found = values.get(name)
         if found is None or not len(found.series):
             continue
         rows = np.flatnonzero(index.portfolio_codes == code)
-        days, nav = found.series.dates, found.series.values
-        starts = np.searchsorted(days, index.dates[rows], side="right") - 1
-        ends = np.searchsorted(days, index.dates[rows] + step, side="right") - 1
-        known = (starts >= 0) & (index.dates[rows] + step <= days[-1])
-        for row, start, end in zip(rows[known], starts[known], ends[known], strict=True):
-            path = nav[start : end + 1]
-            out[row] = float(np.min(path / np.maximum.accumulate(path) - 1.0))
+        out[rows] = found.series.forward_max_drawdowns(index.dates[rows], horizon_days)
     return out
 
 

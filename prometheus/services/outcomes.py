@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -83,15 +83,9 @@ def portfolio_values(stores: Stores, portfolio_ids: Sequence[str]) -> dict[str, 
 
 def forward_outcome(series: ValueSeries, day: date, horizon_days: int) -> tuple[float, float]:
     """(return, max drawdown) of one state over ``horizon_days``; NaNs when the series does not reach that far."""
-    days = series.dates
-    start = int(np.searchsorted(days, np.datetime64(day, "D"), side="right")) - 1
-    horizon = np.datetime64(day + timedelta(days=horizon_days), "D")
-    if start < 0 or days.size == 0 or days[-1] < horizon:
-        return math.nan, math.nan
-    end = int(np.searchsorted(days, horizon, side="right")) - 1
-    path = series.values[start : end + 1]
-    drawdown = float(np.min(path / np.maximum.accumulate(path) - 1.0))
-    return float(path[-1] / path[0] - 1.0), drawdown
+    days = np.array([day], dtype="datetime64[D]")
+    returns, drawdowns = series.forward_returns(days, horizon_days), series.forward_max_drawdowns(days, horizon_days)
+    return float(returns[0]), float(drawdowns[0])
 
 
 def forward_outcomes(
