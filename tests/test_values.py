@@ -48,8 +48,7 @@ def test_every_window_at_once_is_the_one_window_rule_bit_for_bit(
     series, queries, horizon = book
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(values_module, "_CELLS_AT_ONCE", cells)  # 7: windows in many small passes
-        returns = series.forward_returns(queries, horizon)
-        drawdowns = series.forward_max_drawdowns(queries, horizon)
+        returns, drawdowns = series.forward(queries, horizon)
     expected = [_one_window(series, day, horizon) for day in queries]
     np.testing.assert_array_equal(returns, [r for r, _ in expected])
     np.testing.assert_array_equal(drawdowns, [d for _, d in expected])
@@ -58,8 +57,8 @@ def test_every_window_at_once_is_the_one_window_rule_bit_for_bit(
 def test_a_window_is_known_only_from_the_first_value_to_the_last_minus_the_horizon() -> None:
     series = ValueSeries(START + np.array([0, 1, 2, 5], dtype="timedelta64[D]"), np.array([100.0, 90.0, 120.0, 60.0]))
     days = START + np.array([-1, 0, 1, 2, 3], dtype="timedelta64[D]")
-    drawdowns = series.forward_max_drawdowns(days, 3)
+    returns, drawdowns = series.forward(days, 3)
     # before the first value: unknown; day 0 -> days 0..3 (100, 90, 120): -10%; day 1 -> 90, 120: 0;
     # day 2 -> day 5 is the horizon: 120, 60: -50%; day 3 would need day 6: unknown
     np.testing.assert_allclose(drawdowns, [np.nan, -0.1, 0.0, -0.5, np.nan])
-    np.testing.assert_allclose(series.forward_returns(days, 3)[1:4], [0.2, 120 / 90 - 1, -0.5])
+    np.testing.assert_allclose(returns[1:4], [0.2, 120 / 90 - 1, -0.5])

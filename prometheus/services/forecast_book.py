@@ -77,7 +77,7 @@ def forward_drawdowns(stores: Stores, index: StateIndex, horizon_days: int) -> n
         if found is None or not len(found.series):
             continue
         rows = np.flatnonzero(index.portfolio_codes == code)
-        out[rows] = found.series.forward_max_drawdowns(index.dates[rows], horizon_days)
+        out[rows] = found.series.forward(index.dates[rows], horizon_days)[1]
     return out
 
 

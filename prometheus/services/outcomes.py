@@ -83,8 +83,7 @@ def portfolio_values(stores: Stores, portfolio_ids: Sequence[str]) -> dict[str, 
 
 def forward_outcome(series: ValueSeries, day: date, horizon_days: int) -> tuple[float, float]:
     """(return, max drawdown) of one state over ``horizon_days``; NaNs when the series does not reach that far."""
-    days = np.array([day], dtype="datetime64[D]")
-    returns, drawdowns = series.forward_returns(days, horizon_days), series.forward_max_drawdowns(days, horizon_days)
+    returns, drawdowns = series.forward(np.array([day], dtype="datetime64[D]"), horizon_days)
     return float(returns[0]), float(drawdowns[0])
 
 

@@ -149,8 +149,7 @@ def test_the_analogues_forward_returns_fit_in_the_window(sample: tuple[str, str]
         "xpath=//h3[contains(., 'Closest historical analogues')]/following::*[@data-testid='stDataFrame'][1]"
     )
     grid.scroll_into_view_if_needed()
-    shape = grid.bounding_box()
-    assert shape is not None
+    shape = stable_box(page, grid)
     # The last forward column (91-day max drawdown) spans 740-875 px of the table (pages/drawdown.py
     # ANALOGUE_WIDTHS): hovering its header inside the visible table shows that column's help.
     visible = grid.locator(".dvn-scroller").first.evaluate("e => e.clientWidth")
