@@ -3,6 +3,9 @@ else from the reports' portfolio values (``frame.attrs["values"]`` says which)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
@@ -85,3 +88,26 @@ def worst_drawdowns(frame: pd.DataFrame, n: int = 10) -> pd.DataFrame:
         return empty_table(EPISODE_COLUMNS, floats=("depth",))
     table = pd.DataFrame(episodes, columns=list(EPISODE_COLUMNS))
     return table.sort_values(["depth", "peak_date"], kind="stable").head(n).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class UnderwaterAt:
+    """Where a date sits on an underwater curve: its depth and the peak it is measured from."""
+
+    day: date  # the curve's last date on or before the asked one
+    drawdown: float  # <= 0: from the running peak of values up to ``day``, nothing later
+    peak_date: date  # the last date on or before ``day`` at that peak
+
+
+def underwater_at(frame: pd.DataFrame, day: date) -> UnderwaterAt | None:
+    """The curve at ``day`` (its last date on or before it); None when the curve starts later."""
+    days = list(frame["as_of_date"])
+    at = int(np.searchsorted(np.array(days, dtype="datetime64[D]"), np.datetime64(day, "D"), side="right")) - 1
+    if at < 0:
+        return None
+    drawdown = frame["drawdown"].to_numpy(dtype=np.float64)
+    peaks = np.flatnonzero(drawdown[: at + 1] >= 0)
+    # A curve that starts under water (the first value is its own peak, so this cannot happen
+    # for a frame built by underwater(); kept for any frame of these columns) peaks at its start.
+    peak = int(peaks[-1]) if len(peaks) else 0
+    return UnderwaterAt(days[at], float(drawdown[at]), days[peak])

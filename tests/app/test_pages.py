@@ -453,6 +453,24 @@ def test_map_umap_of_a_large_store_runs_as_a_background_job(
     assert by_key(at, "button", "map_retry")
 
 
+def date_sentence(at: AppTest) -> str:
+    """The Drawdown page's words on where the chosen date sits on the curve."""
+    (found,) = [m.value for m in at.markdown if m.value.startswith("**") and "peak" in m.value]
+    return str(found)
+
+
+def expected_date_sentence(figure: dict[str, Any], day: str) -> str:
+    """The same words worked out from the chart's own points (the running peak up to ``day``)."""
+    days = [str(d) for d in values(figure["data"][0]["x"])]
+    depths = values(figure["data"][0]["y"])
+    at = days.index(day)
+    if depths[at] >= 0:
+        return f"**{day}**: at a peak, not under water."
+    peak = max(i for i in range(at + 1) if depths[i] >= 0)
+    under = (date.fromisoformat(day) - date.fromisoformat(days[peak])).days
+    return f"**{day}**: {-depths[at]:.1%} below the peak of {days[peak]} ({under:,d} days under water by then)."
+
+
 def test_drawdown_portfolio_and_analogue_scope(
     sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -466,15 +484,21 @@ def test_drawdown_portfolio_and_analogue_scope(
     assert PF2 in set(analogues["portfolio_id"])  # the book's own history, under the same rule
     episodes = table(at, "dd_episodes")
     assert list(episodes.columns)[:4] == ["peak_date", "trough_date", "recovery_date", "depth"]
+    assert date_sentence(at) == expected_date_sentence(figure, "2025-06-30")
 
     by_key(at, "selectbox", "dd_portfolio").set_value(PF1).run()
     assert_clean(at)
     assert at.query_params["portfolio"] == PF1
     assert not table(at, "dd_episodes").equals(episodes)
+    chart = plotly_figures(at)[0]
+    before = date_sentence(at)
 
     by_key(at, "selectbox", "dd_date").set_value(by_key(at, "selectbox", "dd_date").options[0]).run()
     # the first date has no state 91 days earlier: say so instead of an empty table
     assert str(by_key(at, "selectbox", "dd_date").value)[:10] == "2024-01-31"
+    # the chart is the same for every date (sent as a reference); the words follow the date
+    assert plotly_figures(at)[0] == chart
+    assert date_sentence(at) == "**2024-01-31**: at a peak, not under water." != before
     assert any("No stored state is dated 91 days or more before this date" in i.value for i in at.info)
     by_key(at, "checkbox", "dd_point_in_time").uncheck().run()
     assert len(table(at, "dd_analogues")) == 10

@@ -74,7 +74,7 @@ def test_chart_days_are_sent_as_the_iso_dates_they_are() -> None:
         sent = figures.iso_days(given)
         assert sent.dtype.kind == "U" and sent.tolist() == ["2008-10-10", "2009-03-06"]
     frame = pd.DataFrame({"as_of_date": days, "portfolio_value": [1.0, 0.8], "drawdown": [0.0, -0.2]})
-    spec = json.loads(plotly.io.to_json(figures.underwater_figure(frame, "A", days[1]), validate=False))
+    spec = json.loads(plotly.io.to_json(figures.underwater_figure(frame, "A"), validate=False))
     assert spec["data"][0]["x"] == spec["data"][1]["x"] == ["2008-10-10", "2009-03-06"]
 
 

@@ -11,7 +11,13 @@ from factories import make_report
 from service_helpers import PF1, store_reports
 
 from prometheus.errors import InvalidInput, UnknownPortfolio
-from prometheus.services.drawdown import EPISODE_COLUMNS, UNDERWATER_COLUMNS, underwater, worst_drawdowns
+from prometheus.services.drawdown import (
+    EPISODE_COLUMNS,
+    UNDERWATER_COLUMNS,
+    underwater,
+    underwater_at,
+    worst_drawdowns,
+)
 from prometheus.store.stores import Stores
 
 START = date(2020, 1, 1)
@@ -82,6 +88,32 @@ def test_worst_drawdowns_agree_with_the_loop_on_random_walks(seed: int) -> None:
     got = _rows(worst_drawdowns(frame, n=len(values)))
     assert got == expected
     assert _rows(worst_drawdowns(frame, n=5)) == expected[:5]
+
+
+def test_a_dates_place_on_the_curve_uses_values_up_to_it() -> None:
+    values = [100, 110, 99, 88, 95, 110, 120, 108]
+    frame = _frame(values)
+    week = timedelta(days=7)
+    at = underwater_at(frame, START + 3 * week)
+    assert at is not None
+    assert (at.day, at.drawdown, at.peak_date) == (START + 3 * week, 88 / 110 - 1, START + week)
+    # between two values: the last one on or before it
+    between = underwater_at(frame, START + 3 * week + timedelta(days=3))
+    assert between is not None and (between.day, between.peak_date) == (START + 3 * week, START + week)
+    # a new peak is its own peak: at a peak, not under water
+    peak = underwater_at(frame, START + 6 * week)
+    assert peak is not None and (peak.drawdown, peak.peak_date) == (0.0, START + 6 * week)
+    assert underwater_at(frame, START - timedelta(days=1)) is None
+    # nothing after the date moves it: the same answer from the curve cut at that date
+    for i in range(len(values)):
+        day = START + i * week
+        assert underwater_at(_frame(values[: i + 1]), day) == underwater_at(frame, day)
+    # every date agrees with the loop's peak
+    for i, depth in enumerate(_loop_underwater(values)):
+        found = underwater_at(frame, START + i * week)
+        assert found is not None and found.drawdown == depth
+        last_peak = max(j for j in range(i + 1) if values[j] >= max(values[: j + 1]))
+        assert found.peak_date == START + last_peak * week
 
 
 def test_worst_drawdowns_edge_cases() -> None:
