@@ -12,7 +12,7 @@ from prometheus import jobs
 from prometheus.jobs.kinds import projection_job_params
 from prometheus.numbers import whole_or_none
 from prometheus.presenters.choices import index_portfolios
-from prometheus.presenters.maps import axis_titles, selected_rows, trajectory, trajectory_between
+from prometheus.presenters.maps import axis_titles, selected_rows, selection_listing, trajectory, trajectory_between
 from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.tables import state_keys
 from prometheus.services import maps as map_service
@@ -119,12 +119,13 @@ def selection_panel(frame: pd.DataFrame, event: Any) -> None:
         st.caption("Drag a box or lasso on the map (or click a point) to list states here.")
         return
     chosen = selected_rows(frame, points)
-    st.caption(f"{len(chosen):,} state(s) selected")
-    _widgets.show_table(chosen, key="map_selected")
+    listed, caption = selection_listing(chosen)
+    st.caption(caption)
+    _widgets.show_table(listed, key="map_selected")
     _widgets.csv_download(chosen, "selected_states.csv", key="map_selected_csv", label="Download selection (CSV)")
     if chosen.empty:
         return
-    keys = state_keys(chosen)
+    keys = state_keys(listed)
     pick = st.selectbox("State to open", range(len(keys)), format_func=lambda i: keys[i].label(), key="map_open_pick")
     target = keys[int(pick or 0)]
     if st.button("Open in Similar portfolios", icon=":material/join_inner:", key="map_open"):

@@ -30,6 +30,19 @@ def test_parse_day_and_nearest_date_forgive_bad_links() -> None:
     assert choices.nearest_on_or_before([], date(2024, 3, 1)) is None
 
 
+def test_a_large_selection_lists_its_first_rows_and_says_the_csv_has_all() -> None:
+    chosen = pd.DataFrame({"portfolio_id": [f"P{i}" for i in range(2_500)], "as_of_date": [date(2024, 1, 1)] * 2_500})
+    listed, caption = maps.selection_listing(chosen)
+    assert listed.equals(chosen.head(maps.SELECTION_LISTED)) and maps.SELECTION_LISTED == 1_000
+    assert caption == (
+        "2,500 state(s) selected: the first 1,000 by date are listed here and in the box below; the CSV has all 2,500."
+    )
+    small, said = maps.selection_listing(chosen.head(120))
+    assert small.equals(chosen.head(120)) and said == "120 state(s) selected"
+    at_limit, said = maps.selection_listing(chosen, limit=2_500)
+    assert len(at_limit) == 2_500 and said == "2,500 state(s) selected"
+
+
 def test_selected_rows_reads_both_shapes_of_customdata() -> None:
     frame = pd.DataFrame(
         {
