@@ -8,10 +8,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from prometheus.presenters import formats
 from prometheus.presenters.choices import index_portfolios, nearest_on_or_before, parse_day
 from prometheus.presenters.markup import markdown_text
-from prometheus.services.drawdown import underwater_at, worst_drawdowns
+from prometheus.presenters.tables import describe_depth
+from prometheus.services.drawdown import worst_drawdowns
 from prometheus.services.outcomes import (
     FORECAST_HORIZON_DAYS,
     HORIZONS_DAYS,
@@ -142,20 +142,6 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
     )
 
 
-def where_the_date_sits(frame: pd.DataFrame, day: date) -> str:
-    """The chosen date's place on the curve, in words (the chart stays the same for every date)."""
-    at = underwater_at(frame, day)
-    if at is None:
-        return f"**{day.isoformat()}**: before the first value on this curve."
-    on = day.isoformat() if at.day == day else f"{day.isoformat()} (last value {at.day.isoformat()})"
-    if at.drawdown >= 0:
-        return f"**{on}**: at a peak, not under water."
-    return (
-        f"**{on}**: {formats.percent(-at.drawdown)} below the peak of {at.peak_date.isoformat()} "
-        f"({(at.day - at.peak_date).days:,d} days under water by then)."
-    )
-
-
 def body(ctx: _context.PageContext) -> None:
     if _common.require_states(ctx) is None:
         return
@@ -200,7 +186,7 @@ def body(ctx: _context.PageContext) -> None:
             if daily
             else "Drawn from the reports' portfolio values, one per report date: drawdowns between reports are missed."
         )
-        st.markdown(where_the_date_sits(frame, day))
+        st.markdown(describe_depth(frame, day))
     episodes_table(episodes)
     analogues(ctx, portfolio, day)
 

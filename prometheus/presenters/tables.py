@@ -10,6 +10,7 @@ import pandas as pd
 from prometheus.keys import StateKey
 from prometheus.presenters import formats, labels
 from prometheus.presenters.choices import parse_day
+from prometheus.services.drawdown import underwater_at
 from prometheus.services.listing import LISTING_HEADER, JointStateRow
 from prometheus.services.similar import SimilarResult
 from prometheus.store.jobs import Job
@@ -142,6 +143,21 @@ def describe_state(attributes: pd.DataFrame, portfolio_id: str, as_of: date) -> 
     if row.get("stress_known_then"):
         parts.append(str(row["stress_known_then"]))
     return " · ".join(parts)
+
+
+def describe_depth(underwater: pd.DataFrame, day: date) -> str:
+    """Where ``day`` sits on a book's underwater curve, in words (Markdown): its depth below the peak
+    it is measured from, from values up to that day; the Drawdown chart is the same for every day."""
+    at = underwater_at(underwater, day)
+    if at is None:
+        return f"**{day.isoformat()}**: before the first value on this curve."
+    on = day.isoformat() if at.day == day else f"{day.isoformat()} (last value {at.day.isoformat()})"
+    if at.drawdown >= 0:
+        return f"**{on}**: at a peak, not under water."
+    return (
+        f"**{on}**: {formats.percent(-at.drawdown)} below the peak of {at.peak_date.isoformat()} "
+        f"({(at.day - at.peak_date).days:,d} days under water by then)."
+    )
 
 
 def state_keys(frame: pd.DataFrame) -> list[StateKey]:

@@ -107,7 +107,6 @@ def underwater_at(frame: pd.DataFrame, day: date) -> UnderwaterAt | None:
         return None
     drawdown = frame["drawdown"].to_numpy(dtype=np.float64)
     peaks = np.flatnonzero(drawdown[: at + 1] >= 0)
-    # A curve that starts under water (the first value is its own peak, so this cannot happen
-    # for a frame built by underwater(); kept for any frame of these columns) peaks at its start.
+    # A frame that starts under water (a slice of a curve) takes its first date as the peak, as in worst_drawdowns.
     peak = int(peaks[-1]) if len(peaks) else 0
     return UnderwaterAt(days[at], float(drawdown[at]), days[peak])

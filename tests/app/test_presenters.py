@@ -30,6 +30,23 @@ def test_parse_day_and_nearest_date_forgive_bad_links() -> None:
     assert choices.nearest_on_or_before([], date(2024, 3, 1)) is None
 
 
+def test_a_dates_depth_in_words() -> None:
+    curve = pd.DataFrame(
+        {
+            "as_of_date": [date(2024, 1, 5), date(2024, 1, 12), date(2024, 1, 19), date(2024, 1, 26)],
+            "drawdown": [0.0, -0.1234, -0.25, 0.0],
+        }
+    )
+    assert tables.describe_depth(curve, date(2024, 1, 19)) == (
+        "**2024-01-19**: 25.0% below the peak of 2024-01-05 (14 days under water by then)."
+    )
+    assert tables.describe_depth(curve, date(2024, 1, 14)) == (
+        "**2024-01-14 (last value 2024-01-12)**: 12.3% below the peak of 2024-01-05 (7 days under water by then)."
+    )
+    assert tables.describe_depth(curve, date(2024, 1, 26)) == "**2024-01-26**: at a peak, not under water."
+    assert tables.describe_depth(curve, date(2024, 1, 1)) == "**2024-01-01**: before the first value on this curve."
+
+
 def test_a_large_selection_lists_its_first_rows_and_says_the_csv_has_all() -> None:
     chosen = pd.DataFrame({"portfolio_id": [f"P{i}" for i in range(2_500)], "as_of_date": [date(2024, 1, 1)] * 2_500})
     listed, caption = maps.selection_listing(chosen)
