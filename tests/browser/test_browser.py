@@ -99,9 +99,21 @@ def assert_no_errors(page: Page) -> None:
     assert "Traceback" not in page.content()
 
 
+# Every Plotly chart and dataframe shown has drawn (its SVG layer, its canvas); hidden tabs' do not count.
+DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(
+    (chart) => !chart.checkVisibility() || chart.querySelector('.main-svg'))
+  && [...document.querySelectorAll('[data-testid="stDataFrame"]')].every(
+    (grid) => !grid.checkVisibility() || grid.querySelector('canvas'))"""
+
+
 def screenshot(page: Page, name: str) -> None:
-    """The whole page: Streamlit scrolls an inner container, so grow the viewport to its height."""
+    """The whole page: Streamlit scrolls an inner container, so grow the viewport to its height.
+
+    Measured once every chart and table shown has drawn: the README's Drawdown shot was cut at its
+    analogues table, whose grid had not drawn when the page's height was read.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_function(DRAWN_JS, polling="raf", timeout=60_000)
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 1000")
     page.set_viewport_size({"width": 1400, "height": min(max(1000, int(height) + 40), 8000)})
     page.wait_for_timeout(800)
