@@ -194,10 +194,6 @@ def press_enter(key: str) -> Callable[[Any, int], None]:
     return lambda page, _: page.locator(f".st-key-{key} input[role='combobox']").press("Enter")
 
 
-def nth(values: list[str], make: Callable[[str], Callable[[Any, int], None]]) -> Callable[[Any, int], None]:
-    return lambda page, i: make(values[i % len(values)])(page, i)
-
-
 def click_text(key: str, values: list[str]) -> Callable[[Any, int], None]:
     return lambda page, i: page.locator(f".st-key-{key}").get_by_text(values[i % len(values)], exact=True).click()
 
