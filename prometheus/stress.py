@@ -15,6 +15,8 @@ from datetime import date
 
 import numpy as np
 
+from prometheus.top_k import largest_columns
+
 
 @dataclass(frozen=True)
 class StressWindow:
@@ -159,13 +161,33 @@ def _episode_runs(episodes: np.ndarray) -> dict[int, tuple[int, int]]:
 
 def stress_neighbour_shares(scores: np.ndarray, excluded: np.ndarray, stressed: np.ndarray, k: int) -> np.ndarray:
     """Per query row of ``scores`` (higher is nearer; overwritten with -inf where ``excluded``), the share
-    of its ``k`` nearest allowed states that are ``stressed``; NaN where none is allowed."""
-    scores[excluded] = -np.inf
-    kk = min(k, scores.shape[1])
-    top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
-    valid = np.isfinite(np.take_along_axis(scores, top, axis=1))
-    hits = (stressed[top] & valid).sum(axis=1)
-    counts = valid.sum(axis=1)
+    of its ``k`` nearest allowed states that are ``stressed``; NaN where none is allowed.
+
+    States tied with the k-th nearest share its last places evenly (the share expected if the tie were
+    broken at random): the date-only baseline ties whole dates of books, some before and some after
+    the query, and a tie broken by the partition's internals moved its demo figure from 2.9% to 3.4%.
+    """
+    np.putmask(scores, excluded, -np.inf)
+    k = min(k, scores.shape[1])
+    if k < 1:
+        return np.full(scores.shape[0], np.nan)
+    rows = scores.shape[0]
+    kth = np.take_along_axis(scores, largest_columns(scores, k), axis=1).min(axis=1)
+    # Only the few states at or above the k-th are looked at (one comparison over the block); where
+    # fewer than k are allowed (k-th is -inf) those are every finite score.
+    floor = np.where(np.isfinite(kth), kth, np.finfo(scores.dtype).min)
+    # flatnonzero: 1 ms on 128 x 57,952 scores where 2-d nonzero took 20 ms
+    row, column = np.divmod(np.flatnonzero(scores >= floor[:, None]), scores.shape[1])
+    value = scores[row, column]
+    above = value > kth[row]
+    tied = value == kth[row]
+    hit = stressed[column]
+    above_count = np.bincount(row[above], minlength=rows)
+    tied_count = np.bincount(row[tied], minlength=rows)
+    places = np.minimum(k - above_count, tied_count)  # the places the tied states share
+    counts = above_count + places
+    tied_hits = np.bincount(row[tied & hit], minlength=rows)
+    hits = np.bincount(row[above & hit], minlength=rows) + places * tied_hits / np.maximum(tied_count, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, hits / counts, np.nan)
 

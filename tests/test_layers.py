@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "prometheus.report_rows",
             "prometheus.statistics",
             "prometheus.stress",
+            "prometheus.top_k",
             "prometheus.values",
         ),
     ),

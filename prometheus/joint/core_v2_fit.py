@@ -59,6 +59,7 @@ from prometheus.encoders.feature_schema import PORTFOLIO_CORE_V1
 from prometheus.joint.core_v2 import CoreV2Parameters, unit_coordinates
 from prometheus.joint.core_v2_stress import known_episodes, stress_queries, stress_share
 from prometheus.statistics import spearman
+from prometheus.top_k import largest_columns
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in PORTFOLIO_CORE_V1.features)
 # Scale-type (positive) quantities: logs, so units cancel and doublings are equal steps.
@@ -215,7 +216,7 @@ class CoreV2Fitter:
             end = int(np.searchsorted(day, d - self.horizon_days, side="right"))
             similarity = unit[rows] @ unit[:end].T
             similarity[book[:end][None, :] == book[rows][:, None]] = -np.inf
-            top = np.argpartition(-similarity, self.k - 1, axis=1)[:, : self.k]
+            top = largest_columns(similarity, self.k)
             forecasts[positions] = np.median(y[top], axis=1)
             if positions.size >= 5:
                 rho = spearman(forecasts[positions], y[rows])

@@ -17,6 +17,7 @@ import numpy as np
 
 from prometheus.search.exact import first_pass_margin, top_k_exact
 from prometheus.search.index import StateIndex
+from prometheus.top_k import largest_columns
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def _rank_group(
     """
     cut = scores.shape[1]
     width = min(top_k + SHORTLIST_EXTRA, cut)
-    short_columns = np.argpartition(-scores, width - 1, axis=1)[:, :width]
+    short_columns = largest_columns(scores, width)
     short = columns[short_columns]  # index rows
     short_scores = np.take_along_axis(scores, short_columns, axis=1)
     ordered = -np.sort(-short_scores, axis=1)
