@@ -95,25 +95,90 @@ def _run_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     return base if worker_id == "master" else base.parent
 
 
-@pytest.fixture(scope="session")
-def demo_db_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
-    """The real demo book (40 portfolios, weekly 1990-2018), built once per test run (~25 s) and
-    shared by every worker: the first to ask builds it under a lock, the others wait and reuse it."""
-    import fcntl
+_DEMO_BUILD = """
+import sys
+from pathlib import Path
 
-    from prometheus.services.demo import load_demo
+from prometheus.config import Settings
+from prometheus.services.demo import load_demo
+from prometheus.store.stores import open_stores
 
+folder = Path(sys.argv[1])
+try:
+    stores = open_stores(Settings(db_url=f"sqlite:///{folder / 'demo.db'}"))
+    load_demo(stores)
+    stores.dispose()
+except BaseException:
+    (folder / "failed").touch()
+    raise
+(folder / "built").touch()
+"""
+DEMO_BUILD_TIMEOUT_S = 900
+
+
+def _demo_folder(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     folder = _run_root(tmp_path_factory, worker_id) / "demo"
     folder.mkdir(exist_ok=True)
-    url = f"sqlite:///{folder / 'demo.db'}"
+    return folder
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start building the demo book in the background as soon as a collected test needs it.
+
+    The build (~21 s of one core) then runs beside the first tests instead of holding up the
+    first demo test and, under its lock, the other worker's: in a full run that worker waited
+    27 s in the fixture's setup. Each worker collects every test; the first to take the lock
+    starts the one build.
+    """
+    if not any("demo_db_url" in getattr(item, "fixturenames", ()) for item in items):
+        return
+    import fcntl
+    import subprocess
+
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "master")
+    folder = _demo_folder(config._tmp_path_factory, worker_id)  # type: ignore[attr-defined]
     with (folder / "build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / "built").exists():
-            stores = open_stores(Settings(db_url=url))
-            load_demo(stores)
-            stores.dispose()
-            (folder / "built").touch()
-    return url
+        if (folder / "started").exists():
+            return
+        with (folder / "build.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-c", _DEMO_BUILD, str(folder)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=Path(__file__).parent.parent,
+                start_new_session=True,
+            )
+        (folder / "started").write_text(str(process.pid))
+
+
+@pytest.fixture(scope="session")
+def demo_db_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """The real demo book (40 portfolios, weekly 1990-2018), built once per test run and shared by
+    every worker: started in the background at collection (above), awaited here."""
+    import time
+
+    folder = _demo_folder(tmp_path_factory, worker_id)
+    if not (folder / "started").exists():
+        pytest.fail("the demo book's build was never started (pytest_collection_modifyitems)")
+    deadline = time.monotonic() + DEMO_BUILD_TIMEOUT_S
+    while not (folder / "built").exists():
+        if (folder / "failed").exists() or not _alive(int((folder / "started").read_text())):
+            time.sleep(0.5)  # a build that has just finished writes its marker first
+            if not (folder / "built").exists():
+                pytest.fail("building the demo book failed:\n" + (folder / "build.log").read_text()[-3000:])
+        if time.monotonic() > deadline:
+            pytest.fail(f"the demo book was not built within {DEMO_BUILD_TIMEOUT_S} s")
+        time.sleep(0.2)
+    return f"sqlite:///{folder / 'demo.db'}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @pytest.fixture(scope="session")
