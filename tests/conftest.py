@@ -130,7 +130,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     27 s in the fixture's setup. Each worker collects every test; the first to take the lock
     starts the one build.
     """
-    if not any("demo_db_url" in getattr(item, "fixturenames", ()) for item in items):
+    if config.option.collectonly or not any("demo_db_url" in getattr(item, "fixturenames", ()) for item in items):
         return
     import fcntl
     import subprocess
