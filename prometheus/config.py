@@ -18,6 +18,10 @@ ENV_CACHE_DIR = "PROMETHEUS_CACHE_DIR"
 ENV_READ_ONLY = "PROMETHEUS_READ_ONLY"
 ENV_ACCESS_CODE = "PROMETHEUS_ACCESS_CODE"
 ENV_APPROXIMATE_ABOVE = "PROMETHEUS_APPROXIMATE_ABOVE"
+ENV_BACKFILL_CHUNK = "PROMETHEUS_BACKFILL_CHUNK"
+# States a backfill encodes and writes per transaction: a killed run keeps whole chunks, and one
+# chunk's reports and vectors (20,000 x 384 float32 are 31 MB, before the reports) bound its memory.
+DEFAULT_BACKFILL_CHUNK = 20_000
 
 
 def default_home() -> Path:
@@ -32,7 +36,15 @@ def default_sqlite_url(home: Path | None = None) -> str:
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 # The settings a [prometheus] table of secrets.toml (or its top level) may hold.
-SECRET_KEYS = ("db_url", "runtime_db_url", "cache_dir", "read_only", "access_code", "approximate_above")
+SECRET_KEYS = (
+    "db_url",
+    "runtime_db_url",
+    "cache_dir",
+    "read_only",
+    "access_code",
+    "approximate_above",
+    "backfill_chunk",
+)
 
 
 def parse_switch(value: str, source: str) -> bool:
@@ -82,6 +94,7 @@ class Settings:
     access_code: str | None = None
     # Use the HNSW graph (when one is built for the current data) from this many states up.
     approximate_above: int | None = None
+    backfill_chunk: int = DEFAULT_BACKFILL_CHUNK
 
     @property
     def effective_runtime_url(self) -> str:
@@ -141,12 +154,15 @@ class Settings:
         cache = pick(None, ENV_CACHE_DIR, "cache_dir")
         approximate = pick(None, ENV_APPROXIMATE_ABOVE, "approximate_above")
         read_only = pick(None, ENV_READ_ONLY, "read_only")
-        threshold = None
-        if approximate is not None:
+        chunk = pick(None, ENV_BACKFILL_CHUNK, "backfill_chunk")
+
+        def states(value: str, key: str) -> int:
             try:
-                threshold = parse_whole(approximate, low=1)
+                return parse_whole(value, low=1)
             except InvalidNumber as exc:
-                raise InvalidInput(f"{sources['approximate_above']} (a number of states): {exc}") from None
+                raise InvalidInput(f"{sources[key]} (a number of states): {exc}") from None
+
+        threshold = states(approximate, "approximate_above") if approximate is not None else None
         return cls(
             db_url=pick(db_url, ENV_DB_URL, "db_url") or default_sqlite_url(),
             runtime_db_url=pick(runtime_db_url, ENV_RUNTIME_DB_URL, "runtime_db_url"),
@@ -154,4 +170,5 @@ class Settings:
             read_only=parse_switch(read_only, sources["read_only"]) if read_only is not None else False,
             access_code=pick(None, ENV_ACCESS_CODE, "access_code"),
             approximate_above=threshold,
+            backfill_chunk=states(chunk, "backfill_chunk") if chunk is not None else DEFAULT_BACKFILL_CHUNK,
         )

@@ -150,6 +150,15 @@ def test_numbers_that_int_would_misread_are_one_line(hostile_store: str, value: 
     )
     assert (setting.returncode, setting.stdout) == (2, "")
     assert setting.stderr == f"error: PROMETHEUS_APPROXIMATE_ABOVE (a number of states): {message}\n"
+    chunk = invoke(
+        "backfill_numeric_portfolio_embeddings",
+        "--start",
+        DAY,
+        db_url=hostile_store,
+        env={"PROMETHEUS_BACKFILL_CHUNK": value},
+    )
+    assert (chunk.returncode, chunk.stdout) == (2, "")
+    assert chunk.stderr == f"error: PROMETHEUS_BACKFILL_CHUNK (a number of states): {message}\n"
 
 
 # ---------------------------------------------------------------- secrets in URLs (item 3)

@@ -28,13 +28,13 @@ def _store_reports(url: str, portfolios: int, dates: int) -> int:
     return total
 
 
-def _spawn(url: str, *args: str) -> subprocess.Popen[str]:
+def _spawn(url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "prometheus.scripts.backfill_numeric_portfolio_embeddings", *args, "--db-url", url],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=cli_env(),
+        env=cli_env() | (env or {}),
         cwd=PROJECT,
     )
 
@@ -80,21 +80,24 @@ def test_backfills_of_different_dates_run_in_parallel(db_url: str) -> None:
     assert _count(db_url) == (total, total)
 
 
+CHUNK = {"PROMETHEUS_BACKFILL_CHUNK": "1000"}  # 20 transactions of 10 dates x 100 books, ~0.05 s each
+
+
 def test_a_backfill_killed_midway_leaves_whole_chunks_and_the_rerun_completes(db_url: str) -> None:
-    total = _store_reports(db_url, 200, 400)  # 80,000 reports: several 20,000-state chunks
-    run = _spawn(db_url, "--start", "1990-01-01", "--end", "2030-12-31")
+    total = _store_reports(db_url, 100, 200)
+    run = _spawn(db_url, "--start", "1990-01-01", "--end", "2030-12-31", env=CHUNK)
     deadline = time.monotonic() + 120
     while _count(db_url)[0] == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
+        time.sleep(0.005)
     os.kill(run.pid, signal.SIGKILL)
     run.wait(timeout=30)
     rows, keys = _count(db_url)
-    assert rows == keys and rows < total
-    assert rows % 20_000 == 0  # only whole transactions survive
+    assert rows == keys and 0 < rows < total
+    assert rows % 1_000 == 0  # only whole transactions survive
     stores = open_stores(Settings(db_url=db_url))
     assert len(stores.numeric.load("num-portfolio-core-v1")) == rows  # every stored row reads back
     stores.dispose()
-    rerun = _spawn(db_url, "--start", "1990-01-01", "--end", "2030-12-31")
+    rerun = _spawn(db_url, "--start", "1990-01-01", "--end", "2030-12-31", env=CHUNK)
     _, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
     assert f"{total - rows} state(s) written, {rows} skipped (unchanged)" in err

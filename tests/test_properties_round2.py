@@ -85,7 +85,9 @@ secret_values = st.one_of(
     read_only=st.one_of(st.none(), switch_words),
     approximate=st.one_of(st.none(), numberish.map(str)),
     top=st.dictionaries(
-        st.sampled_from(["access_code", "read_only", "db_url", "approximate_above", "other"]), secret_values, max_size=3
+        st.sampled_from(["access_code", "read_only", "db_url", "approximate_above", "backfill_chunk", "other"]),
+        secret_values,
+        max_size=3,
     ),
     table=st.one_of(
         st.none(),
@@ -107,6 +109,7 @@ def test_settings_are_understood_exactly_or_refused_in_one_line(
     except InvalidInput as exc:
         assert "\n" not in str(exc)
         return
+    assert resolved.backfill_chunk >= 1
     if read_only:
         assert resolved.read_only is (read_only.strip().lower() in TRUE_WORDS)
         assert read_only.strip().lower() in (*TRUE_WORDS, *FALSE_WORDS)

@@ -75,7 +75,5 @@ def test_stress_shares_split_the_last_places_among_tied_states() -> None:
     assert np.isnan(shares[2])
     # any order of the columns gives the same shares: nothing depends on how a tie is broken
     order = np.random.default_rng(3).permutation(6)
-    again = stress_neighbour_shares(
-        np.array(scores[:, order]), excluded[:, order], stressed[order], 2
-    )
+    again = stress_neighbour_shares(np.array(scores[:, order]), excluded[:, order], stressed[order], 2)
     np.testing.assert_allclose(again, shares, equal_nan=True)

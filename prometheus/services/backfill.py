@@ -28,9 +28,8 @@ from prometheus.store.embeddings import EmbeddingBatch
 from prometheus.store.stores import Stores
 
 PROGRESS_UNIT = "date(s)"
-# One transaction per chunk of about this many states: a killed run keeps whole
-# chunks, and large transactions keep commits off the hot path.
-STATES_PER_CHUNK = 20_000
+# A run that wrote this many states refreshes the planner's statistics (PostgreSQL's ANALYZE).
+REFRESH_STATISTICS_AFTER = 20_000
 
 
 @dataclass
@@ -121,8 +120,10 @@ def _apply_limit(states: list[State], limit: int | None) -> tuple[list[State], d
     return [s for s in states if s.portfolio_id in kept[s.as_of_date]], left_out
 
 
-def _chunks(days: list[date], portfolios: int) -> list[list[date]]:
-    size = max(1, STATES_PER_CHUNK // max(1, portfolios))
+def _chunks(stores: Stores, days: list[date], portfolios: int) -> list[list[date]]:
+    """Whole dates, about ``settings.backfill_chunk`` states each: one transaction per chunk (a killed
+    run keeps whole chunks; large transactions keep commits off the hot path)."""
+    size = max(1, stores.settings.backfill_chunk // max(1, portfolios))
     return [days[i : i + size] for i in range(0, len(days), size)]
 
 
@@ -154,7 +155,7 @@ def backfill_numeric(
         return encoded, batch, left_out
 
     done = 0
-    chunks = _chunks(days, len(portfolio_filter or known))
+    chunks = _chunks(stores, days, len(portfolio_filter or known))
     # Reading and encoding the next chunk overlaps with writing this one: the
     # database driver releases the GIL while SQLite or PostgreSQL does the work.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="backfill-encode") as pool:
@@ -178,7 +179,7 @@ def backfill_numeric(
             done += len(chunk)
             if progress:
                 progress(done, len(days), PROGRESS_UNIT)
-    if summary.written >= STATES_PER_CHUNK:
+    if summary.written >= REFRESH_STATISTICS_AFTER:
         stores.numeric.refresh_statistics()
     summary.seconds = time.perf_counter() - began
     return summary
@@ -212,7 +213,7 @@ def backfill_joint(
     writer = JointWriter(stores, model)
     portfolios = len(request.portfolio_ids) or len(numeric.portfolio_ids(numeric_model_id))
     done = 0
-    for chunk in _chunks(days, portfolios):
+    for chunk in _chunks(stores, days, portfolios):
         if request.limit is None:
             result = writer.backfill_dates(chunk, portfolio_filter)
         else:
@@ -224,7 +225,7 @@ def backfill_joint(
         done += len(chunk)
         if progress:
             progress(done, len(days), PROGRESS_UNIT)
-    if summary.written >= STATES_PER_CHUNK:
+    if summary.written >= REFRESH_STATISTICS_AFTER:
         writer.joint_store.refresh_statistics()
     summary.seconds = time.perf_counter() - began
     return summary
