@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+
 def block_width(columns: int, k: int) -> int:
     """Columns per block: the max pass reads every score once and the partition reads k blocks, so
     the cost is lowest near sqrt(columns / k) columns a block. Measured on 40-128 rows x 29,000-58,000
