@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.io
 from helpers import fill_sample
+from test_pages import values as plotly_values
 
 from prometheus.config import Settings
 from prometheus.presenters import choices, figures, maps, tables
@@ -106,6 +109,37 @@ def test_chart_days_are_sent_as_the_iso_dates_they_are() -> None:
     frame = pd.DataFrame({"as_of_date": days, "portfolio_value": [1.0, 0.8], "drawdown": [0.0, -0.2]})
     spec = json.loads(plotly.io.to_json(figures.underwater_figure(frame, "A"), validate=False))
     assert spec["data"][0]["x"] == spec["data"][1]["x"] == ["2008-10-10", "2009-03-06"]
+
+
+def test_a_long_line_keeps_every_runs_lowest_and_highest_point() -> None:
+    rng = np.random.default_rng(5)
+    values = np.cumsum(rng.standard_normal(7_104))
+    kept = figures.line_extremes(values, buckets=100)
+    assert kept[0] == 0 and kept[-1] == values.size - 1 and np.all(np.diff(kept) > 0)
+    assert kept.size <= 2 * 100 + 2
+    starts = np.linspace(0, values.size, 101).astype(int)
+    for start, end in itertools.pairwise(starts):
+        inside = values[kept[(kept >= start) & (kept < end)]]
+        assert (inside.min(), inside.max()) == (values[start:end].min(), values[start:end].max())
+    short = np.arange(150.0)
+    assert figures.line_extremes(short, buckets=100).tolist() == list(range(150))  # drawn as it is
+    gap = values.copy()
+    gap[10] = np.nan
+    assert figures.line_extremes(gap, buckets=100).size == values.size  # a missing value: kept whole
+
+
+def test_the_underwater_chart_of_a_long_book_keeps_its_deepest_day() -> None:
+    days = pd.Series(pd.bdate_range("1990-01-01", periods=7_104).date, dtype=object)
+    value = 100 * np.exp(np.cumsum(np.random.default_rng(6).normal(0, 0.01, days.size)))
+    drawdown = value / np.maximum.accumulate(value) - 1
+    frame = pd.DataFrame({"as_of_date": days, "portfolio_value": value, "drawdown": drawdown})
+    spec = json.loads(plotly.io.to_json(figures.underwater_figure(frame, "A"), validate=False))
+    curve, worth = spec["data"][0], spec["data"][1]
+    assert len(curve["x"]) <= 2 * figures.LINE_BUCKETS + 2 and len(worth["x"]) <= 2 * figures.LINE_BUCKETS + 2
+    deepest = int(np.argmin(drawdown))
+    shown = dict(zip(curve["x"], plotly_values(curve["y"]), strict=True))
+    assert shown[days[deepest].isoformat()] == drawdown[deepest]
+    assert max(plotly_values(worth["y"])) == value.max() and min(plotly_values(worth["y"])) == value.min()
 
 
 def test_jobs_frame_shows_dead_workers_as_failed() -> None:
