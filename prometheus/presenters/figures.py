@@ -271,14 +271,14 @@ def underwater_figure(frame: pd.DataFrame, portfolio: str) -> go.Figure:
     5, bench/ui_speed.py, one-line page 0.35 s). Its lines keep each of 1,200 runs' extremes
     (:func:`line_extremes`): 2,389 and 2,401 of a demo book's 7,104 daily points, 131 KB of JSON
     instead of 368 KB; a portfolio change settled in 0.53 s instead of 0.58 s (3 runs each, A/B).
+    Built whole (no make_subplots), it costs 10 ms instead of 37 ms.
     """
-    figure = make_subplots(specs=[[{"secondary_y": True}]])
     days = iso_days(frame["as_of_date"])
     drawdown = frame["drawdown"].to_numpy(dtype=np.float64)
     value = frame["portfolio_value"].to_numpy(dtype=np.float64)
     deep = line_extremes(drawdown)
     worth = line_extremes(value)
-    figure.add_trace(
+    traces = [
         go.Scatter(
             x=days[deep],
             y=drawdown[deep],
@@ -288,9 +288,6 @@ def underwater_figure(frame: pd.DataFrame, portfolio: str) -> go.Figure:
             line={"color": "#b33", "width": 1.2},
             hovertemplate="%{x|%Y-%m-%d}: %{y:" + formats.PLOTLY["percent"] + "}<extra>drawdown</extra>",
         ),
-        secondary_y=False,
-    )
-    figure.add_trace(
         go.Scatter(
             x=days[worth],
             y=value[worth],
@@ -299,21 +296,14 @@ def underwater_figure(frame: pd.DataFrame, portfolio: str) -> go.Figure:
             line={"color": "#2f5d8a", "width": 1},
             opacity=0.6,
             hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f}<extra>value</extra>",
+            yaxis="y2",
         ),
-        secondary_y=True,
-    )
+    ]
     first, last = frame["as_of_date"].iloc[0], frame["as_of_date"].iloc[-1]
     windows = windows_between(first, last)
-    # The shades as plain layout shapes in one call: add_vrect per window
-    # took ~0.1 s of each Drawdown page run in Plotly's per-shape validation.
-    shapes: list[dict[str, Any]] = [
-        {"type": "rect", "xref": "x", "yref": "paper", "x0": w.start, "x1": w.end, "y0": 0, "y1": 1}
-        | {"fillcolor": SHADE, "line": {"width": 0}, "layer": "below"}
-        for w in windows
-    ]
     if windows:
         # Names as hoverable markers along the top: text labels of overlapping windows collide.
-        figure.add_trace(
+        traces.append(
             go.Scatter(
                 x=[w.start + (w.end - w.start) / 2 for w in windows],
                 y=[0.0] * len(windows),
@@ -322,22 +312,38 @@ def underwater_figure(frame: pd.DataFrame, portfolio: str) -> go.Figure:
                 marker={"symbol": "triangle-down", "size": 9, "color": "#7a2b2b"},
                 text=[f"{w.name}<br>{w.start:%Y-%m-%d} to {w.end:%Y-%m-%d}" for w in windows],
                 hovertemplate="%{text}<extra></extra>",
-            ),
-            secondary_y=False,
+            )
         )
-    figure.update_layout(shapes=shapes)
-    figure.update_yaxes(title_text="drawdown", tickformat=".0%", secondary_y=False)
-    # ",.0f": "441,000", not Plotly's SI "0.441M"
-    figure.update_yaxes(title_text="portfolio value", tickformat=",.0f", secondary_y=True, showgrid=False)
-    figure.update_layout(
-        height=420,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        hovermode="closest",
-        title=f"{plotly_text(portfolio)}: under water"
-        + (" (shaded: named stress windows)" if windows else " (no named stress window in this span)"),
-        legend={"orientation": "h", "y": -0.15},
-    )
-    return figure
+    # One figure built whole, its layout validated once: make_subplots and the later layout
+    # updates took 31 of the 37 ms this figure cost (each new book on the Drawdown page).
+    layout = {
+        # the shades as plain layout shapes: add_vrect per window took ~0.1 s in per-shape validation
+        "shapes": [
+            {"type": "rect", "xref": "x", "yref": "paper", "x0": w.start, "x1": w.end, "y0": 0, "y1": 1}
+            | {"fillcolor": SHADE, "line": {"width": 0}, "layer": "below"}
+            for w in windows
+        ],
+        "xaxis": {"anchor": "y", "domain": [0.0, 0.94]},
+        "yaxis": {"anchor": "x", "title": {"text": "drawdown"}, "tickformat": ".0%"},
+        # ",.0f": "441,000", not Plotly's SI "0.441M"
+        "yaxis2": {
+            "anchor": "x",
+            "overlaying": "y",
+            "side": "right",
+            "title": {"text": "portfolio value"},
+            "tickformat": ",.0f",
+            "showgrid": False,
+        },
+        "height": 420,
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "hovermode": "closest",
+        "title": {
+            "text": f"{plotly_text(portfolio)}: under water"
+            + (" (shaded: named stress windows)" if windows else " (no named stress window in this span)")
+        },
+        "legend": {"orientation": "h", "y": -0.15},
+    }
+    return go.Figure(data=traces, layout=layout)
 
 
 def explanation_figure(table: pd.DataFrame) -> go.Figure:

@@ -3,6 +3,7 @@ else from the reports' portfolio values (``frame.attrs["values"]`` says which)."
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from datetime import date
 
@@ -102,7 +103,8 @@ class UnderwaterAt:
 def underwater_at(frame: pd.DataFrame, day: date) -> UnderwaterAt | None:
     """The curve at ``day`` (its last date on or before it); None when the curve starts later."""
     days = list(frame["as_of_date"])
-    at = int(np.searchsorted(np.array(days, dtype="datetime64[D]"), np.datetime64(day, "D"), side="right")) - 1
+    # bisect on the dates as they are: making a datetime64 array of a demo book's 7,104 dates took 15 ms
+    at = bisect.bisect_right(days, day) - 1
     if at < 0:
         return None
     drawdown = frame["drawdown"].to_numpy(dtype=np.float64)
