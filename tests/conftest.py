@@ -122,6 +122,7 @@ def _demo_folder(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Pa
     return folder
 
 
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what will not run
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Start building the demo book in the background as soon as a collected test needs it.
 
