@@ -18,10 +18,10 @@ from prometheus.presenters import formats
 from prometheus.presenters.labels import feature_label
 from prometheus.presenters.maps import year_ticks
 from prometheus.presenters.markup import plotly_text
+from prometheus.presenters.series import iso_days, line_extremes
 from prometheus.stress import windows_between
 
 SHADE = "rgba(179, 51, 51, 0.10)"
-LINE_BUCKETS = 1_200  # about the pixel width of a full-width chart on a wide screen
 # Drawdown from deep (dark red) to none (sand): the shallow end must stay visible on a white page,
 # which "Reds_r" (ending in white) was not.
 DRAWDOWN_SCALE = [[0.0, "#4a0d0d"], [0.35, "#b2182b"], [0.7, "#e76f51"], [1.0, "#d9b25f"]]
@@ -230,37 +230,6 @@ def map_figure(
     return figure
 
 
-def iso_days(days: pd.Series) -> np.ndarray:
-    """Days as one array of ISO strings, not thousands of date objects (the same JSON).
-
-    Streamlit copies and serialises a figure on every run of its page: for the 7,104 daily
-    points of a demo book's under-water chart that took 0.15-0.25 s with date objects, 0.03 s so.
-    """
-    return np.datetime_as_string(pd.to_datetime(days).to_numpy(dtype="datetime64[D]"))
-
-
-def line_extremes(values: np.ndarray, buckets: int = LINE_BUCKETS) -> np.ndarray:
-    """Indices of the points a chart about ``buckets`` pixels wide needs to draw a line as it is: the
-    first and last, and each of ``buckets`` equal runs' lowest and highest (every peak and trough of
-    the line; a run's other points lie between its extremes, on the same pixel column).
-
-    A line of at most ``2 * buckets`` points, or one with a missing value, is kept whole.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    n = values.size
-    if n <= 2 * buckets or not np.isfinite(values).all():
-        return np.arange(n)
-    starts = np.linspace(0, n, buckets + 1).astype(np.int64)[:-1]
-    bucket = np.repeat(np.arange(buckets), np.diff(np.r_[starts, n]))
-    lows = np.minimum.reduceat(values, starts)[bucket] == values
-    highs = np.maximum.reduceat(values, starts)[bucket] == values
-    # the first lowest and first highest point of each run
-    first_low = np.unique(bucket[lows], return_index=True)[1]
-    first_high = np.unique(bucket[highs], return_index=True)[1]
-    kept = np.r_[0, np.flatnonzero(lows)[first_low], np.flatnonzero(highs)[first_high], n - 1]
-    return np.unique(kept)
-
-
 def underwater_figure(frame: pd.DataFrame, portfolio: str) -> go.Figure:
     """A book's under-water curve and value, shaded where named stress windows fall.
 
@@ -269,9 +238,8 @@ def underwater_figure(frame: pd.DataFrame, portfolio: str) -> go.Figure:
     dotted line at the date made each date change re-send all 365 KB of a demo book's chart and
     redraw it; a Drawdown date change settled in 0.59 s with the line, 0.43 s without (median of
     5, bench/ui_speed.py, one-line page 0.35 s). Its lines keep each of 1,200 runs' extremes
-    (:func:`line_extremes`): 2,389 and 2,401 of a demo book's 7,104 daily points, 131 KB of JSON
-    instead of 368 KB; a portfolio change settled in 0.53 s instead of 0.58 s (3 runs each, A/B).
-    Built whole (no make_subplots), it costs 10 ms instead of 37 ms.
+    (``line_extremes``): 2,389 and 2,401 of a demo book's 7,104 daily points, 131 KB of JSON not
+    368 KB; a portfolio change settled in 0.53 s, not 0.58 s (A/B). Built whole: 10 ms, not 37 ms.
     """
     days = iso_days(frame["as_of_date"])
     drawdown = frame["drawdown"].to_numpy(dtype=np.float64)

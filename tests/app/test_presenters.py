@@ -14,7 +14,7 @@ from helpers import fill_sample
 from test_pages import values as plotly_values
 
 from prometheus.config import Settings
-from prometheus.presenters import choices, figures, maps, tables
+from prometheus.presenters import choices, figures, maps, series, tables
 from prometheus.services import versions
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
@@ -104,7 +104,7 @@ def test_chart_days_are_sent_as_the_iso_dates_they_are() -> None:
     """Dates, Timestamps and datetime64 days all reach Plotly as the same ISO day strings (one array)."""
     days = [date(2008, 10, 10), date(2009, 3, 6)]
     for given in (pd.Series(days, dtype=object), pd.Series(pd.to_datetime(days))):
-        sent = figures.iso_days(given)
+        sent = series.iso_days(given)
         assert sent.dtype.kind == "U" and sent.tolist() == ["2008-10-10", "2009-03-06"]
     frame = pd.DataFrame({"as_of_date": days, "portfolio_value": [1.0, 0.8], "drawdown": [0.0, -0.2]})
     spec = json.loads(plotly.io.to_json(figures.underwater_figure(frame, "A"), validate=False))
@@ -114,7 +114,7 @@ def test_chart_days_are_sent_as_the_iso_dates_they_are() -> None:
 def test_a_long_line_keeps_every_runs_lowest_and_highest_point() -> None:
     rng = np.random.default_rng(5)
     values = np.cumsum(rng.standard_normal(7_104))
-    kept = figures.line_extremes(values, buckets=100)
+    kept = series.line_extremes(values, buckets=100)
     assert kept[0] == 0 and kept[-1] == values.size - 1 and np.all(np.diff(kept) > 0)
     assert kept.size <= 2 * 100 + 2
     starts = np.linspace(0, values.size, 101).astype(int)
@@ -122,10 +122,10 @@ def test_a_long_line_keeps_every_runs_lowest_and_highest_point() -> None:
         inside = values[kept[(kept >= start) & (kept < end)]]
         assert (inside.min(), inside.max()) == (values[start:end].min(), values[start:end].max())
     short = np.arange(150.0)
-    assert figures.line_extremes(short, buckets=100).tolist() == list(range(150))  # drawn as it is
+    assert series.line_extremes(short, buckets=100).tolist() == list(range(150))  # drawn as it is
     gap = values.copy()
     gap[10] = np.nan
-    assert figures.line_extremes(gap, buckets=100).size == values.size  # a missing value: kept whole
+    assert series.line_extremes(gap, buckets=100).size == values.size  # a missing value: kept whole
 
 
 def test_the_underwater_chart_of_a_long_book_keeps_its_deepest_day() -> None:
@@ -135,7 +135,7 @@ def test_the_underwater_chart_of_a_long_book_keeps_its_deepest_day() -> None:
     frame = pd.DataFrame({"as_of_date": days, "portfolio_value": value, "drawdown": drawdown})
     spec = json.loads(plotly.io.to_json(figures.underwater_figure(frame, "A"), validate=False))
     curve, worth = spec["data"][0], spec["data"][1]
-    assert len(curve["x"]) <= 2 * figures.LINE_BUCKETS + 2 and len(worth["x"]) <= 2 * figures.LINE_BUCKETS + 2
+    assert len(curve["x"]) <= 2 * series.LINE_BUCKETS + 2 and len(worth["x"]) <= 2 * series.LINE_BUCKETS + 2
     deepest = int(np.argmin(drawdown))
     shown = dict(zip(curve["x"], plotly_values(curve["y"]), strict=True))
     assert shown[days[deepest].isoformat()] == drawdown[deepest]
