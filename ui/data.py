@@ -385,7 +385,7 @@ def explanation_chart(ctx: PageContext, a: tuple[str, date], b: tuple[str, date]
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _underwater_chart(_frame: pd.DataFrame, model_id: str, version: str, portfolio_id: str) -> Any:
+def _underwater_chart(_frame: pd.DataFrame, version: str, portfolio_id: str) -> Any:
     from prometheus.presenters.figures import underwater_figure
 
     return underwater_figure(_frame, portfolio_id)
@@ -393,4 +393,4 @@ def _underwater_chart(_frame: pd.DataFrame, model_id: str, version: str, portfol
 
 def underwater_chart(ctx: PageContext, portfolio_id: str, frame: pd.DataFrame) -> Any:
     """A book's under-water chart, built once per data version and shared read-only."""
-    return _underwater_chart(frame, ctx.model_id, ctx.version, portfolio_id)
+    return _underwater_chart(frame, ctx.version, portfolio_id)  # the version is the model's own
