@@ -15,6 +15,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).parent))
 
 import pg_server
+from helpers import PROJECT, cli_env
 
 from prometheus.config import Settings
 from prometheus.store.stores import Stores, open_stores
@@ -95,24 +96,8 @@ def _run_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     return base if worker_id == "master" else base.parent
 
 
-_DEMO_BUILD = """
-import sys
-from pathlib import Path
-
-from prometheus.config import Settings
-from prometheus.services.demo import load_demo
-from prometheus.store.stores import open_stores
-
-folder = Path(sys.argv[1])
-try:
-    stores = open_stores(Settings(db_url=f"sqlite:///{folder / 'demo.db'}"))
-    load_demo(stores)
-    stores.dispose()
-except BaseException:
-    (folder / "failed").touch()
-    raise
-(folder / "built").touch()
-"""
+# The README's own command builds it; its exit status is left as a marker both workers can see.
+_DEMO_BUILD = '"$0" -m prometheus.scripts.load_demo --db-url "$1" && touch "$2/built" || { touch "$2/failed"; exit 1; }'
 DEMO_BUILD_TIMEOUT_S = 900
 
 
@@ -144,10 +129,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             return
         with (folder / "build.log").open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-c", _DEMO_BUILD, str(folder)],
+                ["sh", "-c", _DEMO_BUILD, sys.executable, f"sqlite:///{folder / 'demo.db'}", str(folder)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                cwd=Path(__file__).parent.parent,
+                cwd=PROJECT,
+                env=cli_env(),
                 start_new_session=True,
             )
         (folder / "started").write_text(str(process.pid))
