@@ -107,9 +107,12 @@ def screenshot(page: Page, name: str) -> None:
 
 
 def download_csv(page: Page, label: str) -> list[list[str]]:
-    """Click the named download button (elements keep mounting after the run ends: wait for it)."""
+    """Click the named download button (elements keep mounting after the run ends: wait for it).
+
+    Up to 30 s: with both workers drawing pages, the Map's selection panel (a table, this button and
+    two more widgets) was still mounting after expect's default 5 s in one of four full runs."""
     button = page.get_by_role("button", name=label)
-    expect(button).to_be_enabled()
+    expect(button).to_be_enabled(timeout=30_000)
     with page.expect_download() as info:
         button.click()
     path = info.value.path()
