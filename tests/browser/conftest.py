@@ -4,7 +4,7 @@ worker instead of once per module or test (13 launches a run before).
 
 One sample app per worker too, for every module that only reads it: the suite is CPU-bound
 (both cores busy the whole run) and each server with its store cost ~6 s of CPU; a run started
-11 servers (one per module and worker that used one), 9 with this."""
+11 of them (one per module and worker that used one), 8 with this."""
 
 from __future__ import annotations
 
