@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import fill_sample
+from helpers import ALL_SAMPLE_DATES, fill_sample
 
 from bench.load_app import CHROMIUM as CHROMIUM_PATH
 from bench.load_app import streamlit_app
@@ -46,6 +46,10 @@ if not CHROMIUM.exists():
 from playwright.sync_api import Page, expect  # noqa: E402
 
 
+def _fill(url: str, states: DateSelection) -> None:
+    fill_sample(url, backfill=states)
+
+
 @contextlib.contextmanager
 def streamlit_server(home: Path, url: str, cache: Path | None = None) -> Iterator[str]:
     """`streamlit run app.py` on a free port against ``url`` (bench/load_app.py); its log must hold no traceback.
@@ -59,11 +63,22 @@ def streamlit_server(home: Path, url: str, cache: Path | None = None) -> Iterato
 
 
 @pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """All sample reports and all their states (5 books x 24 month-ends). Each test must pass on its own:
+    pytest-xdist may hand any test of this module to another worker, with a fresh copy of this fixture."""
+    home = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{home / 'prometheus.db'}"
+    _fill(url, ALL_SAMPLE_DATES)
+    with streamlit_server(home, url) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
 def half_filled_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """All sample reports, states for 2024 only: a backfill clicked in the browser has 2025 to do."""
     home = tmp_path_factory.mktemp("browser-2024")
     url = f"sqlite:///{home / 'prometheus.db'}"
-    fill_sample(url, backfill=DateSelection(start=date(2024, 1, 1), end=date(2024, 12, 31)))
+    _fill(url, DateSelection(start=date(2024, 1, 1), end=date(2024, 12, 31)))
     with streamlit_server(home, url) as base:
         yield base
 
@@ -119,28 +134,25 @@ def download_csv(page: Page, label: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(Path(path).read_text())))
 
 
-def test_a_deep_link_to_a_fresh_server_goes_through_the_app(
-    sample_app: tuple[str, str], tmp_path: Path, page: Page
-) -> None:
-    # Streamlit runs pages/ files directly until st.navigation has run once in the server: a server of its own
-    with streamlit_server(tmp_path, sample_app[1]) as app_url:
-        page.goto(f"{app_url}/similar?portfolio={PF2}&date=2024-06-28&k=4")
-        settle(page)
-        assert_no_errors(page)
-        expect(page.get_by_text("4 nearest of")).to_be_visible()
-        links = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]').all_inner_texts()
-        assert [text.split("\n")[-1] for text in links] == [
-            "Overview",
-            "Import",
-            "Backfill",
-            "Embeddings",
-            "Similar portfolios",
-            "Map",
-            "Drawdown & stress",
-        ]
-        assert page.locator('[data-testid="stSidebarNav"]').count() == 0  # Streamlit's raw file list: never shown
-        expect(page.get_by_text("Store:")).to_be_visible()  # app.py's sidebar: it ran
-        assert f"portfolio={PF2}" in page.url and "k=4" in page.url
+def test_a_deep_link_to_a_fresh_server_goes_through_the_app(app_url: str, page: Page) -> None:
+    # Streamlit runs pages/ files directly until st.navigation has run once in the server
+    page.goto(f"{app_url}/similar?portfolio={PF2}&date=2024-06-28&k=4")
+    settle(page)
+    assert_no_errors(page)
+    expect(page.get_by_text("4 nearest of")).to_be_visible()
+    links = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]').all_inner_texts()
+    assert [text.split("\n")[-1] for text in links] == [
+        "Overview",
+        "Import",
+        "Backfill",
+        "Embeddings",
+        "Similar portfolios",
+        "Map",
+        "Drawdown & stress",
+    ]
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 0  # Streamlit's raw file list: never shown
+    expect(page.get_by_text("Store:")).to_be_visible()  # app.py's sidebar: it ran
+    assert f"portfolio={PF2}" in page.url and "k=4" in page.url
 
 
 def test_backfill_started_by_a_click_finishes(half_filled_url: str, page: Page) -> None:

@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import ALL_SAMPLE_DATES, fill_sample
 
 from bench.load_app import CHROMIUM as CHROMIUM_PATH
+from bench.load_app import streamlit_app
 from prometheus.config import Settings
 from prometheus.presenters.choices import nearest_on_or_before
 from prometheus.services.drawdown import underwater, worst_drawdowns
@@ -27,6 +29,16 @@ if not Path(CHROMIUM_PATH).exists():
     pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)
 
 from playwright.sync_api import Browser, FloatRect, Locator, Page, expect  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    home = tmp_path_factory.mktemp("browser13")
+    url = f"sqlite:///{home / 'prometheus.db'}"
+    fill_sample(url, backfill=ALL_SAMPLE_DATES)
+    with streamlit_app(url, home) as base:
+        yield base, url
+    assert "Traceback" not in (home / "streamlit.log").read_text()
 
 
 @pytest.fixture
@@ -68,8 +80,8 @@ def pick(page: Page, label: str, option: int | str) -> None:
     settle(page)
 
 
-def test_the_neighbour_box_names_the_state_the_tables_compare(sample_app: tuple[str, str], page: Page) -> None:
-    base, _ = sample_app
+def test_the_neighbour_box_names_the_state_the_tables_compare(sample: tuple[str, str], page: Page) -> None:
+    base, _ = sample
     page.goto(f"{base}/similar?portfolio={PF2}&date=2025-12-31&scope=all&k=5")
     page.get_by_text("Compare with a neighbour").wait_for(timeout=90_000)
     settle(page)
@@ -85,8 +97,8 @@ def test_the_neighbour_box_names_the_state_the_tables_compare(sample_app: tuple[
     assert after == offered[0] and after.startswith("#1 ")  # ... the one the tabs compare (the new #1)
 
 
-def test_enter_commits_a_typed_date(sample_app: tuple[str, str], page: Page) -> None:
-    base, _ = sample_app
+def test_enter_commits_a_typed_date(sample: tuple[str, str], page: Page) -> None:
+    base, _ = sample
     page.goto(f"{base}/embeddings?start=2024-01-31&end=2025-12-31")
     caption = page.get_by_text("state(s) of")
     caption.first.wait_for(timeout=90_000)
@@ -100,8 +112,8 @@ def test_enter_commits_a_typed_date(sample_app: tuple[str, str], page: Page) -> 
     assert caption.first.inner_text().startswith("60 ")  # 5 books x 12 month-ends of 2025
 
 
-def test_clicking_a_worst_drawdown_row_opens_that_episode(sample_app: tuple[str, str], page: Page) -> None:
-    base, url = sample_app
+def test_clicking_a_worst_drawdown_row_opens_that_episode(sample: tuple[str, str], page: Page) -> None:
+    base, url = sample
     stores = open_stores(Settings(db_url=url))
     try:
         episodes = worst_drawdowns(underwater(stores, PF2), n=10)
@@ -128,8 +140,8 @@ def test_clicking_a_worst_drawdown_row_opens_that_episode(sample_app: tuple[str,
     assert f"date={second}" in page.url
 
 
-def test_the_analogues_forward_returns_fit_in_the_window(sample_app: tuple[str, str], page: Page) -> None:
-    base, _ = sample_app
+def test_the_analogues_forward_returns_fit_in_the_window(sample: tuple[str, str], page: Page) -> None:
+    base, _ = sample
     page.goto(f"{base}/drawdown?portfolio={PF2}&date=2025-06-30")
     page.get_by_text("What followed each analogue").wait_for(timeout=90_000)
     settle(page)

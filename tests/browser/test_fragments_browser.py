@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
-from test_browser import PF2, settle
+from test_browser import PF2, app_url, settle  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,7 +51,7 @@ def pick(page: Page, key: str, option: str) -> None:
     page.locator("[role='option']", has_text=option).first.click()
 
 
-def test_part_widgets_rerun_only_their_part(app_url: str, page: Page) -> None:
+def test_part_widgets_rerun_only_their_part(app_url: str, page: Page) -> None:  # noqa: F811
     log = RunLog(page)
     page.goto(f"{app_url}/map")
     settle(page)
@@ -97,7 +97,7 @@ def test_part_widgets_rerun_only_their_part(app_url: str, page: Page) -> None:
     assert log.since(mark) and not any(log.since(mark)), log.since(mark)
 
 
-def test_similar_sends_only_the_open_comparison_tab(app_url: str, page: Page) -> None:
+def test_similar_sends_only_the_open_comparison_tab(app_url: str, page: Page) -> None:  # noqa: F811
     log = RunLog(page)
     page.goto(f"{app_url}/similar?portfolio={PF2}&date=2024-06-28&k=4&scope=all")
     settle(page)

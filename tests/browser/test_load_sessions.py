@@ -1,34 +1,40 @@
-"""Concurrent browser sessions on the app, through bench/load_app.py (localhost only).
-
-Two sessions walk every page at once on the shared sample app: enough to run two scripts against
-the same caches and connections at the same time. Each page load costs this GPU-less Chromium
-~3.7 s of CPU, and the suite is CPU-bound: four sessions spent 24 loads (~90 s of CPU) on the
-same check. The bench's default (8 sessions x 2 rounds) is the load test."""
+"""Several concurrent browser sessions on the app, through bench/load_app.py (localhost only)."""
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import PROJECT, cli_env
+from helpers import PROJECT, SAMPLE_JSONL, cli_env
 
-from bench.load_app import CHROMIUM
+from prometheus.config import Settings
+from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
+from prometheus.services.dates import DateSelection
+from prometheus.services.importing import import_report_file
+from prometheus.store.stores import open_stores
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-if not Path(CHROMIUM).exists():
-    pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)
 
-
-def test_concurrent_sessions_render_every_page_without_errors(app_url: str) -> None:
+def test_concurrent_sessions_render_every_page_without_errors(tmp_path: Path) -> None:
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+    url = f"sqlite:///{tmp_path / 'prometheus.db'}"
+    stores = open_stores(Settings(db_url=url))
+    import_report_file(stores, SAMPLE_JSONL)
+    request = BackfillRequest(DateSelection(start=date(2024, 1, 1), end=date(2025, 12, 31)))
+    backfill_numeric(stores, "num-portfolio-core-v1", request)
+    backfill_joint(stores, "num-portfolio-core-v1", "joint-portfolio-core-v1", request)
+    stores.dispose()
     result = subprocess.run(
         [
             sys.executable,
             "bench/load_app.py",
-            "--base-url",
-            app_url,
+            "--db-url",
+            url,
             "--sessions",
-            "2",
+            "4",
             "--rounds",
             "1",
             "--deep-link",
@@ -42,5 +48,5 @@ def test_concurrent_sessions_render_every_page_without_errors(app_url: str) -> N
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
-    assert "2 concurrent sessions x 1 rounds x 6 pages = 12 page loads" in result.stdout
+    assert "4 concurrent sessions x 1 rounds x 6 pages = 24 page loads" in result.stdout
     assert result.stdout.splitlines()[0].endswith("0 failed")
