@@ -114,7 +114,7 @@ def test_a_download_link_works_only_just_after_the_signed_in_click(
 ) -> None:
     sign_in(page, f"{app_url}/embeddings")
     button = page.get_by_role("button", name="Download states (CSV)")
-    expect(button).to_be_enabled()
+    expect(button).to_be_enabled(timeout=30_000)  # the page's first table loads Streamlit's grid chunks
     with page.expect_download() as info:
         button.click()
     download = info.value
