@@ -6,9 +6,13 @@ A plain module, not a conftest.py: a second conftest would replace the top-level
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from prometheus.jobs import Job, get_job
 from prometheus.store.stores import Stores
@@ -36,3 +40,12 @@ def wait_for_job(stores: Stores, job_id: str, timeout: float = 90.0) -> Job:
 def shown(markdown: str) -> str:
     """What a reader sees of a Markdown source whose data parts were escaped (round 2: ids as plain text)."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
+
+
+def plotly_values(data: Any) -> np.ndarray:
+    """A Plotly array, plain or base64-typed (plotly >= 6 sends numeric arrays as {"dtype", "bdata", "shape"})."""
+    if isinstance(data, dict) and "bdata" in data:
+        flat = np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
+        shape = [int(n) for n in str(data.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape)
+    return np.asarray(data)

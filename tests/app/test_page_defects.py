@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from app_helpers import PF1, shown
-from test_pages import PF2, _fresh_caches, by_key, open_page, plotly_figures, sample_url, store, table, values
+from app_helpers import PF1, plotly_values, shown
+from test_pages import PF2, _fresh_caches, by_key, open_page, plotly_figures, sample_url, store, table
 
 from prometheus import jobs
 from prometheus.config import Settings
@@ -200,7 +200,7 @@ def test_every_state_keeps_its_hover_label_row_and_legend(colour: str) -> None:
     assert figures.HOVER == "%{meta[0]} · " + figures.HOVER_NAMED
     labels: dict[int, str] = {}
     for trace in states:
-        rows = [int(r) for r in values(trace["customdata"])[:, 0]]
+        rows = [int(r) for r in plotly_values(trace["customdata"])[:, 0]]
         book = f"{trace['meta'][0]} · " if trace["hovertemplate"] == figures.HOVER else ""
         for row, text in zip(rows, trace["text"], strict=True):
             labels[row] = book + text

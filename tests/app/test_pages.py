@@ -5,7 +5,6 @@ AppTest cannot click Plotly selections or download buttons: tests/browser covers
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import signal
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import streamlit as st
-from app_helpers import PF1, PROJECT, shown, wait_for_job
+from app_helpers import PF1, PROJECT, plotly_values, shown, wait_for_job
 from helpers import ALL_SAMPLE_DATES, fill_sample
 from streamlit.testing.v1 import AppTest
 
@@ -109,15 +108,6 @@ def table(at: AppTest, key: str) -> Any:
     found = tables(at, key)
     assert found, f"no table {key}: {[list(d.value.columns) for d in at.dataframe]}"
     return found[0]
-
-
-def values(data: Any) -> np.ndarray:
-    """A Plotly array, plain or base64-typed (plotly >= 6 sends numeric arrays as {"dtype", "bdata", "shape"})."""
-    if isinstance(data, dict) and "bdata" in data:
-        flat = np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
-        shape = [int(n) for n in str(data.get("shape", len(flat))).split(",")]
-        return flat.reshape(shape)
-    return np.asarray(data)
 
 
 def plotly_figures(at: AppTest) -> list[dict[str, Any]]:
@@ -216,7 +206,7 @@ def test_overview_counts_coverage_and_early_warning(
     assert metrics["States"] == "120"
     (heatmap,) = [f for f in plotly_figures(at) if f["data"][0]["type"] == "heatmap"]
     assert heatmap["data"][0]["x"] == ["2024", "2025"]
-    assert values(heatmap["data"][0]["z"]).sum() == 120
+    assert plotly_values(heatmap["data"][0]["z"]).sum() == 120
     # 120 states are too few to fit a point-in-time forecast: the page says so, ranks nothing, invents nothing
     assert not tables(at, "ov_warning_table")
     assert any("No book has enough history for a point-in-time forecast yet" in i.value for i in at.info)
@@ -242,7 +232,7 @@ def test_embeddings_filters_change_the_rows(sample_url: str, tmp_path: Path, mon
     assert len(rows) == 1 and str(rows["as_of_date"].iloc[0])[:10] == "2025-12-31"
 
     history = plotly_figures(at)[0]
-    assert len(history["data"]) == 5 and len(values(history["data"][0]["x"])) == 24
+    assert len(history["data"]) == 5 and len(plotly_values(history["data"][0]["x"])) == 24
 
 
 def test_embeddings_deep_link_sets_the_filters(
@@ -383,7 +373,7 @@ def test_map_colours_trajectory_and_stress(sample_url: str, tmp_path: Path, monk
     assert_clean(at)
     (figure,) = plotly_figures(at)
     states = [t for t in figure["data"] if t.get("hoverinfo") != "skip"]  # one trace per book, stress rings aside
-    assert {t["type"] for t in states} == {"scattergl"} and sum(len(values(t["x"])) for t in states) == 120
+    assert {t["type"] for t in states} == {"scattergl"} and sum(len(plotly_values(t["x"])) for t in states) == 120
     assert figure["layout"]["dragmode"] == "select"
 
     by_key(at, "selectbox", "map_colour").set_value("Portfolio").run()
@@ -393,11 +383,11 @@ def test_map_colours_trajectory_and_stress(sample_url: str, tmp_path: Path, monk
     names = [trace.get("name") for trace in figure["data"]]
     assert names[:5] == [f"PORTFOLIO_CORE_US_EQ_00{i}" for i in range(1, 6)]
     path = next(t for t in figure["data"] if str(t.get("name")).startswith(f"{PF2}, "))
-    assert path["name"] == f"{PF2}, 2024-01 to 2025-12" and len(values(path["x"])) == 24
+    assert path["name"] == f"{PF2}, 2024-01 to 2025-12" and len(plotly_values(path["x"])) == 24
     by_key(at, "select_slider", "map_path_years").set_value((2025, 2025)).run()
     (figure,) = plotly_figures(at)
     path = next(t for t in figure["data"] if str(t.get("name")).startswith(f"{PF2}, "))
-    assert len(values(path["x"])) == 12
+    assert len(plotly_values(path["x"])) == 12
     assert at.query_params["portfolio"] == PF2 and at.query_params["color"] == "portfolio"
 
 
@@ -461,8 +451,8 @@ def date_sentence(at: AppTest) -> str:
 
 def expected_date_sentence(figure: dict[str, Any], day: str) -> str:
     """The same words worked out from the chart's own points (the running peak up to ``day``)."""
-    days = [str(d) for d in values(figure["data"][0]["x"])]
-    depths = values(figure["data"][0]["y"])
+    days = [str(d) for d in plotly_values(figure["data"][0]["x"])]
+    depths = plotly_values(figure["data"][0]["y"])
     at = days.index(day)
     if depths[at] >= 0:
         return f"**{day}**: at a peak, not under water."
@@ -478,7 +468,7 @@ def test_drawdown_portfolio_and_analogue_scope(
     at = open_page("drawdown", portfolio=PF2, date="2025-06-30")
     assert_clean(at)
     figure = plotly_figures(at)[0]
-    assert figure["data"][0]["name"] == "Drawdown" and len(values(figure["data"][0]["x"])) == 24
+    assert figure["data"][0]["name"] == "Drawdown" and len(plotly_values(figure["data"][0]["x"])) == 24
     analogues = table(at, "dd_analogues")  # point in time: dated on or before 2025-03-30 (91 days earlier)
     assert len(analogues) == 10 and all(str(d)[:10] <= "2025-03-30" for d in analogues["as_of_date"])
     assert PF2 in set(analogues["portfolio_id"])  # the book's own history, under the same rule

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.io
+from app_helpers import plotly_values
 from helpers import fill_sample
-from test_pages import values as plotly_values
 
 from prometheus.config import Settings
 from prometheus.presenters import choices, figures, maps, series, tables
