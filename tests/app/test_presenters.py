@@ -123,9 +123,26 @@ def test_a_long_line_keeps_every_runs_lowest_and_highest_point() -> None:
         assert (inside.min(), inside.max()) == (values[start:end].min(), values[start:end].max())
     short = np.arange(150.0)
     assert series.line_extremes(short, buckets=100).tolist() == list(range(150))  # drawn as it is
-    gap = values.copy()
-    gap[10] = np.nan
-    assert series.line_extremes(gap, buckets=100).size == values.size  # a missing value: kept whole
+
+
+def test_a_long_line_with_gaps_is_thinned_and_breaks_where_the_full_line_does() -> None:
+    values = np.cumsum(np.random.default_rng(7).standard_normal(7_104))
+    for holes in ([10], [0, 1, 2], list(range(3_000, 3_400)), [7_103], list(range(500, 7_000, 97))):
+        line = values.copy()
+        line[holes] = np.nan
+        kept = series.line_extremes(line, buckets=100)
+        assert kept[0] == 0 and kept[-1] == line.size - 1 and np.all(np.diff(kept) > 0)
+        assert kept.size <= 2 * 100 + 2 + 4 * len(holes)  # was every point (7,104) with one gap
+        missing = np.isnan(line)
+        # between two kept points the full line has a gap exactly when the thinned one does
+        for a, b in itertools.pairwise(kept):
+            assert missing[a : b + 1].any() == (missing[a] or missing[b]), (holes[:3], a, b)
+        starts = np.linspace(0, line.size, 101).astype(int)
+        for start, end in itertools.pairwise(starts):
+            run = line[start:end]
+            if np.isfinite(run).any():
+                inside = line[kept[(kept >= start) & (kept < end)]]
+                assert (np.nanmin(inside), np.nanmax(inside)) == (np.nanmin(run), np.nanmax(run))
 
 
 def test_the_underwater_chart_of_a_long_book_keeps_its_deepest_day() -> None:
