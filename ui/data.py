@@ -346,7 +346,7 @@ def _map_chart(
     path_of: str | None,
     years: tuple[int, int] | None,
 ) -> Any:
-    from prometheus.presenters.figures import map_figure
+    from prometheus.presenters.map_chart import map_figure
 
     return map_figure(_frame, colour, _path, stress, _axes())
 

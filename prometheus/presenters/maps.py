@@ -25,7 +25,7 @@ def map_frame(points: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataFrame:
     frame["dominant_sector"] = frame["dominant_sector"].fillna("").replace("", "unknown")
     frame["stress_window"] = frame["stress_window"].fillna("")
     # Each point's own part of its hover label, precomputed once, vectorised: its date and stress
-    # window. The portfolio id is its trace's (one trace per book, figures.map_figure): repeated in
+    # window. The portfolio id is its trace's (one trace per book, map_chart.map_figure): repeated in
     # every point's text it was half of the demo map's 5.2 MB figure.
     stress = frame["stress_window"].map(plotly_text)  # plain text: Plotly renders <a>, <b> ... in hovers
     frame["hover"] = stamps.dt.strftime("%Y-%m-%d") + stress.where(stress == "", "<br>" + stress)

@@ -21,7 +21,7 @@ from test_pages import PF2, _fresh_caches, by_key, open_page, plotly_figures, sa
 from prometheus import jobs
 from prometheus.config import Settings
 from prometheus.jobs.kinds import backfill_params
-from prometheus.presenters import figures
+from prometheus.presenters import map_chart
 from prometheus.presenters.maps import axis_titles, map_frame
 from prometheus.services.dates import DateSelection
 from prometheus.store.stores import open_stores
@@ -166,16 +166,16 @@ def synthetic_map(books: int = 40, weeks: int = 30) -> pd.DataFrame:
 def test_stress_rings_lie_under_the_colours() -> None:
     frame = synthetic_map()
     assert (frame["stress_window"] != "").any()
-    figure = figures.map_figure(frame, "drawdown", None, stress=True).to_dict()
+    figure = map_chart.map_figure(frame, "drawdown", None, stress=True).to_dict()
     names = [str(t.get("name")) for t in figure["data"]]
     stress = next(i for i, n in enumerate(names) if n.startswith("in a named stress window"))
-    states = [i for i, t in enumerate(figure["data"]) if t.get("hovertemplate") == figures.HOVER]
+    states = [i for i, t in enumerate(figure["data"]) if t.get("hovertemplate") == map_chart.HOVER]
     assert len(states) == 40 and stress < min(states)  # drawn first: the coloured states stay on top
     assert figure["data"][stress]["hoverinfo"] == "skip"
 
 
 def test_no_drawdown_is_not_white_on_white() -> None:
-    figure = figures.map_figure(synthetic_map(), "drawdown", None, stress=False).to_dict()
+    figure = map_chart.map_figure(synthetic_map(), "drawdown", None, stress=False).to_dict()
     assert all(t["marker"]["coloraxis"] == "coloraxis" for t in figure["data"])  # one scale for all books
     scale = figure["layout"]["coloraxis"]["colorscale"]
     assert figure["layout"]["coloraxis"]["cmax"] == 0.0
@@ -184,7 +184,7 @@ def test_no_drawdown_is_not_white_on_white() -> None:
 
 
 def test_forty_books_get_forty_marks() -> None:
-    figure = figures.map_figure(synthetic_map(books=40), "portfolio", None, stress=False).to_dict()
+    figure = map_chart.map_figure(synthetic_map(books=40), "portfolio", None, stress=False).to_dict()
     marks = {(t["marker"]["color"], t["marker"].get("symbol", "circle")) for t in figure["data"]}
     assert len(figure["data"]) == 40 and len(marks) == 40
 
@@ -195,13 +195,13 @@ def test_every_state_keeps_its_hover_label_row_and_legend(colour: str) -> None:
     frame = synthetic_map(books=6, weeks=40)
     frame.loc[frame["portfolio_id"] == "BOOK_01", "portfolio_id"] = "<b>BOOK</b>"  # shown as the characters
     frame["dominant_sector"] = np.where(frame.index % 3 == 0, "Energy", "Financials")
-    figure = figures.map_figure(frame, colour, None, stress=True).to_dict()
-    states = [t for t in figure["data"] if t.get("hovertemplate") in (figures.HOVER, figures.HOVER_NAMED)]
-    assert figures.HOVER == "%{meta[0]} · " + figures.HOVER_NAMED
+    figure = map_chart.map_figure(frame, colour, None, stress=True).to_dict()
+    states = [t for t in figure["data"] if t.get("hovertemplate") in (map_chart.HOVER, map_chart.HOVER_NAMED)]
+    assert map_chart.HOVER == "%{meta[0]} · " + map_chart.HOVER_NAMED
     labels: dict[int, str] = {}
     for trace in states:
         rows = [int(r) for r in plotly_values(trace["customdata"])[:, 0]]
-        book = f"{trace['meta'][0]} · " if trace["hovertemplate"] == figures.HOVER else ""
+        book = f"{trace['meta'][0]} · " if trace["hovertemplate"] == map_chart.HOVER else ""
         for row, text in zip(rows, trace["text"], strict=True):
             labels[row] = book + text
     expected = {
@@ -235,7 +235,7 @@ def test_the_map_names_its_axes_and_the_trajectory_ends(store: str) -> None:
     shares = [float(t.split("(")[1].split("%")[0]) for t in (x_title, y_title)]
     assert 0 < shares[1] <= shares[0] <= 100
     assert (
-        figures.map_figure(synthetic_map(), "date", None, False, axis_titles("umap", synthetic_map(), 0.0))
+        map_chart.map_figure(synthetic_map(), "date", None, False, axis_titles("umap", synthetic_map(), 0.0))
         .to_dict()["layout"]["xaxis"]["title"]["text"]
         .startswith("UMAP 1 (no units")
     )
