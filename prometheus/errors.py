@@ -45,6 +45,7 @@ SETTING_WORDS: dict[str, str] = {
     "train_end": "the training end date",
     "point_in_time": "point-in-time search",
     "hindsight": "hindsight search",
+    "against": "the model to compare with",
 }
 
 

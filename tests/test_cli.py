@@ -448,6 +448,23 @@ def test_point_in_time_flag_errors(loaded: str, args: list[str], message: str) -
     assert (result.returncode, result.stdout, result.stderr) == (2, "", message + "\n")
 
 
+@pytest.mark.parametrize(
+    ("against", "message"),
+    [
+        ("joint-portfolio-core-v1", "error: --against must name another model than joint-portfolio-core-v1"),
+        ("v9", "error: unknown joint model 'v9': known models are joint-portfolio-core-v1, joint-portfolio-core-v2"),
+        (
+            "joint-portfolio-core-v2",  # not fitted, so no state of it is stored
+            "error: joint-portfolio-core-v1 holds 120 states and joint-portfolio-core-v2 0, not the same ones: "
+            "backfill both over the same dates to compare them on the same queries",
+        ),
+    ],
+)
+def test_quality_against_another_model_errors(loaded: str, against: str, message: str) -> None:
+    result = invoke("embedding_quality", "--against", against, db_url=loaded)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", message + "\n")
+
+
 def test_read_only_deployments_refuse_every_write_command(loaded: str) -> None:
     env = cli_env() | {"PROMETHEUS_READ_ONLY": "1"}
     message = (

@@ -21,9 +21,13 @@ from prometheus.services.quality import embedding_quality
 EXAMPLES = """\
   python -m prometheus.scripts.embedding_quality            # on the demo book in the default store
   python -m prometheus.scripts.embedding_quality --k 10 --min-gap-days 91
+  python -m prometheus.scripts.embedding_quality --model-id joint-portfolio-core-v2 \
+      --against joint-portfolio-core-v1 --start 2005-01-01   # v2 fitted to 2004, scored after
 output: the model's figure with its 95% interval (block bootstrap over years), then the same
 figure for three baselines computed in the same run: the date alone, volatility and drawdown,
-every report feature z-scored. The last line says whether the model beats them all.
+every report feature z-scored, and whether the model beats them all. With --against, the other
+model answers the same queries, and the difference of the two, query by query, is given with
+its interval and whether it excludes 0.
 """
 MAX_K = 1000
 
@@ -52,13 +56,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="only stress states dated on or after this are queries (e.g. after a fitted model's training end)",
     )
+    parser.add_argument(
+        "--against",
+        metavar="MODEL_ID",
+        help="another joint model holding the same states: answers the same queries, and the difference is given",
+    )
     add_db_args(parser)
     return parser
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     report = embedding_quality(
-        open_command_stores(settings), args.model_id, k=args.k, gap_days=args.min_gap_days, start=args.start
+        open_command_stores(settings),
+        args.model_id,
+        k=args.k,
+        gap_days=args.min_gap_days,
+        start=args.start,
+        against=args.against,
     )
     emit("\n".join(report.lines()) + "\n")
     return EXIT_OK

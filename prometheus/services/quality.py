@@ -12,6 +12,8 @@ same crisis, other books), and 54% of the "beyond 30 days" neighbours came
 from the query's own crisis. The same queries are answered in the same run by
 baselines: the date alone, volatility and drawdown alone, and every raw
 report feature z-scored; a model is worth its space only if it beats them.
+Another model may answer the same queries too (``against``): the difference
+of the two shares, query by query, is what says whether one is better.
 Intervals are 95% block bootstraps over the queries' calendar years.
 """
 
@@ -24,7 +26,7 @@ from datetime import date
 import numpy as np
 
 from prometheus.encoders.numeric import numeric_encoder
-from prometheus.errors import InvalidSetting, Setting
+from prometheus.errors import InvalidInput, InvalidSetting, Setting
 from prometheus.joint.registry import joint_model
 from prometheus.keys import join_on_keys
 from prometheus.search.index import StateIndex
@@ -57,6 +59,34 @@ class MethodQuality:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """The model against another model on the same queries: the mean of their per-query difference."""
+
+    other: MethodQuality
+    difference: float  # the model's share minus the other's, mean over the queries both answered
+    low: float  # 95% block-bootstrap interval of the difference
+    high: float
+    higher: int  # queries where the model's share is higher
+    lower: int
+    level: int
+
+    def lines(self, model_id: str, queries: int) -> list[str]:
+        if self.low > 0 or self.high < 0:
+            better, worse = (model_id, self.other.method) if self.low > 0 else (self.other.method, model_id)
+            verdict = f"{better} is better than {worse} on this figure (the interval of the difference excludes 0)"
+        else:
+            verdict = f"the interval of the difference includes 0: {model_id} is level with {self.other.method} here"
+        return [
+            f"the same {queries:,} queries answered by {self.other.method}:",
+            f"  {self.other.line()}",
+            f"  {model_id} minus {self.other.method}: {self.difference * 100:+.1f} "
+            f"[{self.low * 100:+.1f}, {self.high * 100:+.1f}] points (higher on {self.higher:,} queries, "
+            f"lower on {self.lower:,}, level on {self.level:,})",
+            verdict,
+        ]
+
+
+@dataclass(frozen=True)
 class QualityReport:
     model_id: str
     start: date | None
@@ -66,6 +96,7 @@ class QualityReport:
     k: int
     gap_days: int
     methods: list[MethodQuality]  # the model first, then the baselines
+    comparison: Comparison | None = None  # another model on the same queries, if one was asked for
 
     @property
     def model(self) -> MethodQuality:
@@ -88,7 +119,8 @@ class QualityReport:
         verdict = (
             f"{self.model_id} does not beat: {', '.join(beaten)}" if beaten else f"{self.model_id} beats every baseline"
         )
-        return [*head, *body, verdict]
+        compared = self.comparison.lines(self.model_id, self.stress_states) if self.comparison else []
+        return [*head, *body, verdict, *compared]
 
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # query rows -> (len(rows), n) similarity, higher is nearer
@@ -170,18 +202,65 @@ def _feature_columns(stores: Stores, model_id: str, index: StateIndex) -> tuple[
     return every, risk
 
 
+def _same_states(index: StateIndex, other: StateIndex, model_id: str, against: str) -> np.ndarray:
+    """The other model's vectors in ``index``'s row order; refused unless both hold the same states."""
+    mine, theirs = index.keys_frame(), other.keys_frame()
+    if not mine.equals(theirs):  # the same states are nearly always stored in the same order
+        theirs["row"] = np.arange(len(theirs))
+        aligned = mine.merge(theirs, on=["portfolio_id", "as_of_date"], how="left")
+        if len(mine) != len(theirs) or aligned["row"].isna().any():
+            raise InvalidInput(
+                f"{model_id} holds {len(mine):,} states and {against} {len(theirs):,}, not the same ones: "
+                "backfill both over the same dates to compare them on the same queries"
+            )
+        return np.asarray(other.matrix)[aligned["row"].to_numpy(dtype=np.int64)]
+    return np.asarray(other.matrix)
+
+
+def _comparison(other: str, shares: np.ndarray, theirs: np.ndarray, years: np.ndarray, base_rate: float) -> Comparison:
+    both = ~np.isnan(shares) & ~np.isnan(theirs)
+    difference = np.where(both, shares - theirs, np.nan)
+    known = difference[both]
+    low, high = _bootstrap(difference, years)
+    return Comparison(
+        _method(other, theirs, years, base_rate),
+        float(known.mean()) if known.size else float("nan"),
+        low,
+        high,
+        int((known > 0).sum()),
+        int((known < 0).sum()),
+        int((known == 0).sum()),
+    )
+
+
+def _method(name: str, shares: np.ndarray, years: np.ndarray, base_rate: float) -> MethodQuality:
+    known = shares[~np.isnan(shares)]
+    low, high = _bootstrap(shares, years)
+    return MethodQuality(name, float(known.mean()) if known.size else float("nan"), low, high, base_rate)
+
+
 def embedding_quality(
-    stores: Stores, model_id: str, k: int = 10, gap_days: int = 91, start: date | None = None
+    stores: Stores,
+    model_id: str,
+    k: int = 10,
+    gap_days: int = 91,
+    start: date | None = None,
+    against: str | None = None,
 ) -> QualityReport:
     """The honest quality figure of one model's stored states, beside its baselines, in one run.
 
     ``start``: only stress states dated on or after it are queries (e.g. after a model's training end);
-    their neighbours may come from any date.
+    their neighbours may come from any date. ``against``: another joint model holding the same
+    states answers the same queries, and the report gives the difference with its interval.
     """
     if k < 1:
         raise InvalidSetting(Setting("k"), f" must be at least 1, got {k}")
     if gap_days < 0:
         raise InvalidSetting(Setting("min_gap_days"), f" must be 0 or more, got {gap_days}")
+    if against is not None:
+        joint_model(against)  # an unknown model is refused by name before any work
+        if against == model_id:
+            raise InvalidSetting(Setting("against"), f" must name another model than {model_id}")
     index = load_index(stores, model_id)
     days = index.dates
     in_stress = stress_mask(days)
@@ -203,11 +282,12 @@ def embedding_quality(
             (VOLATILITY_AND_DRAWDOWN, _cosine_scorer(_zscored(risk))),
             (EVERY_FEATURE, _cosine_scorer(_zscored(every))),
         ]
+    if against is not None:
+        scorers.append((against, _cosine_scorer(_same_states(index, load_index(stores, against), model_id, against))))
     all_shares = _shares([scorer for _, scorer in scorers], queries, excluded, in_stress, k)
-    methods = []
-    for (name, _), shares in zip(scorers, all_shares, strict=True):
-        known = shares[~np.isnan(shares)]
-        mean = float(known.mean()) if known.size else float("nan")
-        low, high = _bootstrap(shares, years)
-        methods.append(MethodQuality(name, mean, low, high, base_rate))
-    return QualityReport(model_id, start, len(index), int(queries.size), base_rate, k, gap_days, methods)
+    comparison = None
+    if against is not None:
+        comparison = _comparison(against, all_shares[0], all_shares[-1], years, base_rate)
+        scorers, all_shares = scorers[:-1], all_shares[:-1]
+    methods = [_method(name, shares, years, base_rate) for (name, _), shares in zip(scorers, all_shares, strict=True)]
+    return QualityReport(model_id, start, len(index), int(queries.size), base_rate, k, gap_days, methods, comparison)

@@ -14,13 +14,16 @@ from helpers import invoke
 from market import market_output, store_market
 
 from prometheus.config import Settings
+from prometheus.errors import InvalidInput, InvalidSetting, UnknownModel
 from prometheus.joint.core_v2 import CORE_V2_MODEL_ID, CoreV2Parameters
+from prometheus.joint.models import JOINT_PORTFOLIO_MODEL_ID
 from prometheus.joint.registry import fitted_joint_model
 from prometheus.reports import RiskReport
 from prometheus.risk import EngineOutput
 from prometheus.services.compare import compare_states
 from prometheus.services.fitting import fit_joint_model
 from prometheus.services.forecast_book import forecast_book
+from prometheus.services.quality import DATE_ONLY, EVERY_FEATURE, VOLATILITY_AND_DRAWDOWN, embedding_quality
 from prometheus.services.similar import SimilarQuery, find_similar
 from prometheus.store.stores import Stores, open_stores
 
@@ -153,11 +156,18 @@ def test_units_do_not_change_v2_but_do_change_v1(tmp_path: Path) -> None:
     assert np.abs(v1_percent - v1_fractions).max() > 0.1  # v1's hand-set centres did not
 
 
-def test_search_explanation_and_forecasts_work_with_v2(market: Stores) -> None:
+def test_search_explanation_forecasts_and_quality_work_with_v2(market: Stores) -> None:
     fit_joint_model(market, CORE_V2_MODEL_ID, NUMERIC, TRAIN_END)
     from prometheus.services.backfill import BackfillRequest, backfill_joint
     from prometheus.services.dates import DateSelection
 
+    with pytest.raises(InvalidInput) as not_yet:  # fitted, but no state embedded yet
+        embedding_quality(market, JOINT_PORTFOLIO_MODEL_ID, against=CORE_V2_MODEL_ID)
+    assert str(not_yet.value) == (
+        f"{JOINT_PORTFOLIO_MODEL_ID} holds {market.numeric.count(NUMERIC):,} states and {CORE_V2_MODEL_ID} 0, "
+        "not the same ones: "
+        "backfill both over the same dates to compare them on the same queries"
+    )
     backfill_joint(
         market,
         NUMERIC,
@@ -177,6 +187,28 @@ def test_search_explanation_and_forecasts_work_with_v2(market: Stores) -> None:
     assert book.index.model_id == CORE_V2_MODEL_ID and len(book.index) == market.numeric.count(NUMERIC)
     fit = market.fits.active(CORE_V2_MODEL_ID)
     assert fit is not None and json.loads(fit.parameters)["feature_names"][0] == "risk.volatility_1m"
+
+    # v2 against v1 on the same queries: each model's share is the one its own run gives, and the
+    # difference is taken query by query
+    alone = {m: embedding_quality(market, m).model for m in (CORE_V2_MODEL_ID, JOINT_PORTFOLIO_MODEL_ID)}
+    report = embedding_quality(market, CORE_V2_MODEL_ID, against=JOINT_PORTFOLIO_MODEL_ID)
+    compared = report.comparison
+    assert compared is not None and report.stress_states > 50
+    assert report.model == alone[CORE_V2_MODEL_ID] and compared.other == alone[JOINT_PORTFOLIO_MODEL_ID]
+    assert [m.method for m in report.methods[1:]] == [DATE_ONLY, VOLATILITY_AND_DRAWDOWN, EVERY_FEATURE]
+    assert compared.higher + compared.lower + compared.level == report.stress_states
+    assert compared.difference == pytest.approx(report.model.share - compared.other.share, abs=1e-12)
+    assert compared.low <= compared.difference <= compared.high
+    lines = report.lines()
+    assert lines[7] == f"the same {report.stress_states:,} queries answered by {JOINT_PORTFOLIO_MODEL_ID}:"
+    assert lines[9].startswith(f"  {CORE_V2_MODEL_ID} minus {JOINT_PORTFOLIO_MODEL_ID}: ")
+    assert lines[10].startswith("the interval of the difference includes 0") == (compared.low <= 0 <= compared.high)
+    with pytest.raises(
+        InvalidSetting, match=f"^the model to compare with must name another model than {CORE_V2_MODEL_ID}$"
+    ):
+        embedding_quality(market, CORE_V2_MODEL_ID, against=CORE_V2_MODEL_ID)
+    with pytest.raises(UnknownModel, match=r"^unknown joint model 'v3'"):
+        embedding_quality(market, CORE_V2_MODEL_ID, against="v3")
 
 
 def test_a_fit_job_fits_then_embeds_every_state(sqlite_url: str, tmp_path: Path) -> None:
