@@ -48,6 +48,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from bench.load_app import CHROMIUM, CHROMIUM_ARGS, streamlit_app  # noqa: E402
+from bench.page_checks import DRAWN_JS  # noqa: E402
 
 QUIET_MS = 300
 TARGET_RATIO = 2.0
@@ -73,21 +74,21 @@ REFERENCES = {
     "reference: one-line page + one dataframe": "table",
 }
 
-SETTLED_JS = """(expected) => {
+SETTLED_JS = (
+    """(expected) => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app || app.getAttribute('data-test-script-state') === 'running') return false;
   if (document.querySelector('[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-stale="true"]'))
     return false;
-  // Charts and grids in a hidden tab draw only when the tab opens: only those shown count.
-  for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]'))
-    if (chart.checkVisibility() && !chart.querySelector('.main-svg')) return false;
-  for (const grid of document.querySelectorAll('[data-testid="stDataFrame"]'))
-    if (grid.checkVisibility() && !grid.querySelector('canvas')) return false;
+  if (!("""
+    + DRAWN_JS
+    + """)()) return false;
   if (expected.text && !document.body.innerText.includes(expected.text)) return false;
   if (expected.url && !decodeURIComponent(location.href).includes(expected.url)) return false;
   if (expected.css && !document.querySelector(expected.css)) return false;
   return true;
 }"""
+)
 
 OPTION_SHOWN_JS = """(text) => [...document.querySelectorAll('[role="option"]')].some(
   (option) => option.textContent.includes(text) && option.checkVisibility())"""
@@ -376,7 +377,7 @@ def measure(app: str, hello: str, reference: str, repeats: int, only: str | None
         runs.watch(page)
         load(page, runs, hello, hello_text)  # warm-up of the one-line page
         for name, path in PAGES.items():
-            if only and only.lower() not in name.lower():
+            if only and only.lower() not in f"{name} (reload)".lower():
                 continue
             for i in range(repeats + 1):
                 baseline = load(page, runs, hello, hello_text)[0]
@@ -439,6 +440,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print("error: Chromium not installed (apt-get install chromium)", file=sys.stderr)
+        return 2
+    names = [f"{name} (reload)" for name in PAGES] + list(REFERENCES) + [step.name for step in INTERACTIONS]
+    if args.only and not any(args.only.lower() in name.lower() for name in names):
+        print(f"error: no page or interaction is named like {args.only!r}: one of {', '.join(names)}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="prometheus-ui-speed-") as tmp:
         home = Path(tmp)

@@ -49,3 +49,14 @@ def test_import_bench_smoke_run_compares_with_the_naive_script(tmp_path: Path) -
     table = out.read_text()
     for measure in ("| import_risk_reports (SQLite) |", "| naive script (SQLite) |", "| ours / naive (SQLite) |"):
         assert measure in table
+
+
+def test_ui_bench_refuses_a_filter_that_names_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--only matches the printed names ("Overview (reload)" measured nothing before, then crashed)."""
+    from bench import ui_speed
+
+    assert ui_speed.main(["--db-url", f"sqlite:///{tmp_path / 'none.db'}", "--only", "Overview (reloaded)"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no page or interaction is named like 'Overview (reloaded)': one of ")
+    assert "Overview (reload), Backfill (reload)," in err and err.count("\n") == 1
+    assert not (tmp_path / "none.db").exists()

@@ -19,6 +19,7 @@ from helpers import ALL_SAMPLE_DATES, fill_sample
 
 from bench.load_app import CHROMIUM as CHROMIUM_PATH
 from bench.load_app import streamlit_app
+from bench.page_checks import DRAWN_JS
 from prometheus.services.dates import DateSelection
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -97,13 +98,6 @@ def assert_no_errors(page: Page) -> None:
         '[data-testid="stAlertContentError"]'
     ).first.inner_text()
     assert "Traceback" not in page.content()
-
-
-# Every Plotly chart and dataframe shown has drawn (its SVG layer, its canvas); hidden tabs' do not count.
-DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(
-    (chart) => !chart.checkVisibility() || chart.querySelector('.main-svg'))
-  && [...document.querySelectorAll('[data-testid="stDataFrame"]')].every(
-    (grid) => !grid.checkVisibility() || grid.querySelector('canvas'))"""
 
 
 def screenshot(page: Page, name: str) -> None:
