@@ -165,6 +165,7 @@ def test_numbers_dates_and_axes_read_as_people_write_them(store: str) -> None:
     at = open_page("drawdown", portfolio=PF2)
     figure = plotly_figures(at)[0]
     assert figure["layout"]["yaxis2"]["tickformat"] == ",.0f"  # "1,008,031", not "1.01M"
+    assert figure["layout"]["yaxis2"]["tickmode"] == "auto"  # its own round ticks, not the drawdown grid's
 
 
 def test_every_key_has_words() -> None:
