@@ -10,6 +10,7 @@ from prometheus.presenters.choices import index_dates, index_portfolios
 from prometheus.presenters.markup import markdown_text
 from ui import context as _context
 from ui import data as _data
+from ui import quality as _quality
 from ui import shell as _common
 from ui import widgets as _widgets
 
@@ -51,6 +52,7 @@ def body(ctx: _context.PageContext) -> None:
     portfolios = index_portfolios(index)
     states_table(ctx, portfolios, index_dates(index))
     history_chart(ctx, portfolios)
+    _quality.quality_panel(ctx)
 
 
 _common.run_page("Embeddings", body, caption="Every stored state (one per portfolio per date) and its L2 norm.")

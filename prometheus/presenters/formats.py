@@ -129,6 +129,16 @@ COLUMNS: dict[str, Column] = {
     "line": Column("Line", "count"),
     "row": Column("Row", "count"),
     "reason": Column("Problem"),
+    "method": Column("Method"),
+    "stress_share": Column(
+        "Stress neighbours",
+        _PCT,
+        "Of each stress state's 10 nearest neighbours among other books (its own crisis and anything within "
+        "91 days left out), the share that are stress states too.",
+    ),
+    "share_low": Column("95% interval from", _PCT, "Block bootstrap over the queries' calendar years."),
+    "share_high": Column("95% interval to", _PCT),
+    "lift": Column("x base rate", "ratio", "The share over the share of all states that are stress states."),
 }
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -200,6 +200,16 @@ def _feature_columns(stores: Stores, model_id: str, index: StateIndex) -> tuple[
     every = frame[names].to_numpy(dtype=np.float64)
     risk = frame[["volatility_3m", "drawdown"]].to_numpy(dtype=np.float64)
     return every, risk
+
+
+def out_of_sample_from(stores: Stores, model_id: str) -> date | None:
+    """The first day a model has not seen: the day after its active fit's training end (None: not fitted).
+
+    A fitted model scored on the states it was fitted on flatters itself; its honest figure
+    starts here.
+    """
+    fit = stores.fits.active(model_id)
+    return fit.train_end + timedelta(days=1) if fit is not None else None
 
 
 def _same_states(index: StateIndex, other: StateIndex, model_id: str, against: str) -> np.ndarray:

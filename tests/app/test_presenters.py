@@ -14,10 +14,11 @@ from app_helpers import plotly_values
 from helpers import fill_sample
 
 from prometheus.config import Settings
-from prometheus.presenters import choices, figures, maps, series, tables
+from prometheus.presenters import choices, figures, maps, quality, series, tables
 from prometheus.services import versions
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
+from prometheus.services.quality import Comparison, MethodQuality, QualityReport
 from prometheus.store.jobs import Job
 from prometheus.store.stores import open_stores
 
@@ -211,3 +212,36 @@ def test_cache_key_moves_with_the_data_and_hides_the_url(tmp_path: Path) -> None
     assert line == (
         "PORTFOLIO_CORE_US_EQ_001 on 2025-01-31 · drawdown -5.0% · volatility (1 year) 20.0% · largest sector Energy"
     )
+
+
+def _report(model: float, baselines: list[float], other: tuple[float, float, float] | None) -> QualityReport:
+    rate = 0.178
+    methods = [MethodQuality("m1", model, model - 0.1, model + 0.1, rate)]
+    methods += [MethodQuality(f"baseline {i}", b, b - 0.1, b + 0.1, rate) for i, b in enumerate(baselines)]
+    compared = None
+    if other is not None:
+        share, low, high = other
+        compared = Comparison(MethodQuality("m2", share, 0.0, 1.0, rate), model - share, low, high, 1_422, 1_214, 1_524)
+    return QualityReport("m1", None, 57_952, 4_160, rate, 10, 91, methods, compared)
+
+
+def test_the_quality_figure_says_when_the_model_loses_and_which_model_is_better() -> None:
+    wins = quality.quality_note(_report(0.444, [0.072, 0.268], (0.456, -0.022, 0.024)))
+    assert wins.verdict == "beats"
+    assert wins.sentence == (
+        "m1 beats every baseline on this store: 44.4% of the nearest neighbours of its 4,160 stress states "
+        "are stress states of other crises, 2.49x the base rate of 17.8%."
+    )
+    assert wins.comparison == (
+        "m1 and m2 are level here (the interval includes 0): -1.2 points [-2.2, +2.4] on the same 4,160 "
+        "queries (higher on 1,422, lower on 1,214, level on 1,524)."
+    )
+    loses = quality.quality_note(_report(0.30, [0.072, 0.359, 0.30], (0.25, 0.01, 0.09)))
+    assert loses.verdict == "loses"
+    assert loses.sentence.startswith("m1 does not beat baseline 1, baseline 2 on this store: 30.0% of ")
+    assert loses.comparison.startswith("m1 is better than m2 here: +5.0 points [+1.0, +9.0]")
+    worse = quality.quality_note(_report(0.30, [0.1], (0.35, -0.09, -0.01)))
+    assert worse.comparison.startswith("m2 is better than m1 here: -5.0 points [-9.0, -1.0]")
+    table = quality.quality_table(_report(0.444, [0.072], (0.456, -0.022, 0.024)))
+    assert list(table["method"]) == ["m1 (this model)", "baseline 0", "m2 (compared)"]
+    assert table["stress_share"].tolist() == [0.444, 0.072, 0.456]
