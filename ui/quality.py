@@ -57,11 +57,6 @@ def _scope(ctx: PageContext, against: str | None) -> date | None:
         help="States after the training end of every compared fitted model: a model scored on the states "
         "it was fitted on flatters itself.",
     )
-    if not honest:
-        st.caption(
-            f":material/warning: Includes states up to {formats.day(first - timedelta(days=1))} that a compared "
-            "model was fitted on: in sample, so flattering."
-        )
     return first if honest else None
 
 
@@ -101,6 +96,12 @@ def quality_panel(ctx: PageContext) -> None:
     if note.verdict == "none":
         st.info(note.sentence, icon=":material/info:")
         return
+    if report.unseen_from is not None:
+        st.caption(
+            f":material/warning: In sample: the queries include states up to "
+            f"{formats.day(report.unseen_from - timedelta(days=1))} that a compared model was fitted on, "
+            "so the figure flatters it."
+        )
     table = quality_table(report)
     widgets.show_table(table, key="quality_table", width="content")
     if note.verdict == "beats":

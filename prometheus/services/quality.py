@@ -97,6 +97,8 @@ class QualityReport:
     gap_days: int
     methods: list[MethodQuality]  # the model first, then the baselines
     comparison: Comparison | None = None  # another model on the same queries, if one was asked for
+    # The first day no compared fitted model has seen, when the queries start before it (in sample)
+    unseen_from: date | None = None
 
     @property
     def model(self) -> MethodQuality:
@@ -120,7 +122,14 @@ class QualityReport:
             f"{self.model_id} does not beat: {', '.join(beaten)}" if beaten else f"{self.model_id} beats every baseline"
         )
         compared = self.comparison.lines(self.model_id, self.stress_states) if self.comparison else []
-        return [*head, *body, verdict, *compared]
+        caution = []
+        if self.unseen_from is not None:
+            caution = [
+                f"in sample: the queries include states a compared model was fitted on (up to "
+                f"{(self.unseen_from - timedelta(days=1)).isoformat()}); queries from "
+                f"{self.unseen_from.isoformat()} on score only what it has not seen"
+            ]
+        return [*head, *body, verdict, *caution, *compared]
 
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # query rows -> (len(rows), n) similarity, higher is nearer
@@ -300,4 +309,8 @@ def embedding_quality(
         comparison = _comparison(against, all_shares[0], all_shares[-1], years, base_rate)
         scorers, all_shares = scorers[:-1], all_shares[:-1]
     methods = [_method(name, shares, years, base_rate) for (name, _), shares in zip(scorers, all_shares, strict=True)]
-    return QualityReport(model_id, start, len(index), int(queries.size), base_rate, k, gap_days, methods, comparison)
+    unseen = [d for d in (out_of_sample_from(stores, m) for m in (model_id, against) if m) if d]
+    in_sample = max(unseen) if unseen and (start is None or start < max(unseen)) else None
+    return QualityReport(
+        model_id, start, len(index), int(queries.size), base_rate, k, gap_days, methods, comparison, in_sample
+    )

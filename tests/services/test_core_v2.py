@@ -203,6 +203,11 @@ def test_search_explanation_forecasts_and_quality_work_with_v2(market: Stores) -
     assert compared.difference == pytest.approx(report.model.share - compared.other.share, abs=1e-12)
     assert compared.low <= compared.difference <= compared.high
     lines = report.lines()
+    assert lines[7] == (
+        "in sample: the queries include states a compared model was fitted on (up to 2011-12-30); "
+        "queries from 2011-12-31 on score only what it has not seen"
+    )
+    lines.pop(7)
     assert lines[7] == f"the same {report.stress_states:,} queries answered by {JOINT_PORTFOLIO_MODEL_ID}:"
     assert lines[9].startswith(f"  {CORE_V2_MODEL_ID} minus {JOINT_PORTFOLIO_MODEL_ID}: ")
     assert lines[10].startswith("the interval of the difference includes 0") == (compared.low <= 0 <= compared.high)
@@ -304,7 +309,12 @@ def test_the_app_measures_a_fitted_model_against_v1_on_the_states_it_was_not_fit
     )
     (compared,) = [m.value for m in at.markdown if "on the same" in m.value]
     assert f"on the same {expected.stress_states:,} queries" in compared.replace("\\", "")
+    assert not any("In sample" in c.value for c in at.caption)
     # in sample only when asked, and then said
     widget(at, "checkbox", "quality_out_of_sample").uncheck().run()
-    assert any("in sample, so flattering" in c.value for c in at.caption)
+    widget(at, "button", "quality_measure").click().run()
+    assert any(
+        "In sample: the queries include states up to 2011-06-30 that a compared model was fitted on" in c.value
+        for c in at.caption
+    )
     stores.dispose()
