@@ -38,9 +38,9 @@ def _comparison_sentence(report: QualityReport, compared: Comparison) -> str:
         f"on the same {report.stress_states:,} queries (higher on {compared.higher:,}, lower on "
         f"{compared.lower:,}, level on {compared.level:,})"
     )
-    if compared.low > 0:
+    if compared.verdict == "higher":
         return f"{report.model_id} is better than {compared.other.method} here: {points}."
-    if compared.high < 0:
+    if compared.verdict == "lower":
         return f"{compared.other.method} is better than {report.model_id} here: {points}."
     return f"{report.model_id} and {compared.other.method} are level here (the interval includes 0): {points}."
 

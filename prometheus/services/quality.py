@@ -70,12 +70,17 @@ class Comparison:
     lower: int
     level: int
 
+    @property
+    def verdict(self) -> str:
+        """ "higher" or "lower" (the model's share, when the interval of the difference excludes 0), or "level"."""
+        return "higher" if self.low > 0 else "lower" if self.high < 0 else "level"
+
     def lines(self, model_id: str, queries: int) -> list[str]:
-        if self.low > 0 or self.high < 0:
-            better, worse = (model_id, self.other.method) if self.low > 0 else (self.other.method, model_id)
-            verdict = f"{better} is better than {worse} on this figure (the interval of the difference excludes 0)"
-        else:
+        if self.verdict == "level":
             verdict = f"the interval of the difference includes 0: {model_id} is level with {self.other.method} here"
+        else:
+            better, worse = (model_id, self.other.method) if self.verdict == "higher" else (self.other.method, model_id)
+            verdict = f"{better} is better than {worse} on this figure (the interval of the difference excludes 0)"
         return [
             f"the same {queries:,} queries answered by {self.other.method}:",
             f"  {self.other.line()}",
