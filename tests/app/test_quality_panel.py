@@ -27,7 +27,7 @@ def test_a_store_without_stress_states_says_the_figure_cannot_be_measured(
     assert by_key(at, "selectbox", "quality_against").options == ["(no other model)"]  # no other model's states
     captions = [c.value for c in at.caption]
     assert "Queries: every stored stress state (no compared model was fitted on this store's states)." in captions
-    assert any(c.startswith("120 states here (the demo book's 57,952 take about 5 s)") for c in captions)
+    assert any(c.startswith("120 states here (the demo book's 57,952 take about 8 s)") for c in captions)
     by_key(at, "button", "quality_measure").click().run()
     assert quality_table(at) == [] and not at.exception and not at.error
     (said,) = [shown(i.value) for i in at.info]
