@@ -23,6 +23,7 @@ from prometheus.services.similar import SimilarQuery
 from ui import context as _context
 from ui import data as _data
 from ui import shell as _common
+from ui import underwater as _underwater
 from ui import widgets as _widgets
 from ui.forecast import forecast_panel
 
@@ -76,6 +77,17 @@ def episodes_table(episodes: pd.DataFrame) -> None:
         return
     st.caption("Select a row to open that episode: its trough becomes the date for analogues below.")
     _widgets.show_table(episodes, key="dd_episodes", on_select="rerun", selection_mode="single-row")
+
+
+def monthly_table(ctx: _context.PageContext, portfolio: str, frame: pd.DataFrame) -> None:
+    with st.expander("Monthly returns"):
+        table = _underwater.monthly_returns(ctx, portfolio, frame)
+        st.caption(
+            "Each month from the last value of the month before to its last value; empty where the month, or "
+            "the one before it, has no value. The first and last years are partial."
+        )
+        _widgets.show_table(table, key="dd_monthly", height=min(38 + 35 * len(table), 420))
+        _widgets.csv_download(table, f"monthly_returns_{portfolio}.csv", key="dd_monthly_csv", label="Download (CSV)")
 
 
 def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
@@ -150,7 +162,7 @@ def body(ctx: _context.PageContext) -> None:
     left, right = st.columns(2)
     with left:
         portfolio = _widgets.portfolio_picker("Portfolio", portfolios, key="dd_portfolio")
-    frame = _data.underwater(ctx, portfolio)
+    frame = _underwater.underwater(ctx, portfolio)
     episodes = worst_drawdowns(frame, n=10)
     days = index.dates_of(portfolio)
     # Default date: the trough of the worst drawdown, the moment an analyst most wants analogues for.
@@ -179,7 +191,7 @@ def body(ctx: _context.PageContext) -> None:
             f"{markdown_text(portfolio)} has no reports with a positive portfolio value, so no drawdown can be drawn."
         )
     else:
-        st.plotly_chart(_data.underwater_chart(ctx, portfolio, frame), width="stretch", key="dd_chart")
+        st.plotly_chart(_underwater.underwater_chart(ctx, portfolio, frame), width="stretch", key="dd_chart")
         daily = frame.attrs.get("values") == "daily"
         st.caption(
             "Drawn from daily portfolio values."
@@ -188,6 +200,8 @@ def body(ctx: _context.PageContext) -> None:
         )
         st.markdown(describe_depth(frame, day))
     episodes_table(episodes)
+    if not frame.empty:
+        monthly_table(ctx, portfolio, frame)
     analogues(ctx, portfolio, day)
 
 

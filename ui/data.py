@@ -156,17 +156,6 @@ def early_warning(ctx: PageContext) -> pd.DataFrame:
     return _early_warning(ctx.stores, forecast_book(ctx), ctx.model_id, ctx.version)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _underwater(_stores: Stores, version: str, portfolio_id: str) -> pd.DataFrame:
-    from prometheus.services.drawdown import underwater
-
-    return underwater(_stores, portfolio_id)
-
-
-def underwater(ctx: PageContext, portfolio_id: str) -> pd.DataFrame:
-    return _underwater(ctx.stores, ctx.version, portfolio_id)
-
-
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _book_values(_stores: Stores, version: str) -> Any:
     from prometheus.services.outcomes import portfolio_values
@@ -382,15 +371,3 @@ def _explanation_chart(
 def explanation_chart(ctx: PageContext, a: tuple[str, date], b: tuple[str, date], table: pd.DataFrame) -> Any:
     """The why-they-are-close bars of a pair, built once (~0.1 s of Plotly validation) and shared read-only."""
     return _explanation_chart(table, ctx.model_id, ctx.version, a, b)
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _underwater_chart(_frame: pd.DataFrame, version: str, portfolio_id: str) -> Any:
-    from prometheus.presenters.figures import underwater_figure
-
-    return underwater_figure(_frame, portfolio_id)
-
-
-def underwater_chart(ctx: PageContext, portfolio_id: str, frame: pd.DataFrame) -> Any:
-    """A book's under-water chart, built once per data version and shared read-only."""
-    return _underwater_chart(frame, ctx.version, portfolio_id)  # the version is the model's own

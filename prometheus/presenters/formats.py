@@ -129,6 +129,14 @@ COLUMNS: dict[str, Column] = {
     "line": Column("Line", "count"),
     "row": Column("Row", "count"),
     "reason": Column("Problem"),
+    "calendar_year": Column("Year"),
+    **{
+        f"month_{number:02d}": Column(name, _PCT)
+        for number, name in enumerate(
+            ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1
+        )
+    },
+    "year_return": Column("Year's return", _PCT, "From the last value of the year before to the year's last value."),
     "method": Column("Method"),
     "stress_share": Column(
         "Stress neighbours",

@@ -19,6 +19,8 @@ from prometheus.store.stores import Stores
 
 UNDERWATER_COLUMNS = ("as_of_date", "portfolio_value", "drawdown")
 EPISODE_COLUMNS = ("peak_date", "trough_date", "recovery_date", "depth", "days_to_trough", "length_days", "recovered")
+MONTH_COLUMNS = tuple(f"month_{m:02d}" for m in range(1, 13))
+MONTHLY_COLUMNS = ("calendar_year", *MONTH_COLUMNS, "year_return")
 
 
 def underwater(stores: Stores, portfolio_id: str) -> pd.DataFrame:
@@ -112,3 +114,41 @@ def underwater_at(frame: pd.DataFrame, day: date) -> UnderwaterAt | None:
     # A frame that starts under water (a slice of a curve) takes its first date as the peak, as in worst_drawdowns.
     peak = int(peaks[-1]) if len(peaks) else 0
     return UnderwaterAt(days[at], float(drawdown[at]), days[peak])
+
+
+def monthly_returns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The book's return in each calendar month and year, from an underwater frame's values.
+
+    A month's return runs from the last value of the month before to the month's last value;
+    the first month from the first value. A month after one without any value is left empty
+    rather than credited with the months it spans; so is a year that follows a year without a
+    value. The first and last years are partial when the values start or end inside them.
+    One row per calendar year (newest first), as text, then the 12 months and the year.
+    """
+    values = pd.Series(
+        frame["portfolio_value"].to_numpy(dtype=np.float64), index=pd.to_datetime(frame["as_of_date"]), dtype=float
+    )
+    values = values[values > 0]
+    if values.empty:
+        return empty_table(MONTHLY_COLUMNS, floats=MONTHLY_COLUMNS[1:])
+
+    def returns(period: str) -> pd.Series:
+        grouped = values.resample(period)
+        last = grouped.last()  # NaN for a period without a value
+        before = last.shift(1)
+        # the first period runs from the first value; with a single value in it, nothing was measured
+        before.iloc[0] = values.iloc[0] if grouped.count().iloc[0] > 1 else np.nan
+        return last / before - 1.0
+
+    months = returns("ME")
+    years = returns("YE")
+    month_index = pd.DatetimeIndex(months.index)
+    table = pd.DataFrame({"year": month_index.year, "month": month_index.month, "value": months.to_numpy()}).pivot(
+        index="year", columns="month", values="value"
+    )
+    table = table.reindex(columns=range(1, 13))
+    table.columns = list(MONTH_COLUMNS)
+    table["year_return"] = pd.Series(years.to_numpy(), index=pd.DatetimeIndex(years.index).year)
+    table = table.sort_index(ascending=False)
+    table.insert(0, "calendar_year", [str(y) for y in table.index])
+    return table.reset_index(drop=True)

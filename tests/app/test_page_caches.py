@@ -23,7 +23,7 @@ from prometheus.services.dates import DateSelection
 from prometheus.services.similar import SimilarQuery
 from prometheus.services.versions import data_version_key
 from prometheus.store.stores import Stores, open_stores
-from ui import data
+from ui import data, underwater
 from ui.context import PageContext
 
 AXES = lambda: ("", "")  # noqa: E731  (axis titles: not what these tests are about)
@@ -101,10 +101,10 @@ def test_the_drawdown_chart_is_one_figure_for_every_date_and_follows_the_data(st
     """The same figure object whatever the date (Streamlit then sends the browser a reference to the
     chart it holds), with no mark of any date in it; new data builds a new one."""
     ctx = _context(stores)
-    frame = data.underwater(ctx, PF1)
-    chart = data.underwater_chart(ctx, PF1, frame)
-    assert data.underwater_chart(ctx, PF1, frame) is chart
+    frame = underwater.underwater(ctx, PF1)
+    chart = underwater.underwater_chart(ctx, PF1, frame)
+    assert underwater.underwater_chart(ctx, PF1, frame) is chart
     assert [s for s in chart.layout.shapes if s.type == "line"] == []
 
     _backfill_the_rest(stores)
-    assert data.underwater_chart(_context(stores), PF1, frame) is not chart
+    assert underwater.underwater_chart(_context(stores), PF1, frame) is not chart

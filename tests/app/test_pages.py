@@ -24,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 from prometheus import jobs
 from prometheus.config import Settings
 from prometheus.services import maps as map_service
+from prometheus.services.drawdown import monthly_returns, underwater
 from prometheus.store.stores import open_stores
 
 PAGES = ("overview", "backfill", "embeddings", "similar", "map", "drawdown")
@@ -95,6 +96,7 @@ TABLE_COLUMNS = {
     "sim_outcomes": ({"fwd_return_91d"}, {"rank"}),
     "dd_analogues": ({"rank", "fwd_return_91d"}, set()),
     "dd_episodes": ({"trough_date"}, set()),
+    "dd_monthly": ({"calendar_year", "month_01", "year_return"}, set()),
     "bf_jobs_table": ({"job_id", "status"}, set()),
 }
 
@@ -474,6 +476,16 @@ def test_drawdown_portfolio_and_analogue_scope(
     assert PF2 in set(analogues["portfolio_id"])  # the book's own history, under the same rule
     episodes = table(at, "dd_episodes")
     assert list(episodes.columns)[:4] == ["peak_date", "trough_date", "recovery_date", "depth"]
+    monthly = table(at, "dd_monthly")  # the book's months from its reports' values, shown in percent
+    assert "Monthly returns" in [e.label for e in at.expander]
+    stores = open_stores(Settings(db_url=sample_url))
+    try:
+        expected = monthly_returns(underwater(stores, PF2))
+    finally:
+        stores.dispose()
+    assert list(monthly["calendar_year"]) == ["2025", "2024"]
+    np.testing.assert_allclose(monthly.iloc[:, 1:].to_numpy(float), 100 * expected.iloc[:, 1:].to_numpy(float))
+    assert np.isnan(expected.loc[1, "month_01"]) and not np.isnan(expected.loc[1, "month_02"])  # 2024-01: one value
     assert date_sentence(at) == expected_date_sentence(figure, "2025-06-30")
 
     by_key(at, "selectbox", "dd_portfolio").set_value(PF1).run()

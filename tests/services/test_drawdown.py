@@ -13,7 +13,9 @@ from service_helpers import PF1, store_reports
 from prometheus.errors import InvalidInput, UnknownPortfolio
 from prometheus.services.drawdown import (
     EPISODE_COLUMNS,
+    MONTHLY_COLUMNS,
     UNDERWATER_COLUMNS,
+    monthly_returns,
     underwater,
     underwater_at,
     worst_drawdowns,
@@ -169,3 +171,40 @@ def test_underwater_from_stored_reports_skips_missing_values(stores: Stores) -> 
     store_reports(stores, [make_report("Q", START, portfolio_value=None)], embed=False)
     only_missing = underwater(stores, "Q")
     assert only_missing.empty and list(only_missing.columns) == list(UNDERWATER_COLUMNS)
+
+
+def _values(points: dict[date, float]) -> pd.DataFrame:
+    days = sorted(points)
+    return pd.DataFrame({"as_of_date": days, "portfolio_value": [points[d] for d in days], "drawdown": 0.0})
+
+
+def test_monthly_returns_run_month_end_to_month_end_and_leave_gaps_empty() -> None:
+    frame = _values(
+        {
+            date(2023, 11, 30): 100.0,  # a single value in its month: nothing measured there
+            date(2023, 12, 15): 104.0,
+            date(2023, 12, 29): 110.0,
+            date(2024, 1, 10): 90.0,
+            date(2024, 1, 31): 99.0,
+            date(2024, 2, 29): 108.9,
+            # no value in March 2024
+            date(2024, 4, 30): 120.0,
+            date(2024, 5, 31): 0.0,  # not a value (a non-positive one has no return)
+            date(2024, 6, 28): 132.0,
+        }
+    )
+    table = monthly_returns(frame)
+    assert list(table.columns) == list(MONTHLY_COLUMNS)
+    assert list(table["calendar_year"]) == ["2024", "2023"]  # newest first, as text (not "2,024")
+    y2024, y2023 = table.iloc[0], table.iloc[1]
+    assert np.isnan(y2023["month_11"])
+    assert y2023["month_12"] == pytest.approx(110 / 100 - 1)
+    assert y2023["year_return"] == pytest.approx(110 / 100 - 1)  # the first year from the first value
+    assert y2024["month_01"] == pytest.approx(99 / 110 - 1)  # from December's last value, not January's first
+    assert y2024["month_02"] == pytest.approx(0.1)
+    assert np.isnan(y2024["month_03"]) and np.isnan(y2024["month_04"])  # no March: April is not credited with it
+    assert np.isnan(y2024["month_05"])  # May has no (positive) value
+    assert np.isnan(y2024["month_06"])  # nor has the month before June
+    assert y2024["month_07":"month_12"].isna().all()
+    assert y2024["year_return"] == pytest.approx(132 / 110 - 1)  # partial: to the last value
+    assert monthly_returns(_values({})).empty and list(monthly_returns(_values({})).columns) == list(MONTHLY_COLUMNS)
