@@ -108,8 +108,8 @@ def fitted_models(ctx: _context.PageContext, summary: Any) -> None:
             max_value=days[-1],
             key=f"bf_fit_end_{status.model_id}",
             format=DATE_FORMAT,
-            help="The fit learns only from states whose next 91 days had passed by this date; score it on later "
-            "dates (the skill ledger, embedding_quality --start).",
+            help="The fit learns only from states whose next 91 days had passed by this date; the Embeddings "
+            "page's quality panel then scores it on later dates only, beside the baselines and other models.",
         )
         with right:
             st.write("")
