@@ -363,6 +363,11 @@ def act(page: Any, runs: Runs, step: Step, i: int, app: str) -> tuple[float, flo
     return settle(page, runs, mark, began, step.expected(i), step.needs_run)
 
 
+def reload_row(page: str) -> str:
+    """A page's row in the table (and the name ``--only`` matches)."""
+    return f"{page} (reload)"
+
+
 def measure(app: str, hello: str, reference: str, repeats: int, only: str | None) -> Iterator[tuple[str, Timings]]:
     """Yields after each page or interaction, so progress shows while the run goes on."""
     from playwright.sync_api import sync_playwright
@@ -377,15 +382,15 @@ def measure(app: str, hello: str, reference: str, repeats: int, only: str | None
         runs.watch(page)
         load(page, runs, hello, hello_text)  # warm-up of the one-line page
         for name, path in PAGES.items():
-            if only and only.lower() not in f"{name} (reload)".lower():
+            if only and only.lower() not in reload_row(name).lower():
                 continue
             for i in range(repeats + 1):
                 baseline = load(page, runs, hello, hello_text)[0]
                 took = load(page, runs, f"{app}/{path}", PAGE_CONTENT[name])
                 if i:  # the first is the warm-up
                     timings.baseline.append(baseline)
-                    timings.rows.setdefault(f"{name} (reload)", []).append(took)
-            yield f"{name} (reload)", timings
+                    timings.rows.setdefault(reload_row(name), []).append(took)
+            yield reload_row(name), timings
         for name, what in REFERENCES.items():
             if only and only.lower() not in name.lower():
                 continue
@@ -441,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(CHROMIUM).exists():
         print("error: Chromium not installed (apt-get install chromium)", file=sys.stderr)
         return 2
-    names = [f"{name} (reload)" for name in PAGES] + list(REFERENCES) + [step.name for step in INTERACTIONS]
+    names = [reload_row(name) for name in PAGES] + list(REFERENCES) + [step.name for step in INTERACTIONS]
     if args.only and not any(args.only.lower() in name.lower() for name in names):
         print(f"error: no page or interaction is named like {args.only!r}: one of {', '.join(names)}", file=sys.stderr)
         return 2

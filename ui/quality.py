@@ -8,14 +8,14 @@ another session) is served at once until either model's states change.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import streamlit as st
 
 from prometheus.presenters import formats
 from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.quality import quality_note, quality_table
-from prometheus.services.quality import QualityReport, embedding_quality, out_of_sample_from
+from prometheus.services.quality import QualityReport, comparable_models, embedding_quality, out_of_sample_from
 from prometheus.services.versions import data_version_key
 from prometheus.store.stores import Stores
 from ui import data, widgets
@@ -46,11 +46,10 @@ def measure(ctx: PageContext, against: str | None, start: date | None) -> Qualit
 
 def _scope(ctx: PageContext, against: str | None) -> date | None:
     """The first query date: after every compared model's training end unless the analyst asks for all."""
-    ends = [d for d in (out_of_sample_from(ctx.stores, m) for m in (ctx.model_id, against) if m) if d]
-    if not ends:
+    first = out_of_sample_from(ctx.stores, ctx.model_id, against)
+    if first is None:
         st.caption("Queries: every stored stress state (no compared model was fitted on this store's states).")
         return None
-    first = max(ends)
     honest = st.checkbox(
         f"Only stress states from {formats.day(first)} on",
         value=True,
@@ -66,7 +65,7 @@ def quality_panel(ctx: PageContext) -> None:
     st.subheader("Is this space worth searching?")
     st.caption(EXPLAINED)
     counts = data.overview(ctx).joint_counts
-    others = [m for m, n in counts.items() if m != ctx.model_id and n == counts.get(ctx.model_id)]
+    others = comparable_models(counts, ctx.model_id)
     left, right = st.columns([3, 2])
     with left:
         chosen = st.selectbox(
@@ -97,12 +96,8 @@ def quality_panel(ctx: PageContext) -> None:
     if note.verdict == "none":
         st.info(markdown_text(note.sentence), icon=":material/info:")
         return
-    if report.unseen_from is not None:
-        st.caption(
-            f":material/warning: In sample: the queries include states up to "
-            f"{formats.day(report.unseen_from - timedelta(days=1))} that a compared model was fitted on, "
-            "so the figure flatters it."
-        )
+    if note.caution:
+        st.caption(f":material/warning: {note.caution}")
     table = quality_table(report)
     widgets.show_table(table, key="quality_table", width="content")
     if note.verdict == "beats":

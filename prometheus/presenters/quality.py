@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pandas as pd
 
@@ -15,6 +16,7 @@ class QualityNote:
     verdict: str  # "beats", "loses" or "none": how the page styles the sentence
     sentence: str
     comparison: str  # "" without another model
+    caution: str = ""  # when the queries include states a compared model was fitted on
 
 
 def quality_table(report: QualityReport) -> pd.DataFrame:
@@ -69,4 +71,10 @@ def quality_note(report: QualityReport) -> QualityNote:
     else:
         sentence = f"{report.model_id} beats every baseline on this store: {said}."
     compared = _comparison_sentence(report, report.comparison) if report.comparison is not None else ""
-    return QualityNote("loses" if beaten else "beats", sentence, compared)
+    caution = ""
+    if report.unseen_from is not None:
+        caution = (
+            f"In sample: the queries include states up to {formats.day(report.unseen_from - timedelta(days=1))} "
+            "that a compared model was fitted on, so the figure flatters it."
+        )
+    return QualityNote("loses" if beaten else "beats", sentence, compared, caution)

@@ -19,7 +19,7 @@ Intervals are 95% block bootstraps over the queries' calendar years.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -216,14 +216,22 @@ def _feature_columns(stores: Stores, model_id: str, index: StateIndex) -> tuple[
     return every, risk
 
 
-def out_of_sample_from(stores: Stores, model_id: str) -> date | None:
-    """The first day a model has not seen: the day after its active fit's training end (None: not fitted).
+def out_of_sample_from(stores: Stores, *model_ids: str | None) -> date | None:
+    """The first day none of the models has seen: the day after the latest training end of their
+    active fits (None: none of them is fitted; None ids are skipped).
 
     A fitted model scored on the states it was fitted on flatters itself; its honest figure
     starts here.
     """
-    fit = stores.fits.active(model_id)
-    return fit.train_end + timedelta(days=1) if fit is not None else None
+    fits = [stores.fits.active(m) for m in model_ids if m]
+    ends = [fit.train_end for fit in fits if fit is not None]
+    return max(ends) + timedelta(days=1) if ends else None
+
+
+def comparable_models(state_counts: Mapping[str, int], model_id: str) -> list[str]:
+    """The other models that may hold the same states as ``model_id``: as many of them (checked exactly when
+    measured)."""
+    return [m for m, n in state_counts.items() if m != model_id and n == state_counts.get(model_id)]
 
 
 def _same_states(index: StateIndex, other: StateIndex, model_id: str, against: str) -> np.ndarray:
@@ -314,8 +322,8 @@ def embedding_quality(
         comparison = _comparison(against, all_shares[0], all_shares[-1], years, base_rate)
         scorers, all_shares = scorers[:-1], all_shares[:-1]
     methods = [_method(name, shares, years, base_rate) for (name, _), shares in zip(scorers, all_shares, strict=True)]
-    unseen = [d for d in (out_of_sample_from(stores, m) for m in (model_id, against) if m) if d]
-    in_sample = max(unseen) if unseen and (start is None or start < max(unseen)) else None
+    unseen = out_of_sample_from(stores, model_id, against)
+    in_sample = unseen if unseen is not None and (start is None or start < unseen) else None
     return QualityReport(
         model_id, start, len(index), int(queries.size), base_rate, k, gap_days, methods, comparison, in_sample
     )
