@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
-from helpers import PROJECT, invoke
+from helpers import invoke
 from market import market_output, store_market
 
 from prometheus.config import Settings
@@ -244,77 +241,3 @@ def test_a_fit_job_fits_then_embeds_every_state(sqlite_url: str, tmp_path: Path)
         assert job.message.startswith(f"{CORE_V2_MODEL_ID}: fit {status.fit_id} on ")
     finally:
         stores.dispose()
-
-
-def test_the_app_measures_a_fitted_model_against_v1_on_the_states_it_was_not_fitted_on(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The Embeddings page's quality panel: v1 alone, then beside v2 from the day after v2's training end."""
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    from prometheus.services.backfill import BackfillRequest, backfill_joint
-    from prometheus.services.dates import DateSelection
-
-    stores = open_stores(Settings(db_url=sqlite_url, cache_dir=tmp_path / "cache"))
-    store_market(stores, _small_market())
-    for name in [k for k in os.environ if k.startswith("PROMETHEUS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("PROMETHEUS_DB_URL", sqlite_url)
-    monkeypatch.setenv("PROMETHEUS_CACHE_DIR", str(tmp_path / "cache"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-    def embeddings_page() -> AppTest:
-        at = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=60)
-        at.run()
-        return at.switch_page("pages/embeddings.py").run()
-
-    def widget(at: AppTest, kind: str, key: str) -> Any:
-        return next(e for e in getattr(at, kind) if e.key == key)
-
-    def figures(at: AppTest) -> pd.DataFrame:
-        return next(d.value for d in at.dataframe if "stress_share" in d.value.columns)
-
-    at = embeddings_page()
-    widget(at, "button", "quality_measure").click().run()
-    assert not at.exception and not at.error
-    alone = embedding_quality(stores, JOINT_PORTFOLIO_MODEL_ID)
-    shown = figures(at)
-    assert list(shown["method"]) == [f"{JOINT_PORTFOLIO_MODEL_ID} (this model)", *(m.method for m in alone.methods[1:])]
-    np.testing.assert_allclose(shown["stress_share"], [100 * m.share for m in alone.methods])  # shown in percent
-    verdicts = [e.value for e in (*at.success, *at.warning)]
-    assert len(verdicts) == 1 and ("beats every baseline" in verdicts[0]) == (not alone.beaten_by())
-
-    fit_joint_model(stores, CORE_V2_MODEL_ID, NUMERIC, date(2011, 6, 30))
-    backfill_joint(
-        stores,
-        NUMERIC,
-        CORE_V2_MODEL_ID,
-        BackfillRequest(DateSelection(start=date(2010, 1, 1), end=date(2012, 12, 31))),
-    )
-    at = embeddings_page()
-    assert widget(at, "selectbox", "quality_against").options == ["(no other model)", CORE_V2_MODEL_ID]
-    widget(at, "selectbox", "quality_against").select(CORE_V2_MODEL_ID).run()
-    honest = widget(at, "checkbox", "quality_out_of_sample")
-    assert honest.label == "Only stress states from 2011-07-01 on" and honest.value is True
-    widget(at, "button", "quality_measure").click().run()
-    assert not at.exception and not at.error
-    expected = embedding_quality(stores, JOINT_PORTFOLIO_MODEL_ID, start=date(2011, 7, 1), against=CORE_V2_MODEL_ID)
-    assert expected.comparison is not None and 0 < expected.stress_states < alone.stress_states
-    shown = figures(at)
-    assert list(shown["method"])[-1] == f"{CORE_V2_MODEL_ID} (compared)"
-    np.testing.assert_allclose(
-        shown["stress_share"], [100 * m.share for m in (*expected.methods, expected.comparison.other)]
-    )
-    (compared,) = [m.value for m in at.markdown if "on the same" in m.value]
-    assert f"on the same {expected.stress_states:,} queries" in compared.replace("\\", "")
-    assert not any("In sample" in c.value for c in at.caption)
-    # in sample only when asked, and then said
-    widget(at, "checkbox", "quality_out_of_sample").uncheck().run()
-    widget(at, "button", "quality_measure").click().run()
-    assert any(
-        "In sample: the queries include states up to 2011-06-30 that a compared model was fitted on" in c.value
-        for c in at.caption
-    )
-    stores.dispose()

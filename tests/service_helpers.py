@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 
 import numpy as np
+from helpers import SAMPLE_JSONL
 
 from prometheus.encoders.numeric import NUMERIC_PORTFOLIO_MODEL_ID
 from prometheus.joint.models import JOINT_PORTFOLIO_MODEL_ID, PORTFOLIO_CORE_JOINT_TYPE
@@ -18,7 +18,6 @@ from prometheus.store.embeddings import EmbeddingRecord, JointEmbeddingStore
 from prometheus.store.stores import Stores
 from prometheus.store.vector import Vector
 
-SAMPLE_JSONL = Path(__file__).resolve().parents[2] / "prometheus" / "samples" / "risk_reports.jsonl"
 MODEL = JOINT_PORTFOLIO_MODEL_ID
 NUMERIC = NUMERIC_PORTFOLIO_MODEL_ID
 PORTFOLIOS = tuple(f"PORTFOLIO_CORE_US_EQ_{i:03d}" for i in range(1, 6))
