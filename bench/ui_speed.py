@@ -54,24 +54,37 @@ QUIET_MS = 300
 TARGET_RATIO = 2.0
 PF, PF_B = "PORTFOLIO_CORE_US_EQ_001", "PORTFOLIO_CORE_US_EQ_002"
 HELLO = 'import streamlit as st\n\nst.write("hello")\n'
-# The same page plus one small element (?with=chart|webgl|table): what one Plotly chart or one
-# dataframe costs by itself in this browser, printed for reference (not a target).
+# The same page plus small elements (?with=chart,webgl,table, any of them), or served on a page
+# path as every page but Overview is (/elsewhere): what one Plotly chart, one dataframe, both, or
+# the path cost by themselves in this browser, printed for reference (not a target). A page path
+# costs more because Streamlit's frontend first tries the path itself as the server's base URL
+# (/elsewhere/_stcore/health, a 404) and retries at the root 100 ms later.
 REFERENCE = """import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-st.write("hello")
-if st.query_params.get("with") == "chart":
-    st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2])), key="chart")
-if st.query_params.get("with") == "webgl":
-    st.plotly_chart(go.Figure(go.Scattergl(x=[1, 2, 3], y=[3, 1, 2], mode="markers")), key="chart")
-if st.query_params.get("with") == "table":
-    st.dataframe(pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]}), key="table")
+
+def page() -> None:
+    st.write("hello")
+    parts = st.query_params.get("with", "").split(",")
+    if "chart" in parts:
+        st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2])), key="chart")
+    if "webgl" in parts:
+        st.plotly_chart(go.Figure(go.Scattergl(x=[1, 2, 3], y=[3, 1, 2], mode="markers")), key="webgl")
+    if "table" in parts:
+        st.dataframe(pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]}), key="table")
+
+
+home = st.Page(page, title="hello", default=True)
+st.navigation([home, st.Page(page, title="elsewhere", url_path="elsewhere")], position="hidden").run()
 """
 REFERENCES = {
-    "reference: one-line page + one Plotly chart": "chart",
-    "reference: one-line page + one WebGL Plotly chart (as the map)": "webgl",
-    "reference: one-line page + one dataframe": "table",
+    "reference: one-line page + one Plotly chart": "?with=chart",
+    "reference: one-line page + one WebGL Plotly chart (as the map)": "?with=webgl",
+    "reference: one-line page + one dataframe": "?with=table",
+    "reference: one-line page + one Plotly chart + one dataframe": "?with=chart,table",
+    "reference: one-line page on a page path (as every page but Overview)": "elsewhere",
+    "reference: one-line page + one Plotly chart + one dataframe on a page path": "elsewhere?with=chart,table",
 }
 
 SETTLED_JS = (
@@ -396,7 +409,7 @@ def measure(app: str, hello: str, reference: str, repeats: int, only: str | None
                 continue
             for i in range(repeats + 1):
                 baseline = load(page, runs, hello, hello_text)[0]
-                took = load(page, runs, f"{reference}/?with={what}", hello_text)
+                took = load(page, runs, f"{reference}/{what}", hello_text)
                 if i:
                     timings.baseline.append(baseline)
                     timings.rows.setdefault(name, []).append(took)
