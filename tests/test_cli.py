@@ -455,7 +455,7 @@ def test_point_in_time_flag_errors(loaded: str, args: list[str], message: str) -
         ("v9", "error: unknown joint model 'v9': known models are joint-portfolio-core-v1, joint-portfolio-core-v2"),
         (
             "joint-portfolio-core-v2",  # not fitted, so no state of it is stored
-            "error: joint-portfolio-core-v1 holds 120 states and joint-portfolio-core-v2 0, not the same ones: "
+            "error: joint-portfolio-core-v1 holds 120 states and joint-portfolio-core-v2 0, none of them the same: "
             "backfill both over the same dates to compare them on the same queries",
         ),
     ],

@@ -72,8 +72,8 @@ def quality_panel(ctx: PageContext) -> None:
             "Compare with",
             [NO_OTHER, *others],
             key="quality_against",
-            help="Another model holding the same states answers the same queries; the difference is "
-            "taken query by query.",
+            help="Another model answers the same queries; the difference is taken query by query. Models "
+            "holding different states are compared over the states both hold.",
         )
     against = None if chosen == NO_OTHER else chosen
     with right:

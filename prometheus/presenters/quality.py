@@ -41,10 +41,19 @@ def _comparison_sentence(report: QualityReport, compared: Comparison) -> str:
         f"{compared.lower:,}, level on {compared.level:,})"
     )
     if compared.verdict == "higher":
-        return f"{report.model_id} is better than {compared.other.method} here: {points}."
-    if compared.verdict == "lower":
-        return f"{compared.other.method} is better than {report.model_id} here: {points}."
-    return f"{report.model_id} and {compared.other.method} are level here (the interval includes 0): {points}."
+        said = f"{report.model_id} is better than {compared.other.method} here: {points}."
+    elif compared.verdict == "lower":
+        said = f"{compared.other.method} is better than {report.model_id} here: {points}."
+    else:
+        said = f"{report.model_id} and {compared.other.method} are level here (the interval includes 0): {points}."
+    shared = report.shared
+    if shared is None:
+        return said
+    return (
+        f"{said} Measured over the {formats.count(shared.both)} states both models hold ({report.model_id} "
+        f"holds {formats.count(shared.model_states)}, {compared.other.method} {formats.count(shared.other_states)}): "
+        "every figure in the table, the baselines' too, is over these states."
+    )
 
 
 def quality_note(report: QualityReport) -> QualityNote:

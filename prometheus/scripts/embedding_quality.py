@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--against",
         metavar="MODEL_ID",
-        help="another joint model holding the same states: answers the same queries, and the difference is given",
+        help="another joint model: answers the same queries (over the states both hold); the difference is given",
     )
     add_db_args(parser)
     return parser

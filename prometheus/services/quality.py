@@ -13,7 +13,8 @@ from the query's own crisis. The same queries are answered in the same run by
 baselines: the date alone, volatility and drawdown alone, and every raw
 report feature z-scored; a model is worth its space only if it beats them.
 Another model may answer the same queries too (``against``): the difference
-of the two shares, query by query, is what says whether one is better.
+of the two shares, query by query, is what says whether one is better (over
+the states both models hold, when they hold different ones).
 Intervals are 95% block bootstraps over the queries' calendar years.
 """
 
@@ -92,6 +93,15 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class SharedStates:
+    """Two models holding different states are compared on the states both hold: every figure is over these."""
+
+    model_states: int
+    other_states: int
+    both: int
+
+
+@dataclass(frozen=True)
 class QualityReport:
     model_id: str
     start: date | None
@@ -104,6 +114,7 @@ class QualityReport:
     comparison: Comparison | None = None  # another model on the same queries, if one was asked for
     # The first day no compared fitted model has seen, when the queries start before it (in sample)
     unseen_from: date | None = None
+    shared: SharedStates | None = None  # set when the two models' states differ: the run is over the common ones
 
     @property
     def model(self) -> MethodQuality:
@@ -127,6 +138,8 @@ class QualityReport:
             f"{self.model_id} does not beat: {', '.join(beaten)}" if beaten else f"{self.model_id} beats every baseline"
         )
         compared = self.comparison.lines(self.model_id, self.stress_states) if self.comparison else []
+        if self.shared is not None and self.comparison is not None:
+            head.insert(0, self.shared_line(self.comparison.other.method))
         caution = []
         if self.unseen_from is not None:
             caution = [
@@ -135,6 +148,14 @@ class QualityReport:
                 f"{self.unseen_from.isoformat()} on score only what it has not seen"
             ]
         return [*head, *body, verdict, *caution, *compared]
+
+    def shared_line(self, other: str) -> str:
+        shared = self.shared
+        assert shared is not None
+        return (
+            f"over the {shared.both:,} states both models hold ({self.model_id} holds {shared.model_states:,}, "
+            f"{other} {shared.other_states:,}): every figure here, the baselines' too, is over these states"
+        )
 
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # query rows -> (len(rows), n) similarity, higher is nearer
@@ -229,24 +250,24 @@ def out_of_sample_from(stores: Stores, *model_ids: str | None) -> date | None:
 
 
 def comparable_models(state_counts: Mapping[str, int], model_id: str) -> list[str]:
-    """The other models that may hold the same states as ``model_id``: as many of them (checked exactly when
-    measured)."""
-    return [m for m, n in state_counts.items() if m != model_id and n == state_counts.get(model_id)]
+    """The other models holding any state: compared on the states both hold (checked when measured)."""
+    return [m for m, n in state_counts.items() if m != model_id and n > 0]
 
 
-def _same_states(index: StateIndex, other: StateIndex, model_id: str, against: str) -> np.ndarray:
-    """The other model's vectors in ``index``'s row order; refused unless both hold the same states."""
+def _common_rows(index: StateIndex, other: StateIndex, model_id: str, against: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the states both models hold, in ``index``'s order: (rows in index, rows in other)."""
     mine, theirs = index.keys_frame(), other.keys_frame()
-    if not mine.equals(theirs):  # the same states are nearly always stored in the same order
-        theirs["row"] = np.arange(len(theirs))
-        aligned = mine.merge(theirs, on=["portfolio_id", "as_of_date"], how="left")
-        if len(mine) != len(theirs) or aligned["row"].isna().any():
-            raise InvalidInput(
-                f"{model_id} holds {len(mine):,} states and {against} {len(theirs):,}, not the same ones: "
-                "backfill both over the same dates to compare them on the same queries"
-            )
-        return np.asarray(other.matrix)[aligned["row"].to_numpy(dtype=np.int64)]
-    return np.asarray(other.matrix)
+    if mine.equals(theirs):  # the same states are nearly always stored in the same order
+        rows = np.arange(len(mine))
+        return rows, rows
+    mine["mine"], theirs["theirs"] = np.arange(len(mine)), np.arange(len(theirs))
+    both = mine.merge(theirs, on=["portfolio_id", "as_of_date"], how="inner", sort=False).sort_values("mine")
+    if both.empty:
+        raise InvalidInput(
+            f"{model_id} holds {len(mine):,} states and {against} {len(theirs):,}, none of them the same: "
+            "backfill both over the same dates to compare them on the same queries"
+        )
+    return both["mine"].to_numpy(dtype=np.int64), both["theirs"].to_numpy(dtype=np.int64)
 
 
 def _comparison(other: str, shares: np.ndarray, theirs: np.ndarray, years: np.ndarray, base_rate: float) -> Comparison:
@@ -282,8 +303,10 @@ def embedding_quality(
     """The honest quality figure of one model's stored states, beside its baselines, in one run.
 
     ``start``: only stress states dated on or after it are queries (e.g. after a model's training end);
-    their neighbours may come from any date. ``against``: another joint model holding the same
-    states answers the same queries, and the report gives the difference with its interval.
+    their neighbours may come from any date. ``against``: another joint model answers the same
+    queries, and the report gives the difference with its interval; when the two hold different
+    states (one backfilled over fewer dates), every method, the baselines too, runs over the states
+    both hold, so that the two models face the same queries and the same candidates.
     """
     if k < 1:
         raise InvalidSetting(Setting("k"), f" must be at least 1, got {k}")
@@ -294,28 +317,43 @@ def embedding_quality(
         if against == model_id:
             raise InvalidSetting(Setting("against"), f" must name another model than {model_id}")
     index = load_index(stores, model_id)
-    days = index.dates
+    common: np.ndarray | None = None  # None: every state of the model; else the rows of the states both hold
+    other_matrix: np.ndarray | None = None
+    shared = None
+    if against is not None:
+        other = load_index(stores, against)
+        common, their_rows = _common_rows(index, other, model_id, against)
+        other_matrix = np.asarray(other.matrix)[their_rows]
+        if common.size < len(index) or their_rows.size < len(other):
+            shared = SharedStates(len(index), len(other), int(common.size))
+        else:
+            common = None
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return values if common is None else values[common]
+
+    days = kept(index.dates)
     in_stress = stress_mask(days)
     episodes = episode_ids(days)
     queries = np.flatnonzero(in_stress & (days >= np.datetime64(start, "D") if start is not None else in_stress))
-    codes = index.portfolio_codes
+    codes = kept(index.portfolio_codes)
     stamps = days.astype(np.int64)
 
     def excluded(rows: np.ndarray) -> np.ndarray:
         return honest_exclusions(rows, codes, episodes, stamps, gap_days)
 
-    base_rate = float(in_stress.mean()) if len(index) else float("nan")
+    base_rate = float(in_stress.mean()) if days.size else float("nan")
     years = days[queries].astype("datetime64[Y]").astype(np.int64)
-    scorers: list[tuple[str, Scorer]] = [(model_id, _cosine_scorer(np.asarray(index.matrix)))]
-    if len(index):
+    scorers: list[tuple[str, Scorer]] = [(model_id, _cosine_scorer(kept(np.asarray(index.matrix))))]
+    if days.size:
         every, risk = _feature_columns(stores, model_id, index)
         scorers += [
             (DATE_ONLY, _date_scorer(days)),
-            (VOLATILITY_AND_DRAWDOWN, _cosine_scorer(_zscored(risk))),
-            (EVERY_FEATURE, _cosine_scorer(_zscored(every))),
+            (VOLATILITY_AND_DRAWDOWN, _cosine_scorer(_zscored(kept(risk)))),
+            (EVERY_FEATURE, _cosine_scorer(_zscored(kept(every)))),
         ]
-    if against is not None:
-        scorers.append((against, _cosine_scorer(_same_states(index, load_index(stores, against), model_id, against))))
+    if against is not None and other_matrix is not None:
+        scorers.append((against, _cosine_scorer(other_matrix)))
     all_shares = _shares([scorer for _, scorer in scorers], queries, excluded, in_stress, k)
     comparison = None
     if against is not None:
@@ -325,5 +363,15 @@ def embedding_quality(
     unseen = out_of_sample_from(stores, model_id, against)
     in_sample = unseen if unseen is not None and (start is None or start < unseen) else None
     return QualityReport(
-        model_id, start, len(index), int(queries.size), base_rate, k, gap_days, methods, comparison, in_sample
+        model_id,
+        start,
+        int(days.size),
+        int(queries.size),
+        base_rate,
+        k,
+        gap_days,
+        methods,
+        comparison,
+        in_sample,
+        shared,
     )

@@ -56,7 +56,8 @@ def test_a_store_without_stress_states_says_the_figure_cannot_be_measured(
 def test_a_fitted_model_is_compared_with_v1_on_the_states_it_was_not_fitted_on(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A synthetic market (10 books, 2010-2012, stress windows in 2010 and 2011): v1 alone, then beside v2."""
+    """A synthetic market (10 books, 2010-2012, stress windows in 2010 and 2011): v1 alone, then beside v2
+    (backfilled from 2011 only)."""
     stores = open_stores(Settings(db_url=sqlite_url, cache_dir=tmp_path / "cache"))
     store_market(stores, market_output(books=10, years=3))
     use_store(monkeypatch, sqlite_url, tmp_path / "cache")
@@ -71,9 +72,10 @@ def test_a_fitted_model_is_compared_with_v1_on_the_states_it_was_not_fitted_on(
     verdicts = [e.value for e in (*at.success, *at.warning)]
     assert len(verdicts) == 1 and ("beats every baseline" in verdicts[0]) == (not alone.beaten_by())
 
+    # v2 backfilled over fewer dates than v1: compared over the states both hold
     fit_joint_model(stores, V2, "num-portfolio-core-v1", date(2011, 6, 30))
-    every_date = DateSelection(start=date(2010, 1, 1), end=date(2012, 12, 31))
-    backfill_joint(stores, "num-portfolio-core-v1", V2, BackfillRequest(every_date))
+    later = DateSelection(start=date(2011, 1, 1), end=date(2012, 12, 31))
+    backfill_joint(stores, "num-portfolio-core-v1", V2, BackfillRequest(later))
     at = open_page("embeddings")
     assert by_key(at, "selectbox", "quality_against").options == ["(no other model)", V2]
     by_key(at, "selectbox", "quality_against").select(V2).run()
@@ -83,6 +85,7 @@ def test_a_fitted_model_is_compared_with_v1_on_the_states_it_was_not_fitted_on(
     assert not at.exception and not at.error
     expected = embedding_quality(stores, V1, start=date(2011, 7, 1), against=V2)
     assert expected.comparison is not None and 0 < expected.stress_states < alone.stress_states
+    assert expected.shared is not None and 0 < expected.shared.both == expected.shared.other_states < alone.states
     measured = figures(at)
     assert list(measured["method"])[-1] == f"{V2} (compared)"
     np.testing.assert_allclose(
@@ -90,6 +93,10 @@ def test_a_fitted_model_is_compared_with_v1_on_the_states_it_was_not_fitted_on(
     )
     (compared,) = [shown(m.value) for m in at.markdown if "on the same" in m.value]
     assert f"on the same {expected.stress_states:,} queries" in compared
+    assert compared.endswith(
+        f"Measured over the {expected.shared.both:,} states both models hold ({V1} holds {alone.states:,}, "
+        f"{V2} {expected.shared.both:,}): every figure in the table, the baselines' too, is over these states."
+    )
     assert not any("In sample" in c.value for c in at.caption)
     # in sample only when asked, and then said
     by_key(at, "checkbox", "quality_out_of_sample").uncheck().run()

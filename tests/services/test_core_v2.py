@@ -23,7 +23,13 @@ from prometheus.risk import EngineOutput
 from prometheus.services.compare import compare_states
 from prometheus.services.fitting import fit_joint_model
 from prometheus.services.forecast_book import forecast_book
-from prometheus.services.quality import DATE_ONLY, EVERY_FEATURE, VOLATILITY_AND_DRAWDOWN, embedding_quality
+from prometheus.services.quality import (
+    DATE_ONLY,
+    EVERY_FEATURE,
+    VOLATILITY_AND_DRAWDOWN,
+    SharedStates,
+    embedding_quality,
+)
 from prometheus.services.similar import SimilarQuery, find_similar
 from prometheus.store.stores import Stores, open_stores
 
@@ -161,13 +167,45 @@ def test_search_explanation_forecasts_and_quality_work_with_v2(market: Stores) -
     from prometheus.services.backfill import BackfillRequest, backfill_joint
     from prometheus.services.dates import DateSelection
 
+    v1_states = market.numeric.count(NUMERIC)
     with pytest.raises(InvalidInput) as not_yet:  # fitted, but no state embedded yet
         embedding_quality(market, JOINT_PORTFOLIO_MODEL_ID, against=CORE_V2_MODEL_ID)
     assert str(not_yet.value) == (
-        f"{JOINT_PORTFOLIO_MODEL_ID} holds {market.numeric.count(NUMERIC):,} states and {CORE_V2_MODEL_ID} 0, "
-        "not the same ones: "
+        f"{JOINT_PORTFOLIO_MODEL_ID} holds {v1_states:,} states and {CORE_V2_MODEL_ID} 0, none of them the same: "
         "backfill both over the same dates to compare them on the same queries"
     )
+
+    # v2 over the last two years only: the two models are compared over the states both hold, and
+    # every method (the baselines too) runs over those states only
+    later = DateSelection(start=date(2011, 1, 1), end=date(2012, 12, 31))
+    backfill_joint(market, NUMERIC, CORE_V2_MODEL_ID, BackfillRequest(later))
+    v2_states = market.joint("PORTFOLIO_CORE_V2").count(CORE_V2_MODEL_ID)
+    assert 0 < v2_states < v1_states
+    v2_alone = embedding_quality(market, CORE_V2_MODEL_ID)  # v2's states are the common ones
+    v2_first = embedding_quality(market, CORE_V2_MODEL_ID, against=JOINT_PORTFOLIO_MODEL_ID)
+    v1_first = embedding_quality(market, JOINT_PORTFOLIO_MODEL_ID, against=CORE_V2_MODEL_ID)
+    assert v2_alone.shared is None and v2_alone.stress_states > 20
+    assert v2_first.shared == SharedStates(v2_states, v1_states, v2_states)
+    assert v1_first.shared == SharedStates(v1_states, v2_states, v2_states)
+    assert v1_first.states == v2_first.states == v2_alone.states == v2_states
+    assert v1_first.stress_states == v2_first.stress_states == v2_alone.stress_states
+    assert v1_first.base_rate == v2_alone.base_rate
+    assert v2_first.methods == v2_alone.methods
+    assert v1_first.methods[1:] == v2_alone.methods[1:]  # the baselines over the same states, whoever asks
+    assert v1_first.comparison is not None and v2_first.comparison is not None
+    assert v1_first.comparison.other == v2_alone.model and v2_first.comparison.other == v1_first.model
+    assert v1_first.comparison.difference == pytest.approx(-v2_first.comparison.difference, abs=1e-12)
+    assert (v1_first.comparison.higher, v1_first.comparison.lower) == (
+        v2_first.comparison.lower,
+        v2_first.comparison.higher,
+    )
+    assert v1_first.model != embedding_quality(market, JOINT_PORTFOLIO_MODEL_ID).model  # not v1's whole-store figure
+    assert v1_first.lines()[0] == (
+        f"over the {v2_states:,} states both models hold ({JOINT_PORTFOLIO_MODEL_ID} holds {v1_states:,}, "
+        f"{CORE_V2_MODEL_ID} {v2_states:,}): every figure here, the baselines' too, is over these states"
+    )
+    assert v1_first.lines()[1].startswith(f"states: {v2_states}, in named stress windows: ")
+
     backfill_joint(
         market,
         NUMERIC,
@@ -193,7 +231,7 @@ def test_search_explanation_forecasts_and_quality_work_with_v2(market: Stores) -
     alone = {m: embedding_quality(market, m).model for m in (CORE_V2_MODEL_ID, JOINT_PORTFOLIO_MODEL_ID)}
     report = embedding_quality(market, CORE_V2_MODEL_ID, against=JOINT_PORTFOLIO_MODEL_ID)
     compared = report.comparison
-    assert compared is not None and report.stress_states > 50
+    assert compared is not None and report.stress_states > 50 and report.shared is None
     assert report.model == alone[CORE_V2_MODEL_ID] and compared.other == alone[JOINT_PORTFOLIO_MODEL_ID]
     assert [m.method for m in report.methods[1:]] == [DATE_ONLY, VOLATILITY_AND_DRAWDOWN, EVERY_FEATURE]
     assert compared.higher + compared.lower + compared.level == report.stress_states
