@@ -9,9 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from prometheus.presenters.choices import index_portfolios, nearest_on_or_before, parse_day
+from prometheus.presenters.heat import MONTH_FULL_AT, YEAR_FULL_AT
 from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.tables import describe_depth
-from prometheus.services.drawdown import worst_drawdowns
+from prometheus.services.drawdown import MONTH_COLUMNS, worst_drawdowns
 from prometheus.services.outcomes import (
     FORECAST_HORIZON_DAYS,
     HORIZONS_DAYS,
@@ -86,7 +87,8 @@ def monthly_table(ctx: _context.PageContext, portfolio: str, frame: pd.DataFrame
             "Each month from the last value of the month before to its last value; empty where the month, or "
             "the one before it, has no value. The first and last years are partial."
         )
-        _widgets.show_table(table, key="dd_monthly", height=min(38 + 35 * len(table), 420))
+        heat = {name: MONTH_FULL_AT for name in MONTH_COLUMNS} | {"year_return": YEAR_FULL_AT}
+        _widgets.show_table(table, key="dd_monthly", height=min(38 + 35 * len(table), 420), heat=heat)
         _widgets.csv_download(table, f"monthly_returns_{portfolio}.csv", key="dd_monthly_csv", label="Download (CSV)")
 
 

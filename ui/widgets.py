@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,6 +13,7 @@ import streamlit as st
 from prometheus.presenters import formats
 from prometheus.presenters.choices import nearest_on_or_before, parse_day
 from prometheus.presenters.csv_files import csv_bytes
+from prometheus.presenters.heat import heat_styles
 from prometheus.presenters.markup import markdown_text
 from ui.context import PAGES
 
@@ -126,13 +127,21 @@ def show_table(
     labels: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
     widths: dict[str, int] | None = None,
+    heat: Mapping[str, float] | None = None,
     **options: Any,
 ) -> Any:
-    """A table as every page shows one: formatted by kind, labels in words, empty cells empty."""
+    """A table as every page shows one: formatted by kind, labels in words, empty cells empty.
+
+    ``heat``: returns columns (fractions) coloured red to green, each full at the given size.
+    """
     options.setdefault("hide_index", True)
     options.setdefault("width", "stretch")
+    shown: Any = dictionary_encoded(formats.screen_frame(frame))
+    if heat:
+        styles = heat_styles(frame, heat)  # from the fractions: the shown cells are the same cells
+        shown = shown.style.apply(lambda _: styles, axis=None)
     return st.dataframe(
-        dictionary_encoded(formats.screen_frame(frame)),
+        shown,
         key=key,
         column_config={**column_config(frame, labels, widths), **(extra or {})},
         placeholder="",

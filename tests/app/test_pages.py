@@ -5,8 +5,10 @@ AppTest cannot click Plotly selections or download buttons: tests/browser covers
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from prometheus import jobs
 from prometheus.config import Settings
+from prometheus.presenters.heat import heat_css
 from prometheus.services import maps as map_service
 from prometheus.services.drawdown import monthly_returns, underwater
 from prometheus.store.stores import open_stores
@@ -110,6 +113,22 @@ def table(at: AppTest, key: str) -> Any:
     found = tables(at, key)
     assert found, f"no table {key}: {[list(d.value.columns) for d in at.dataframe]}"
     return found[0]
+
+
+def cell_styles(at: AppTest, key: str) -> dict[tuple[int, int], str]:
+    """The CSS of each styled cell of a table, by (row, column) of the frame shown (index hidden)."""
+    wanted, unwanted = TABLE_COLUMNS[key]
+    found = [
+        d.proto.arrow_data.styler.styles
+        for d in at.dataframe
+        if wanted <= set(d.value.columns) and not unwanted & set(d.value.columns)
+    ]
+    assert found, f"no table {key}"
+    cells: dict[tuple[int, int], str] = {}
+    for selectors, style in re.findall(r"([^{}]+)\{([^}]*)\}", found[0]):
+        for row, column in re.findall(r"_row(\d+)_col(\d+)", selectors):
+            cells[(int(row), int(column))] = style.strip().rstrip(";").strip()
+    return cells
 
 
 def plotly_figures(at: AppTest) -> list[dict[str, Any]]:
@@ -486,6 +505,12 @@ def test_drawdown_portfolio_and_analogue_scope(
     assert list(monthly["calendar_year"]) == ["2025", "2024"]
     np.testing.assert_allclose(monthly.iloc[:, 1:].to_numpy(float), 100 * expected.iloc[:, 1:].to_numpy(float))
     assert np.isnan(expected.loc[1, "month_01"]) and not np.isnan(expected.loc[1, "month_02"])  # 2024-01: one value
+    # a heatmap: each month's cell coloured for its return (full at 10%), the year's (full at 30%)
+    cells = cell_styles(at, "dd_monthly")
+    for row, column in itertools.product(range(len(expected)), range(1, len(expected.columns))):
+        full_at = 0.30 if expected.columns[column] == "year_return" else 0.10
+        assert cells.get((row, column), "") == heat_css(expected.iloc[row, column], full_at), (row, column)
+    assert cells and not any(c == 0 for _, c in cells)  # the year's label is plain
     assert date_sentence(at) == expected_date_sentence(figure, "2025-06-30")
 
     by_key(at, "selectbox", "dd_portfolio").set_value(PF1).run()

@@ -14,7 +14,7 @@ from app_helpers import plotly_values
 from helpers import fill_sample
 
 from prometheus.config import Settings
-from prometheus.presenters import choices, figures, maps, quality, series, tables
+from prometheus.presenters import choices, figures, heat, maps, quality, series, tables
 from prometheus.services import versions
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
@@ -245,3 +245,19 @@ def test_the_quality_figure_says_when_the_model_loses_and_which_model_is_better(
     table = quality.quality_table(_report(0.444, [0.072], (0.456, -0.022, 0.024)))
     assert list(table["method"]) == ["m1 (this model)", "baseline 0", "m2 (compared)"]
     assert table["stress_share"].tolist() == [0.444, 0.072, 0.456]
+
+
+def test_returns_are_coloured_red_for_losses_green_for_gains_stronger_with_size() -> None:
+    assert heat.heat_css(-0.10, 0.10) == "background-color: rgba(214, 39, 40, 0.55)"  # full scale
+    assert heat.heat_css(0.25, 0.10) == "background-color: rgba(44, 160, 44, 0.55)"  # beyond it: no stronger
+    assert heat.heat_css(0.001, 0.10) == "background-color: rgba(44, 160, 44, 0.08)"  # a tiny move: faint
+    assert heat.heat_css(-0.05, 0.10) == "background-color: rgba(214, 39, 40, 0.32)"  # half way: 0.08 + 0.47 / 2
+    for empty in (float("nan"), None, 0.0, "", pd.NaT):
+        assert heat.heat_css(empty, 0.10) == ""  # an empty or flat cell keeps the table's own background
+    frame = pd.DataFrame(
+        {"calendar_year": ["2009", "2008"], "month_01": [-0.078, np.nan], "year_return": [0.68, -0.39]}
+    )
+    styles = heat.heat_styles(frame, {"month_01": 0.10, "year_return": 0.30})
+    assert list(styles.columns) == list(frame.columns) and list(styles["calendar_year"]) == ["", ""]
+    assert styles.loc[0, "month_01"] == heat.heat_css(-0.078, 0.10) and styles.loc[1, "month_01"] == ""
+    assert styles.loc[1, "year_return"] == "background-color: rgba(214, 39, 40, 0.55)"
