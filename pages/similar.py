@@ -11,7 +11,7 @@ import streamlit as st
 from prometheus.numbers import whole_or_none
 from prometheus.presenters.choices import index_dates, index_portfolios, nearest_on_or_before, parse_day
 from prometheus.presenters.markup import markdown_text
-from prometheus.presenters.tables import StateKey, comparison_frame, state_keys
+from prometheus.presenters.tables import StateKey, comparison_frame, neighbours_caption, state_keys
 from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, values_used
 from prometheus.services.similar import SimilarQuery
 from ui import context as _context
@@ -30,6 +30,12 @@ SCOPE_HELP = (
     f"Point in time: only states dated {FORECAST_HORIZON_DAYS} days or more before the query, so what followed "
     "them was known on the query date; only this scope shows a forecast. The others browse any date: what "
     "followed their analogues is hindsight."
+)
+# days apart -> the choice's words; 0 keeps the ranking as it is
+SPREADS = {0: "As ranked", 1: "One per date", 30: "30 days apart", 91: "91 days apart", 365: "A year apart"}
+SPREAD_HELP = (
+    "The nearest states are often one market moment seen through many books. Spread: skip any analogue "
+    "dated too close to a better one, so the list (and what followed it) spans distinct moments."
 )
 # tab label -> (the comparison's part, its first column, the table's key); the last tab explains the pair
 COMPARE_TABS = {
@@ -79,6 +85,10 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
             key="sim_self",
             help="Rank the portfolio's own history too (never the query state itself).",
         )
+        _widgets.seed_from_query("sim_apart", "apart", lambda raw: SPREADS.get(whole_or_none(raw, 1, 3650) or 0))
+        st.session_state.setdefault("sim_apart", SPREADS[0])
+        spread = st.selectbox("Spread in time", list(SPREADS.values()), key="sim_apart", help=SPREAD_HELP)
+        apart = next(days for days, label in SPREADS.items() if label == spread)
     start = end = None
     if scope == SCOPES["range"]:
         left, right, _ = st.columns([2, 2, 2])
@@ -94,6 +104,7 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
         self="1" if include_self else None,
         start=start,
         end=end,
+        apart=apart or None,
     )
     return SimilarQuery(
         model_id=ctx.model_id,
@@ -105,6 +116,7 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
         end=end,
         include_self=include_self,
         point_in_time_days=FORECAST_HORIZON_DAYS if scope_key == "pit" else None,
+        min_days_apart=apart,
     )
 
 
@@ -202,7 +214,7 @@ def body(ctx: _context.PageContext) -> None:
     query = query_controls(ctx, index)
     table, candidates = _data.neighbours(ctx, query)
     st.markdown(f"**Query:** {markdown_text(_data.state_line(ctx, query.portfolio_id, query.as_of))}")
-    st.caption(f"{len(table)} nearest of {candidates:,} candidate state(s): cosine first, then euclidean.")
+    st.caption(neighbours_caption(query, len(table), candidates))
     if table.empty:
         st.info("No candidate states in this scope: widen the dates or include the portfolio's own history.")
         return

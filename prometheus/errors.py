@@ -46,6 +46,7 @@ SETTING_WORDS: dict[str, str] = {
     "point_in_time": "point-in-time search",
     "hindsight": "hindsight search",
     "against": "the model to compare with",
+    "min_days_apart": "the days between analogues",
 }
 
 

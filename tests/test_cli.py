@@ -230,9 +230,39 @@ def test_find_similar_scopes(loaded: str) -> None:
     assert len(with_self) == 119
 
 
+def test_find_similar_spread_in_time(loaded: str) -> None:
+    def search(*extra: str) -> list[dict[str, str]]:
+        args = ("--portfolio-id", PF1, "--as-of", "2025-06-30", "--top-k", "8", *extra)
+        result = invoke("find_similar_portfolios", *args, db_url=loaded)
+        assert (result.returncode, result.stderr) == (0, "")
+        return _csv(result.stdout)
+
+    ranked = search()
+    assert len({r["as_of_date"] for r in ranked}) < 8  # the sample's books bunch on dates
+    per_date = search("--min-days-apart", "1")
+    assert len({r["as_of_date"] for r in per_date}) == 8 and per_date[0] == ranked[0]
+    quarters = search("--min-days-apart", "91")
+    days = [date.fromisoformat(r["as_of_date"]) for r in quarters]
+    assert all(abs((a - b).days) >= 91 for i, a in enumerate(days) for b in days[:i])
+    assert 2 <= len(quarters) <= 8 and quarters[0] == ranked[0]
+    # each kept analogue is the best candidate not within 91 days of a better kept one
+    every = search("--top-k", "500")
+    kept: list[date] = []
+    for row in every:
+        day = date.fromisoformat(row["as_of_date"])
+        if all(abs((day - k).days) >= 91 for k in kept):
+            kept.append(day)
+    assert days == kept[:8]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (
+            ["--portfolio-id", PF1, "--as-of", "2025-01-31", "--min-days-apart", "30", "--engine", "database"],
+            "error: --min-days-apart needs the in-process search (the default): the in-database search ranks only "
+            "its nearest candidates",
+        ),
         (
             ["--portfolio-id", "NOPE", "--as-of", "2025-01-31"],
             "error: unknown portfolio 'NOPE': no joint-portfolio-core-v1 states exist for it "

@@ -12,7 +12,7 @@ from prometheus.presenters import formats, labels
 from prometheus.presenters.choices import parse_day
 from prometheus.services.drawdown import underwater_at
 from prometheus.services.listing import LISTING_HEADER, JointStateRow
-from prometheus.services.similar import SimilarResult
+from prometheus.services.similar import SimilarQuery, SimilarResult
 from prometheus.store.jobs import Job
 
 
@@ -91,6 +91,16 @@ def neighbours_frame(result: SimilarResult, attributes: pd.DataFrame) -> pd.Data
         columns=["rank", "cosine", "euclidean", "portfolio_id", "as_of_date"],
     )
     return attach_attributes(frame, attributes)[NEIGHBOUR_COLUMNS]
+
+
+def neighbours_caption(query: SimilarQuery, shown: int, candidates: int) -> str:
+    """The line over the analogues: how many, of how many candidates, spread how, ranked how."""
+    apart = query.min_days_apart
+    spread = "" if not apart else ", one per date" if apart == 1 else f", at least {apart:,} days apart"
+    short = ""
+    if apart and shown < min(query.top_k, candidates):
+        short = f" ({shown} of the {query.top_k} asked: every other candidate is closer in time to one of these)"
+    return f"{shown} nearest of {candidates:,} candidate state(s){spread}: cosine first, then euclidean{short}."
 
 
 def attach_attributes(frame: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataFrame:

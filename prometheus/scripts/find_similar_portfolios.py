@@ -11,6 +11,7 @@ from prometheus.scripts._cli import (
     EXIT_OK,
     add_db_args,
     add_raw_csv_flag,
+    bounded_int,
     date_arg,
     entry,
     make_parser,
@@ -20,7 +21,7 @@ from prometheus.scripts._cli import (
     write_csv,
 )
 from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, forward_outcomes, outcome_cells
-from prometheus.services.similar import SimilarQuery, find_similar
+from prometheus.services.similar import MAX_DAYS_APART, SimilarQuery, find_similar
 from prometheus.services.similar_database import find_similar_in_database
 
 HEADER = ("cosine", "euclidean", "portfolio_id", "source", "as_of_date")
@@ -58,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--end", type=date_arg, metavar="YYYY-MM-DD", help="latest candidate date")
     parser.add_argument(
         "--include-self", action="store_true", help="also rank the query portfolio's own states on other dates"
+    )
+    parser.add_argument(
+        "--min-days-apart",
+        type=bounded_int(0, MAX_DAYS_APART),
+        default=0,
+        metavar="DAYS",
+        help="spread the analogues in time: skip any dated fewer than DAYS days from a better one (1: one per "
+        "date; 91: one per quarter; default 0, as ranked)",
     )
     parser.add_argument(
         "--point-in-time",
@@ -107,6 +116,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         end=args.end,
         include_self=args.include_self,
         point_in_time_days=FORECAST_HORIZON_DAYS if point_in_time else None,
+        min_days_apart=args.min_days_apart,
     )
     stores = open_command_stores(settings)
     result = find_similar_in_database(stores, query) if args.engine == "database" else find_similar(stores, query)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from prometheus.errors import InvalidInput
+from prometheus.errors import InvalidInput, InvalidSetting, Setting
 from prometheus.joint.registry import joint_model
 from prometheus.search.exact import top_k_exact
 from prometheus.services.similar import Neighbour, SimilarQuery, SimilarResult
@@ -25,6 +25,12 @@ NOT_AVAILABLE = (
 
 
 def find_similar_in_database(stores: Stores, query: SimilarQuery, ef_search: int = 200) -> SimilarResult:
+    if query.min_days_apart:
+        # Spreading may skip most of the nearest states: a fixed max(4k, 100) candidates could run out.
+        raise InvalidSetting(
+            Setting("min_days_apart"),
+            " needs the in-process search (the default): the in-database search ranks only its nearest candidates",
+        )
     db = stores.historical
     if not db.vector_column:
         raise InvalidInput(NOT_AVAILABLE)

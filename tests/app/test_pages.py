@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import streamlit as st
 from app_helpers import PF1, PROJECT, plotly_values, shown, wait_for_job
@@ -300,6 +301,30 @@ def test_similar_top_k_scope_and_portfolio(sample_url: str, tmp_path: Path, monk
     point_in_time = table(at, "sim_table")  # PF2 on 2025-12-31: analogues dated on or before 2025-10-01
     assert len(point_in_time) == 5 * 21 and max(str(d)[:10] for d in point_in_time["as_of_date"]) <= "2025-10-01"
     assert not any("hindsight, not a forecast" in i.value for i in at.info)
+
+
+def test_similar_spread_in_time_from_the_box_and_the_link(
+    sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page("similar", portfolio=PF1, date="2025-12-31", k="8", scope="all")
+    assert_clean(at)
+    ranked = table(at, "sim_table")
+    assert len(set(ranked["as_of_date"])) < 8 and "apart" not in at.query_params  # bunched on dates
+    by_key(at, "selectbox", "sim_apart").set_value("91 days apart").run()
+    assert_clean(at)
+    spread = table(at, "sim_table")
+    days = [pd.Timestamp(d).date() for d in spread["as_of_date"]]
+    assert all(abs((a - b).days) >= 91 for i, a in enumerate(days) for b in days[:i]) and len(days) >= 3
+    assert spread.iloc[0].equals(ranked.iloc[0])  # the best analogue stays first
+    assert at.query_params["apart"] == "91"  # in the shared link...
+    said = [c.value for c in at.caption if c.value.startswith(f"{len(days)} nearest of ")]
+    assert len(said) == 1 and ", at least 91 days apart: cosine first, then euclidean" in said[0]
+    outcomes = table(at, "sim_outcomes")  # what followed: the spread analogues, not the bunched ones
+    assert [pd.Timestamp(d).date() for d in outcomes["as_of_date"]] == days
+    linked = open_page("similar", portfolio=PF1, date="2025-12-31", k="8", scope="all", apart="1")  # ...and read back
+    assert by_key(linked, "selectbox", "sim_apart").value == "One per date"
+    assert len(set(table(linked, "sim_table")["as_of_date"])) == 8
 
 
 def test_similar_comparison_and_what_happened_next(

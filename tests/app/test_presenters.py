@@ -19,6 +19,7 @@ from prometheus.services import versions
 from prometheus.services.backfill import BackfillRequest, backfill_joint, backfill_numeric
 from prometheus.services.dates import DateSelection
 from prometheus.services.quality import Comparison, MethodQuality, QualityReport
+from prometheus.services.similar import SimilarQuery
 from prometheus.store.jobs import Job
 from prometheus.store.stores import open_stores
 
@@ -261,3 +262,20 @@ def test_returns_are_coloured_red_for_losses_green_for_gains_stronger_with_size(
     assert list(styles.columns) == list(frame.columns) and list(styles["calendar_year"]) == ["", ""]
     assert styles.loc[0, "month_01"] == heat.heat_css(-0.078, 0.10) and styles.loc[1, "month_01"] == ""
     assert styles.loc[1, "year_return"] == "background-color: rgba(214, 39, 40, 0.55)"
+
+
+def test_the_analogues_caption_says_how_they_were_spread_and_when_fewer_were_found() -> None:
+    def query(apart: int) -> SimilarQuery:
+        return SimilarQuery("m", "BOOK", date(2020, 1, 31), top_k=20, min_days_apart=apart)
+
+    assert tables.neighbours_caption(query(0), 20, 36_629) == (
+        "20 nearest of 36,629 candidate state(s): cosine first, then euclidean."
+    )
+    assert tables.neighbours_caption(query(1), 20, 36_629) == (
+        "20 nearest of 36,629 candidate state(s), one per date: cosine first, then euclidean."
+    )
+    assert tables.neighbours_caption(query(365), 14, 36_629) == (
+        "14 nearest of 36,629 candidate state(s), at least 365 days apart: cosine first, then euclidean "
+        "(14 of the 20 asked: every other candidate is closer in time to one of these)."
+    )
+    assert tables.neighbours_caption(query(365), 3, 3).endswith("then euclidean.")  # all there were
