@@ -8,10 +8,17 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from prometheus.presenters.choices import index_portfolios, nearest_on_or_before, parse_day
+from prometheus.presenters.choices import (
+    SPREAD_HELP,
+    SPREADS,
+    index_portfolios,
+    nearest_on_or_before,
+    parse_day,
+    spread_days,
+)
 from prometheus.presenters.heat import MONTH_FULL_AT, YEAR_FULL_AT
 from prometheus.presenters.markup import markdown_text
-from prometheus.presenters.tables import describe_depth
+from prometheus.presenters.tables import describe_depth, neighbours_caption
 from prometheus.services.drawdown import MONTH_COLUMNS, worst_drawdowns
 from prometheus.services.outcomes import (
     FORECAST_HORIZON_DAYS,
@@ -94,7 +101,7 @@ def monthly_table(ctx: _context.PageContext, portfolio: str, frame: pd.DataFrame
 
 def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
     st.subheader(f"Closest historical analogues of {markdown_text(portfolio)} on {day.isoformat()}")
-    cols = st.columns([1, 2, 2])
+    cols = st.columns([1, 2, 2, 2])
     st.session_state.setdefault("dd_k", 10)
     top_k = int(cols[0].number_input("How many", min_value=1, max_value=200, step=1, key="dd_k"))
     with cols[1]:
@@ -115,6 +122,8 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
             key="dd_own",
             help="Untick to see only other portfolios.",
         )
+    st.session_state.setdefault("dd_apart", SPREADS[0])
+    spread = cols[3].selectbox("Spread in time", list(SPREADS.values()), key="dd_apart", help=SPREAD_HELP)
     query = SimilarQuery(
         model_id=ctx.model_id,
         portfolio_id=portfolio,
@@ -122,10 +131,11 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
         top_k=top_k,
         include_self=own,
         point_in_time_days=FORECAST_HORIZON_DAYS if point_in_time else None,
+        min_days_apart=spread_days(spread),
     )
     if point_in_time:
         forecast_panel(ctx, portfolio, day)
-    table, _ = _data.neighbours(ctx, query)
+    table, candidates = _data.neighbours(ctx, query)
     if table.empty:
         st.info(
             f"No stored state is dated {FORECAST_HORIZON_DAYS} days or more before this date: pick a later date, "
@@ -143,6 +153,7 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
         known_by=day if point_in_time else None,
     )
     merged = table.merge(outcomes, on=["portfolio_id", "as_of_date"], how="left").loc[:, ANALOGUE_COLUMNS]
+    st.caption(neighbours_caption(query, len(table), candidates))
     _widgets.show_table(merged, key="dd_analogues", widths=ANALOGUE_WIDTHS)
     st.caption(f"What followed each analogue, from {values_used(outcomes)}.")
     _widgets.csv_download(

@@ -9,7 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from prometheus.numbers import whole_or_none
-from prometheus.presenters.choices import index_dates, index_portfolios, nearest_on_or_before, parse_day
+from prometheus.presenters.choices import (
+    SPREAD_HELP,
+    SPREADS,
+    index_dates,
+    index_portfolios,
+    nearest_on_or_before,
+    parse_day,
+    spread_days,
+)
 from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.tables import StateKey, comparison_frame, neighbours_caption, state_keys
 from prometheus.services.outcomes import FORECAST_HORIZON_DAYS, values_used
@@ -30,12 +38,6 @@ SCOPE_HELP = (
     f"Point in time: only states dated {FORECAST_HORIZON_DAYS} days or more before the query, so what followed "
     "them was known on the query date; only this scope shows a forecast. The others browse any date: what "
     "followed their analogues is hindsight."
-)
-# days apart -> the choice's words; 0 keeps the ranking as it is
-SPREADS = {0: "As ranked", 1: "One per date", 30: "30 days apart", 91: "91 days apart", 365: "A year apart"}
-SPREAD_HELP = (
-    "The nearest states are often one market moment seen through many books. Spread: skip any analogue "
-    "dated too close to a better one, so the list (and what followed it) spans distinct moments."
 )
 # tab label -> (the comparison's part, its first column, the table's key); the last tab explains the pair
 COMPARE_TABS = {
@@ -88,7 +90,7 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
         _widgets.seed_from_query("sim_apart", "apart", lambda raw: SPREADS.get(whole_or_none(raw, 1, 3650) or 0))
         st.session_state.setdefault("sim_apart", SPREADS[0])
         spread = st.selectbox("Spread in time", list(SPREADS.values()), key="sim_apart", help=SPREAD_HELP)
-        apart = next(days for days, label in SPREADS.items() if label == spread)
+        apart = spread_days(spread)
     start = end = None
     if scope == SCOPES["range"]:
         left, right, _ = st.columns([2, 2, 2])

@@ -1,4 +1,4 @@
-"""What the pickers offer: models, dates and portfolios, and dates read from a link."""
+"""What the pickers offer: models, dates, portfolios and spreads of analogues, and dates read from a link."""
 
 from __future__ import annotations
 
@@ -11,6 +11,18 @@ from prometheus.errors import InvalidInput
 from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID, joint_model, joint_model_ids
 from prometheus.report_files import parse_date
 from prometheus.search.index import StateIndex
+
+# Analogues spread in time (SimilarQuery.min_days_apart): days apart -> the choice's words; 0 keeps the ranking
+SPREADS = {0: "As ranked", 1: "One per date", 30: "30 days apart", 91: "91 days apart", 365: "A year apart"}
+SPREAD_HELP = (
+    "The nearest states are often one market moment seen through many books. Spread: skip any analogue "
+    "dated too close to a better one, so the list (and what followed it) spans distinct moments."
+)
+
+
+def spread_days(label: str) -> int:
+    """The days apart of a spread's words (0 for words not offered)."""
+    return next((days for days, words in SPREADS.items() if words == label), 0)
 
 
 def index_dates(index: StateIndex) -> list[date]:

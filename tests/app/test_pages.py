@@ -518,6 +518,17 @@ def test_drawdown_portfolio_and_analogue_scope(
     analogues = table(at, "dd_analogues")  # point in time: dated on or before 2025-03-30 (91 days earlier)
     assert len(analogues) == 10 and all(str(d)[:10] <= "2025-03-30" for d in analogues["as_of_date"])
     assert PF2 in set(analogues["portfolio_id"])  # the book's own history, under the same rule
+    by_key(at, "selectbox", "dd_apart").set_value("91 days apart").run()
+    assert_clean(at)
+    spread = table(at, "dd_analogues")  # no two within 91 days of each other, the best first either way
+    days = [pd.Timestamp(d).date() for d in spread["as_of_date"]]
+    assert all(abs((a - b).days) >= 91 for i, a in enumerate(days) for b in days[:i])
+    assert 2 <= len(days) < 10 and spread.iloc[0].equals(analogues.iloc[0])
+    (said,) = [c.value for c in at.caption if c.value.startswith(f"{len(days)} nearest of ")]
+    assert ", at least 91 days apart: " in said and said.endswith(
+        f"({len(days)} of the 10 asked: every other candidate is closer in time to one of these)."
+    )
+    by_key(at, "selectbox", "dd_apart").set_value("As ranked").run()
     episodes = table(at, "dd_episodes")
     assert list(episodes.columns)[:4] == ["peak_date", "trough_date", "recovery_date", "depth"]
     monthly = table(at, "dd_monthly")  # the book's months from its reports' values, shown in percent
