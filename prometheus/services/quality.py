@@ -323,7 +323,8 @@ def embedding_quality(
     if against is not None:
         other = load_index(stores, against)
         common, their_rows = _common_rows(index, other, model_id, against)
-        other_matrix = np.asarray(other.matrix)[their_rows]
+        in_order = their_rows.size == len(other) and bool(np.all(their_rows == np.arange(their_rows.size)))
+        other_matrix = np.asarray(other.matrix) if in_order else np.asarray(other.matrix)[their_rows]  # no 89 MB copy
         if common.size < len(index) or their_rows.size < len(other):
             shared = SharedStates(len(index), len(other), int(common.size))
         else:
