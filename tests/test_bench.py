@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import PROJECT, cli_env
+from helpers import ALL_SAMPLE_DATES, PROJECT, cli_env, fill_sample
 
 
 @pytest.mark.slow
@@ -60,3 +60,21 @@ def test_ui_bench_refuses_a_filter_that_names_nothing(tmp_path: Path, capsys: py
     assert err.startswith("error: no page or interaction is named like 'Overview (reloaded)': one of ")
     assert "Overview (reload), Backfill (reload)," in err and err.count("\n") == 1
     assert not (tmp_path / "none.db").exists()
+
+
+def test_spread_bench_scores_every_spread_and_the_baseline_on_the_same_queries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import spread_skill
+
+    url = f"sqlite:///{tmp_path / 'sample.db'}"
+    fill_sample(url, backfill=ALL_SAMPLE_DATES)
+    assert spread_skill.main(["--db-url", url, "--every", "1", "--top-k", "5", "--spreads", "0,1,91"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    # 5 books x the 21 month-ends of 2024-01 .. 2025-09 whose next 91 days are stored
+    assert lines[0].startswith("105 queries (2024-2025, every date), 5 analogues each dated 91+ days before")
+    names = [line.split(" | ")[0].removeprefix("| ") for line in lines[3:]]
+    assert names == ["as ranked", "one per date", "91 days apart", "baseline: current 3-month volatility"]
+    assert lines[3].split(" | ")[2] == "+0.000 [+0.000, +0.000]"  # as ranked against itself
+    assert spread_skill.main(["--db-url", url, "--spreads", "30"]) == 2  # as ranked must come first
+    assert capsys.readouterr().err.startswith("error: --spreads must start with 0 (as ranked)")
