@@ -87,7 +87,9 @@ def query_controls(ctx: _context.PageContext, index: Any) -> SimilarQuery:
             key="sim_self",
             help="Rank the portfolio's own history too (never the query state itself).",
         )
-        _widgets.seed_from_query("sim_apart", "apart", lambda raw: SPREADS.get(whole_or_none(raw, 1, 3650) or 0))
+        _widgets.seed_from_query(
+            "sim_apart", "apart", lambda raw: SPREADS.get(whole_or_none(raw, 1, max(SPREADS)) or 0)
+        )
         st.session_state.setdefault("sim_apart", SPREADS[0])
         spread = st.selectbox("Spread in time", list(SPREADS.values()), key="sim_apart", help=SPREAD_HELP)
         apart = spread_days(spread)
