@@ -254,6 +254,8 @@ DD_DATES = ["2003-03-14", "2000-03-10", "2015-08-28", "2011-08-12", "2009-03-06"
 PORTFOLIOS = [f"PORTFOLIO_CORE_US_EQ_{n:03d}" for n in (7, 13, 21, 29, 33, 38)]
 SCOPES = ["All history (hindsight)", "Same date", "Point in time", "All history (hindsight)", "Same date"]
 SCOPE_URL = ["scope=all", "scope=same", "", "scope=all", "scope=same"]
+SPREADS = ["One per date", "30 days apart", "91 days apart", "A year apart", "As ranked"]
+SPREAD_URL = ["apart=1", "apart=30", "apart=91", "apart=365", ""]
 SIM_TABS = ["Sectors", "Factors", "Scenario P&L", "Risk metrics", "Sectors"]  # never the open one
 # the open tab's table drawn: a lazy tab's (sent by a script run) or one sent already (drawn on the click)
 OPEN_TAB_TABLE = {"css": "[role='tabpanel'] [data-testid='stDataFrame'] canvas"}
@@ -305,6 +307,13 @@ INTERACTIONS = [
         PAGES["Similar"],
         press_enter("sim_pick"),
         prepare=type_option("sim_pick", ["#2 ", "#3 ", "#4 ", "#5 "]),
+    ),
+    Step(
+        "Similar: spread in time",
+        PAGES["Similar"],
+        press_enter("sim_apart"),
+        lambda i: {"url": SPREAD_URL[i % 5]} if SPREAD_URL[i % 5] else {},
+        prepare=type_option("sim_apart", SPREADS),
     ),
     Step("Similar: open a comparison tab", PAGES["Similar"], open_tab(SIM_TABS), lambda _: OPEN_TAB_TABLE, False),
     Step(
