@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from prometheus.numbers import whole_or_none
 from prometheus.presenters.choices import (
     SPREAD_HELP,
     SPREADS,
@@ -99,16 +100,30 @@ def monthly_table(ctx: _context.PageContext, portfolio: str, frame: pd.DataFrame
         _widgets.csv_download(table, f"monthly_returns_{portfolio}.csv", key="dd_monthly_csv", label="Download (CSV)")
 
 
+ANALOGUES_SHOWN = 10  # the default number of analogues
+LINK_FLAGS = {"0": False, "1": True}
+
+
 def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
     st.subheader(f"Closest historical analogues of {markdown_text(portfolio)} on {day.isoformat()}")
     cols = st.columns([1, 2, 2, 2])
-    st.session_state.setdefault("dd_k", 10)
+    # A shared link keeps these settings (?k=5&pit=0&own=0&apart=91; the defaults are left out)
+    _widgets.seed_from_query("dd_k", "k", lambda raw: whole_or_none(raw, 1, 200))
+    _widgets.seed_from_query("dd_point_in_time", "pit", lambda raw: LINK_FLAGS.get(raw))
+    _widgets.seed_from_query("dd_own", "own", lambda raw: LINK_FLAGS.get(raw))
+    _widgets.seed_from_query("dd_apart", "apart", lambda raw: SPREADS.get(whole_or_none(raw, 1, max(SPREADS)) or 0))
+    for key, default in (
+        ("dd_k", ANALOGUES_SHOWN),
+        ("dd_point_in_time", True),
+        ("dd_own", True),
+        ("dd_apart", SPREADS[0]),
+    ):
+        st.session_state.setdefault(key, default)
     top_k = int(cols[0].number_input("How many", min_value=1, max_value=200, step=1, key="dd_k"))
     with cols[1]:
         st.write("")
         point_in_time = st.checkbox(
             "Point in time",
-            value=True,
             key="dd_point_in_time",
             help=f"Only analogues dated {FORECAST_HORIZON_DAYS} days or more before this date, so what followed "
             "them was known on it (the book's own history obeys the same rule). Untick to browse any date: "
@@ -118,12 +133,16 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
         st.write("")
         own = st.checkbox(
             f"Include {markdown_text(portfolio)}'s own history",
-            value=True,
             key="dd_own",
             help="Untick to see only other portfolios.",
         )
-    st.session_state.setdefault("dd_apart", SPREADS[0])
     spread = cols[3].selectbox("Spread in time", list(SPREADS.values()), key="dd_apart", help=SPREAD_HELP)
+    _widgets.publish_query(
+        k=None if top_k == ANALOGUES_SHOWN else top_k,
+        pit=None if point_in_time else "0",
+        own=None if own else "0",
+        apart=spread_days(spread) or None,
+    )
     query = SimilarQuery(
         model_id=ctx.model_id,
         portfolio_id=portfolio,

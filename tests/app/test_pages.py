@@ -507,6 +507,38 @@ def expected_date_sentence(figure: dict[str, Any], day: str) -> str:
     return f"**{day}**: {-depths[at]:.1%} below the peak of {days[peak]} ({under:,d} days under water by then)."
 
 
+def test_drawdown_analogue_settings_travel_in_the_link(
+    sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_store(monkeypatch, sample_url, tmp_path / "cache")
+    at = open_page("drawdown", portfolio=PF2, date="2025-06-30", k="5", pit="0", own="0", apart="91")
+    assert_clean(at)
+    assert by_key(at, "number_input", "dd_k").value == 5
+    assert by_key(at, "checkbox", "dd_point_in_time").value is False
+    assert by_key(at, "checkbox", "dd_own").value is False
+    assert by_key(at, "selectbox", "dd_apart").value == "91 days apart"
+    shown = table(at, "dd_analogues")
+    days = [pd.Timestamp(d).date() for d in shown["as_of_date"]]
+    assert 2 <= len(days) <= 5 and PF2 not in set(shown["portfolio_id"])
+    assert all(abs((a - b).days) >= 91 for i, a in enumerate(days) for b in days[:i])
+    assert any("what followed them is hindsight, not a forecast" in i.value for i in at.info)  # not point in time
+    assert {k: at.query_params[k] for k in ("k", "pit", "own", "apart")} == {
+        "k": "5",
+        "pit": "0",
+        "own": "0",
+        "apart": "91",
+    }
+    # back to the defaults: they leave the link
+    by_key(at, "checkbox", "dd_point_in_time").check().run()
+    by_key(at, "checkbox", "dd_own").check().run()
+    by_key(at, "selectbox", "dd_apart").set_value("As ranked").run()
+    by_key(at, "number_input", "dd_k").set_value(10).run()
+    assert_clean(at)
+    assert not {"k", "pit", "own", "apart"} & set(at.query_params)
+    plain = open_page("drawdown", portfolio=PF2, date="2025-06-30")  # a link without them: the defaults
+    assert by_key(plain, "number_input", "dd_k").value == 10 and by_key(plain, "checkbox", "dd_own").value is True
+
+
 def test_drawdown_portfolio_and_analogue_scope(
     sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
