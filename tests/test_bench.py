@@ -78,3 +78,37 @@ def test_spread_bench_scores_every_spread_and_the_baseline_on_the_same_queries(
     assert lines[3].split(" | ")[2] == "+0.000 [+0.000, +0.000]"  # as ranked against itself
     assert spread_skill.main(["--db-url", url, "--spreads", "30"]) == 2  # as ranked must come first
     assert capsys.readouterr().err.startswith("error: --spreads must start with 0 (as ranked)")
+
+
+def test_spread_forecast_bench_replays_the_apps_own_ledger_as_ranked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Spread 0 must be the app's own forecast book and ledger, so the spread rows differ from it by the spread only."""
+    from market import market_output, store_market
+
+    from bench import spread_forecast
+    from prometheus.config import Settings
+    from prometheus.services.forecast_book import forecast_book
+    from prometheus.services.skill import FORECAST, skill_ledger
+    from prometheus.store.stores import open_stores
+
+    url = f"sqlite:///{tmp_path / 'market.db'}"
+    stores = open_stores(Settings(db_url=url, cache_dir=tmp_path / "cache"))
+    try:
+        store_market(stores, market_output(books=10, years=6))
+        ledger = skill_ledger(forecast_book(stores, "joint-portfolio-core-v1", every=1))
+    finally:
+        stores.dispose()
+    assert spread_forecast.main(["--db-url", url, "--every", "1", "--spreads", "0"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    skill = ledger.skills[FORECAST].spearman
+    assert lines[3].startswith(f"| as ranked (the app) | {skill.value:.3f} [{skill.low:.3f}, {skill.high:.3f}] | ")
+    assert lines[-1] == f"{ledger.count:,} forecasts scored, {ledger.first} to {ledger.last}"
+    # spread: the same queries for every row (a spread book starts later: every row starts there)
+    assert spread_forecast.main(["--db-url", url, "--every", "1", "--spreads", "0,30"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = [line.split(" | ")[0].removeprefix("| ") for line in lines[3:6]]
+    assert names == ["as ranked (the app)", "30 days apart", "volatility alone"]
+    assert lines[3].split(" | ")[1] != lines[4].split(" | ")[1]  # the spread changed the analogues
+    assert lines[-1].endswith(f" to {ledger.last}") and "NOT the same" not in lines[-1]
+    assert 0 < int(lines[-1].split(" ")[0].replace(",", "")) <= ledger.count
