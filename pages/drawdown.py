@@ -16,11 +16,12 @@ from prometheus.presenters.choices import (
     nearest_on_or_before,
     parse_day,
     spread_days,
+    spread_from_link,
 )
-from prometheus.presenters.heat import MONTH_FULL_AT, YEAR_FULL_AT
+from prometheus.presenters.heat import MONTHLY_HEAT
 from prometheus.presenters.markup import markdown_text
 from prometheus.presenters.tables import describe_depth, neighbours_caption
-from prometheus.services.drawdown import MONTH_COLUMNS, worst_drawdowns
+from prometheus.services.drawdown import worst_drawdowns
 from prometheus.services.outcomes import (
     FORECAST_HORIZON_DAYS,
     HORIZONS_DAYS,
@@ -95,12 +96,11 @@ def monthly_table(ctx: _context.PageContext, portfolio: str, frame: pd.DataFrame
             "Each month from the last value of the month before to its last value; empty where the month, or "
             "the one before it, has no value. The first and last years are partial."
         )
-        heat = {name: MONTH_FULL_AT for name in MONTH_COLUMNS} | {"year_return": YEAR_FULL_AT}
-        _widgets.show_table(table, key="dd_monthly", height=min(38 + 35 * len(table), 420), heat=heat)
+        _widgets.show_table(table, key="dd_monthly", height=min(38 + 35 * len(table), 420), heat=MONTHLY_HEAT)
         _widgets.csv_download(table, f"monthly_returns_{portfolio}.csv", key="dd_monthly_csv", label="Download (CSV)")
 
 
-ANALOGUES_SHOWN = 10  # the default number of analogues
+ANALOGUES_SHOWN, ANALOGUES_MAX = 10, 200  # the default and the largest number of analogues
 LINK_FLAGS = {"0": False, "1": True}
 
 
@@ -108,10 +108,10 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
     st.subheader(f"Closest historical analogues of {markdown_text(portfolio)} on {day.isoformat()}")
     cols = st.columns([1, 2, 2, 2])
     # A shared link keeps these settings (?k=5&pit=0&own=0&apart=91; the defaults are left out)
-    _widgets.seed_from_query("dd_k", "k", lambda raw: whole_or_none(raw, 1, 200))
+    _widgets.seed_from_query("dd_k", "k", lambda raw: whole_or_none(raw, 1, ANALOGUES_MAX))
     _widgets.seed_from_query("dd_point_in_time", "pit", lambda raw: LINK_FLAGS.get(raw))
     _widgets.seed_from_query("dd_own", "own", lambda raw: LINK_FLAGS.get(raw))
-    _widgets.seed_from_query("dd_apart", "apart", lambda raw: SPREADS.get(whole_or_none(raw, 1, max(SPREADS)) or 0))
+    _widgets.seed_from_query("dd_apart", "apart", spread_from_link)
     for key, default in (
         ("dd_k", ANALOGUES_SHOWN),
         ("dd_point_in_time", True),
@@ -137,11 +137,12 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
             help="Untick to see only other portfolios.",
         )
     spread = cols[3].selectbox("Spread in time", list(SPREADS.values()), key="dd_apart", help=SPREAD_HELP)
+    apart = spread_days(spread)
     _widgets.publish_query(
         k=None if top_k == ANALOGUES_SHOWN else top_k,
         pit=None if point_in_time else "0",
         own=None if own else "0",
-        apart=spread_days(spread) or None,
+        apart=apart or None,
     )
     query = SimilarQuery(
         model_id=ctx.model_id,
@@ -150,7 +151,7 @@ def analogues(ctx: _context.PageContext, portfolio: str, day: date) -> None:
         top_k=top_k,
         include_self=own,
         point_in_time_days=FORECAST_HORIZON_DAYS if point_in_time else None,
-        min_days_apart=spread_days(spread),
+        min_days_apart=apart,
     )
     if point_in_time:
         forecast_panel(ctx, portfolio, day)

@@ -9,6 +9,7 @@ import numpy as np
 
 from prometheus.errors import InvalidInput
 from prometheus.joint.registry import DEFAULT_JOINT_MODEL_ID, joint_model, joint_model_ids
+from prometheus.numbers import whole_or_none
 from prometheus.report_files import parse_date
 from prometheus.search.index import StateIndex
 
@@ -23,6 +24,11 @@ SPREAD_HELP = (
 def spread_days(label: str) -> int:
     """The days apart of a spread's words (0 for words not offered)."""
     return next((days for days, words in SPREADS.items() if words == label), 0)
+
+
+def spread_from_link(raw: str) -> str | None:
+    """A link's ``apart=N`` as the spread's words: None unless N is one of the offered spreads."""
+    return SPREADS.get(whole_or_none(raw, 1, max(SPREADS)) or 0)
 
 
 def index_dates(index: StateIndex) -> list[date]:

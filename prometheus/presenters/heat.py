@@ -9,6 +9,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from prometheus.services.drawdown import MONTH_COLUMNS
+
 # Tableau red and green (Plotly's D3 palette, as on the charts); translucent so that the text
 # stays readable on a light or a dark theme.
 LOSS_RGB = (214, 39, 40)
@@ -19,6 +21,8 @@ FAINTEST, STRONGEST = 0.08, 0.55  # the alpha of a tiny move and of one at or be
 # 2008-10 at -15.7%, years of sigma 33%: its crises saturate, its ordinary months stay pale.
 MONTH_FULL_AT = 0.10
 YEAR_FULL_AT = 0.30
+# The monthly returns table's columns and their full scale
+MONTHLY_HEAT = {name: MONTH_FULL_AT for name in MONTH_COLUMNS} | {"year_return": YEAR_FULL_AT}
 
 
 def heat_css(value: object, full_at: float) -> str:
