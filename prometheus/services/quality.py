@@ -254,12 +254,14 @@ def comparable_models(state_counts: Mapping[str, int], model_id: str) -> list[st
     return [m for m, n in state_counts.items() if m != model_id and n > 0]
 
 
-def _common_rows(index: StateIndex, other: StateIndex, model_id: str, against: str) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of the states both models hold, in ``index``'s order: (rows in index, rows in other)."""
+def _aligned(
+    index: StateIndex, other: StateIndex, model_id: str, against: str
+) -> tuple[np.ndarray | None, np.ndarray, SharedStates | None]:
+    """The model's rows to score (None: all of them), the other model's vectors in those rows' order, and
+    the counts when the two hold different states (then only the states both hold are scored)."""
     mine, theirs = index.keys_frame(), other.keys_frame()
-    if mine.equals(theirs):  # the same states are nearly always stored in the same order
-        rows = np.arange(len(mine))
-        return rows, rows
+    if mine.equals(theirs):  # nearly always: the same states in the same order, used as stored (no 89 MB copy)
+        return None, np.asarray(other.matrix), None
     mine["mine"], theirs["theirs"] = np.arange(len(mine)), np.arange(len(theirs))
     both = mine.merge(theirs, on=["portfolio_id", "as_of_date"], how="inner", sort=False).sort_values("mine")
     if both.empty:
@@ -267,7 +269,11 @@ def _common_rows(index: StateIndex, other: StateIndex, model_id: str, against: s
             f"{model_id} holds {len(mine):,} states and {against} {len(theirs):,}, none of them the same: "
             "backfill both over the same dates to compare them on the same queries"
         )
-    return both["mine"].to_numpy(dtype=np.int64), both["theirs"].to_numpy(dtype=np.int64)
+    rows, their_rows = both["mine"].to_numpy(dtype=np.int64), both["theirs"].to_numpy(dtype=np.int64)
+    aligned = np.asarray(other.matrix)[their_rows]
+    if rows.size == len(mine) == len(theirs):  # the same states, stored in another order
+        return None, aligned, None
+    return rows, aligned, SharedStates(len(mine), len(theirs), int(rows.size))
 
 
 def _comparison(other: str, shares: np.ndarray, theirs: np.ndarray, years: np.ndarray, base_rate: float) -> Comparison:
@@ -318,17 +324,9 @@ def embedding_quality(
             raise InvalidSetting(Setting("against"), f" must name another model than {model_id}")
     index = load_index(stores, model_id)
     common: np.ndarray | None = None  # None: every state of the model; else the rows of the states both hold
-    other_matrix: np.ndarray | None = None
-    shared = None
+    other_matrix, shared = None, None
     if against is not None:
-        other = load_index(stores, against)
-        common, their_rows = _common_rows(index, other, model_id, against)
-        in_order = their_rows.size == len(other) and bool(np.all(their_rows == np.arange(their_rows.size)))
-        other_matrix = np.asarray(other.matrix) if in_order else np.asarray(other.matrix)[their_rows]  # no 89 MB copy
-        if common.size < len(index) or their_rows.size < len(other):
-            shared = SharedStates(len(index), len(other), int(common.size))
-        else:
-            common = None
+        common, other_matrix, shared = _aligned(index, load_index(stores, against), model_id, against)
 
     def kept(values: np.ndarray) -> np.ndarray:
         return values if common is None else values[common]
@@ -353,7 +351,7 @@ def embedding_quality(
             (VOLATILITY_AND_DRAWDOWN, _cosine_scorer(_zscored(kept(risk)))),
             (EVERY_FEATURE, _cosine_scorer(_zscored(kept(every)))),
         ]
-    if against is not None and other_matrix is not None:
+    if against is not None and other_matrix is not None:  # other_matrix is set exactly when against is
         scorers.append((against, _cosine_scorer(other_matrix)))
     all_shares = _shares([scorer for _, scorer in scorers], queries, excluded, in_stress, k)
     comparison = None
